@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Fulcrum needs to build, test and run its demo.
+# Only what is missing is installed; safe to run again.
+set -euo pipefail
+PKGS=(build-essential cmake g++ clang libclang-rt-14-dev pkg-config
+      libyaml-cpp-dev libcli11-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
+      curl python3)
+missing=()
+for p in "${PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi

@@ -1,0 +1,65 @@
+#pragma once
+// Per-worker pools of relay buffers and pipes. A connection borrows one only while data
+// is in flight and gives it back as soon as it is drained, so an idle connection holds
+// neither memory nor pipe fds. Not thread-safe: one pool per worker.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace fulcrum::core {
+
+// A fixed-size byte buffer with a read cursor [begin, end).
+struct Buffer {
+  static constexpr size_t kCapacity = 16 * 1024;
+  size_t begin = 0;
+  size_t end = 0;
+  uint8_t data[kCapacity];
+
+  size_t size() const { return end - begin; }
+  bool empty() const { return begin == end; }
+  size_t room() const { return kCapacity - end; }
+  void clear() { begin = end = 0; }
+};
+
+class BufferPool {
+ public:
+  explicit BufferPool(size_t maxFree = 256) : max_free_(maxFree) {}
+  std::unique_ptr<Buffer> acquire();
+  void release(std::unique_ptr<Buffer> buf);
+  size_t freeCount() const { return free_.size(); }
+
+ private:
+  size_t max_free_;
+  std::vector<std::unique_ptr<Buffer>> free_;
+};
+
+// A kernel pipe used as the middle of a splice(2) relay.
+struct Pipe {
+  int read_fd = -1;
+  int write_fd = -1;
+};
+
+class PipePool {
+ public:
+  // maxPipes bounds the pipes alive at once (in use + free), i.e. 2*maxPipes fds.
+  explicit PipePool(size_t maxPipes = 512, size_t maxFree = 64) : max_pipes_(maxPipes), max_free_(maxFree) {}
+  ~PipePool();
+  PipePool(const PipePool&) = delete;
+  PipePool& operator=(const PipePool&) = delete;
+
+  // Returns false when the budget is used up or pipe2 fails (the caller then copies
+  // through a Buffer instead).
+  bool acquire(Pipe& out);
+  // Only an empty pipe may be given back for reuse; pass empty=false to close it.
+  void release(Pipe& pipe, bool empty);
+  size_t alive() const { return alive_; }
+
+ private:
+  size_t max_pipes_;
+  size_t max_free_;
+  size_t alive_ = 0;
+  std::vector<Pipe> free_;
+};
+
+}  // namespace fulcrum::core

@@ -1,0 +1,45 @@
+#pragma once
+// WorkerContext: what every L4 object on one worker shares. Owned by the worker thread;
+// nothing in here is touched by another thread.
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "config/model.h"
+#include "core/buffer_pool.h"
+#include "core/event_loop.h"
+#include "upstream/cluster.h"
+
+namespace fulcrum::l4 {
+
+class TcpSession;
+
+// What a connection was accepted under: the config and cluster of one snapshot. A
+// connection keeps it to the end, so a reload never changes a connection in flight.
+struct ListenerRuntime {
+  std::shared_ptr<const config::Config> config;
+  const config::Listener* listener = nullptr;  // points into *config
+  std::shared_ptr<const upstream::Cluster> cluster;
+};
+
+struct WorkerContext {
+  explicit WorkerContext(core::EventLoop& l);
+  core::EventLoop& loop;
+  core::BufferPool buffers;
+  core::PipePool pipes;
+  // Intrusive list of live TCP sessions, for drain and forced close.
+  TcpSession* sessions = nullptr;
+  size_t session_count = 0;
+  size_t udp_flow_count = 0;
+  bool draining = false;
+  // Warn about fd exhaustion at most once per second per worker.
+  uint64_t last_fd_warning_ms = 0;
+  // Held open so that, when accept() fails with EMFILE, closing it frees one fd to take
+  // the pending connection off the queue and refuse it (else it would hang there).
+  core::Fd reserve_fd;
+};
+
+// Logs "out of file descriptors" at most once a second.
+void warnFdExhausted(WorkerContext& ctx, const char* where);
+
+}  // namespace fulcrum::l4

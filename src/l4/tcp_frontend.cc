@@ -1,0 +1,151 @@
+#include "l4/tcp_frontend.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+#include "l4/tcp_session.h"
+#include "net/address.h"
+
+namespace fulcrum::l4 {
+
+namespace {
+constexpr uint64_t kQueuePollMs = 5;
+}
+
+WorkerContext::WorkerContext(core::EventLoop& l) : loop(l), reserve_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
+
+void warnFdExhausted(WorkerContext& ctx, const char* where) {
+  uint64_t now = ctx.loop.nowMs();
+  if (now - ctx.last_fd_warning_ms >= 1000 || ctx.last_fd_warning_ms == 0) {
+    ctx.last_fd_warning_ms = now;
+    log::warn("out of file descriptors: refusing", {{"where", where}, {"errno", std::strerror(errno)}});
+  }
+}
+
+TcpFrontend::TcpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive)
+    : ctx_(ctx), fd_(fd), keepalive_(std::move(keepalive)), queue_poll_([this] { pollQueue(); }) {}
+
+TcpFrontend::~TcpFrontend() { stop(); }
+
+void TcpFrontend::update(std::shared_ptr<const ListenerRuntime> runtime) {
+  if (runtime_ && runtime_->cluster != runtime->cluster) {
+    rr_ = balance::RoundRobin();
+  }
+  runtime_ = std::move(runtime);
+}
+
+bool TcpFrontend::start() {
+  if (!registered_) {
+    registered_ = ctx_.loop.add(fd_, EPOLLIN | EPOLLET, this);
+  }
+  return registered_;
+}
+
+void TcpFrontend::stop() {
+  if (registered_) {
+    ctx_.loop.remove(fd_);
+    registered_ = false;
+  }
+  // Sessions keep this frontend alive; they must not keep the listening socket open
+  // (a closed listener refuses at once, an open one that no one accepts on hangs).
+  keepalive_.reset();
+}
+
+void TcpFrontend::onIoEvents(uint32_t) { acceptAll(); }
+
+void TcpFrontend::acceptAll() {
+  while (registered_) {
+    int fd = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) {
+        continue;
+      }
+      if (errno == EMFILE || errno == ENFILE) {
+        // The connection stays queued in the kernel and, with an edge-triggered
+        // listener, would never be reported again: take it off the queue and close it.
+        warnFdExhausted(ctx_, "accept");
+        ctx_.reserve_fd.reset();
+        int spare = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (spare >= 0) {
+          ::close(spare);
+        }
+        ctx_.reserve_fd = core::Fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+        if (spare >= 0) {
+          continue;
+        }
+        return;
+      }
+      if (errno != EAGAIN) {
+        log::warn("accept failed", {{"errno", std::strerror(errno)}});
+      }
+      return;
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    auto* s = new TcpSession(ctx_, shared_from_this(), runtime_, core::Fd(fd));
+    s->start();
+  }
+}
+
+bool TcpFrontend::enqueue(TcpSession* s, size_t limit) {
+  if (queue_.size() >= limit) {
+    return false;
+  }
+  queue_.push_back(s);
+  if (!queue_poll_.armed()) {
+    ctx_.loop.timers().schedule(queue_poll_, kQueuePollMs);
+  }
+  return true;
+}
+
+void TcpFrontend::dequeue(TcpSession* s) {
+  auto it = std::find(queue_.begin(), queue_.end(), s);
+  if (it != queue_.end()) {
+    queue_.erase(it);
+  }
+  if (queue_.empty()) {
+    ctx_.loop.timers().cancel(queue_poll_);
+  }
+}
+
+void TcpFrontend::onSlotFreed() {
+  // A waiter that gets a slot may fail to connect and free it again, which calls back
+  // here: one pass at a time.
+  if (in_queue_pass_) {
+    return;
+  }
+  in_queue_pass_ = true;
+  while (!queue_.empty()) {
+    TcpSession* s = queue_.front();
+    queue_.pop_front();
+    if (!s->retryFromQueue()) {
+      // Still nothing free: it went back to the queue's tail; keep FIFO order.
+      auto it = std::find(queue_.begin(), queue_.end(), s);
+      if (it != queue_.end()) {
+        queue_.erase(it);
+        queue_.push_front(s);
+      }
+      break;
+    }
+  }
+  in_queue_pass_ = false;
+  if (queue_.empty()) {
+    ctx_.loop.timers().cancel(queue_poll_);
+  }
+}
+
+void TcpFrontend::pollQueue() {
+  onSlotFreed();
+  if (!queue_.empty()) {
+    ctx_.loop.timers().schedule(queue_poll_, kQueuePollMs);
+  }
+}
+
+}  // namespace fulcrum::l4

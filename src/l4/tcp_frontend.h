@@ -1,0 +1,53 @@
+#pragma once
+// TcpFrontend: one worker's listening socket for a TCP listener. Accepts connections and
+// starts a TcpSession for each; owns the worker-local round-robin cursor and the queue
+// of sessions waiting for a server slot (max_connections). Kept across reloads while
+// the listener's socket is kept; update() swaps in the new config for new connections.
+#include <deque>
+#include <memory>
+
+#include "balance/round_robin.h"
+#include "core/event_loop.h"
+#include "core/timer_wheel.h"
+#include "l4/context.h"
+
+namespace fulcrum::l4 {
+
+class TcpFrontend : public core::IoHandler, public std::enable_shared_from_this<TcpFrontend> {
+ public:
+  // fd stays owned by the caller (the listener registry), kept alive by keepalive.
+  TcpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive);
+  ~TcpFrontend();
+
+  void update(std::shared_ptr<const ListenerRuntime> runtime);
+  bool start();  // registers with the loop
+  void stop();   // stops accepting; sessions already accepted go on
+
+  void onIoEvents(uint32_t events) override;
+
+  // Worker-local selection state, used by the sessions this frontend accepted.
+  balance::RoundRobin& roundRobin() { return rr_; }
+  // Queue of sessions waiting for a free server slot.
+  bool enqueue(TcpSession* s, size_t limit);
+  void dequeue(TcpSession* s);
+  // A slot was freed on this worker: let the oldest waiters try again.
+  void onSlotFreed();
+  WorkerContext& context() { return ctx_; }
+
+ private:
+  void acceptAll();
+  void pollQueue();
+
+  WorkerContext& ctx_;
+  int fd_;
+  std::shared_ptr<const void> keepalive_;
+  std::shared_ptr<const ListenerRuntime> runtime_;
+  balance::RoundRobin rr_;
+  std::deque<TcpSession*> queue_;
+  // Slots freed on other workers are not signalled here: poll while someone waits.
+  core::Timer queue_poll_;
+  bool registered_ = false;
+  bool in_queue_pass_ = false;
+};
+
+}  // namespace fulcrum::l4

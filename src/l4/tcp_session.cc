@@ -1,0 +1,380 @@
+#include "l4/tcp_session.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+#include "l4/tcp_frontend.h"
+#include "net/address.h"
+#include "net/proxy_protocol.h"
+#include "net/socket.h"
+
+namespace fulcrum::l4 {
+
+namespace {
+constexpr uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+constexpr size_t kMaxProxyHeader = 16 + 4096;
+}  // namespace
+
+TcpSession::TcpSession(WorkerContext& ctx, std::shared_ptr<TcpFrontend> frontend,
+                       std::shared_ptr<const ListenerRuntime> rt, core::Fd client)
+    : ctx_(ctx),
+      frontend_(std::move(frontend)),
+      rt_(std::move(rt)),
+      client_(std::move(client)),
+      timer_([this] { onTimer(); }),
+      up_(ctx.buffers, ctx.pipes),
+      down_(ctx.buffers, ctx.pipes) {
+  next = ctx_.sessions;
+  if (next) {
+    next->prev = this;
+  }
+  ctx_.sessions = this;
+  ++ctx_.session_count;
+}
+
+// Sessions end only through close(), which hands them to deferDelete.
+TcpSession::~TcpSession() = default;
+
+void TcpSession::start() {
+  last_activity_ms_ = phase_started_ms_ = ctx_.loop.nowMs();
+  src_ = net::peerAddress(client_.fd());
+  dst_ = net::localAddress(client_.fd());
+  if (!ctx_.loop.add(client_.fd(), kEvents, &client_side_)) {
+    close("epoll add failed", true);
+    return;
+  }
+  if (rt_->listener->accept_proxy) {
+    const auto& trusted = rt_->listener->trusted_proxies;
+    if (!trusted.empty()) {
+      bool ok = false;
+      for (const auto& c : trusted) {
+        ok = ok || c.contains(reinterpret_cast<const sockaddr*>(&src_));
+      }
+      if (!ok) {
+        log::warn("PROXY header refused from untrusted peer",
+                  {{"listener", rt_->listener->name},
+                   {"peer", net::formatAddress(reinterpret_cast<const sockaddr*>(&src_))}});
+        close("untrusted proxy", true);
+        return;
+      }
+    }
+    phase_ = Phase::Handshake;
+    ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.handshake.count());
+    return;  // wait for readability
+  }
+  connectNext();
+}
+
+void TcpSession::onEvents(bool client, uint32_t events) {
+  if (phase_ == Phase::Closed) {
+    return;
+  }
+  bool in = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+  bool out = events & (EPOLLOUT | EPOLLHUP | EPOLLERR);
+  if (client) {
+    client_readable_ |= in;
+    client_writable_ |= out;
+  } else {
+    server_readable_ |= in;
+    server_writable_ |= out;
+  }
+  switch (phase_) {
+    case Phase::Handshake:
+      if (client && in) {
+        readProxyHeader();
+      }
+      return;
+    case Phase::Connecting:
+    case Phase::Queued:
+      if (client && (events & (EPOLLHUP | EPOLLERR))) {
+        // Gone before we reached a server (a half-close alone is kept and passed on).
+        close("client closed before connect", true);
+        return;
+      }
+      if (!client && phase_ == Phase::Connecting && out) {
+        onConnectResult(net::socketError(server_.fd()));
+      }
+      return;
+    case Phase::Relaying:
+      pump();
+      return;
+    case Phase::Closed:
+      return;
+  }
+}
+
+void TcpSession::readProxyHeader() {
+  uint8_t buf[kMaxProxyHeader];
+  ssize_t n = ::recv(client_.fd(), buf, sizeof buf, MSG_PEEK);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EINTR) {
+      client_readable_ = false;
+      return;
+    }
+    close("client error during PROXY header", true);
+    return;
+  }
+  if (n == 0) {
+    close("client closed during PROXY header", false);
+    return;
+  }
+  auto r = net::parseProxyHeader(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+  if (r.status == net::ParseStatus::NeedMore) {
+    // MSG_PEEK leaves the bytes queued: edge-triggered epoll reports again only when
+    // more arrive, which is what we wait for.
+    client_readable_ = false;
+    return;
+  }
+  if (r.status == net::ParseStatus::Invalid) {
+    log::warn("bad PROXY header", {{"listener", rt_->listener->name}, {"reason", r.error}});
+    close("bad PROXY header", true);
+    return;
+  }
+  // Take exactly the header off the socket; what follows is the client's payload.
+  ::recv(client_.fd(), buf, r.consumed, 0);
+  if (r.header.local) {
+    proxied_local_ = true;
+  } else {
+    src_ = r.header.source;
+    dst_ = r.header.destination;
+  }
+  connectNext();
+}
+
+void TcpSession::connectNext() {
+  const auto& cluster = *rt_->cluster;
+  const auto& hosts = cluster.hosts;
+  const size_t n = hosts.size();
+  if (tried_.size() != n) {
+    tried_.assign(n, false);
+  }
+  if (attempts_ > cluster.config.retries) {
+    close("no server could be reached", false);
+    return;
+  }
+  auto& rr = frontend_->roundRobin();
+  auto isBackup = [&](size_t i) { return hosts[i].config.backup; };
+  std::optional<size_t> pick;
+  for (int pass = 0; pass < 2 && !pick; ++pass) {
+    pick = rr.pick(
+        n, [&](size_t i) { return hosts[i].config.weight > 0 && !tried_[i] && hosts[i].tryAcquire(); }, isBackup);
+    if (!pick && pass == 0) {
+      bool anyTried = false;
+      for (bool t : tried_) {
+        anyTried = anyTried || t;
+      }
+      if (!anyTried) {
+        break;
+      }
+      // Every server was tried once and attempts remain: go round again.
+      tried_.assign(n, false);
+    }
+  }
+  if (!pick) {
+    bool anyFull = false;
+    for (const auto& h : hosts) {
+      anyFull = anyFull || (h.config.weight > 0 && h.full());
+    }
+    if (!anyFull) {
+      close("no usable server", false);
+      return;
+    }
+    if (phase_ != Phase::Queued) {
+      if (!frontend_->enqueue(this, cluster.config.queue_size)) {
+        log::debug("queue full", {{"listener", rt_->listener->name}});
+        close("queue full", false);
+        return;
+      }
+      phase_ = Phase::Queued;
+      phase_started_ms_ = ctx_.loop.nowMs();
+      ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.queue.count());
+    } else {
+      frontend_->enqueue(this, SIZE_MAX);
+    }
+    return;
+  }
+  host_ = static_cast<int>(*pick);
+  ++attempts_;
+  const auto& host = hosts[*pick];
+  auto fd = net::startConnect(host.config.address.sa(), host.config.address.length);
+  if (!fd) {
+    if (errno == EMFILE || errno == ENFILE) {
+      warnFdExhausted(ctx_, "connect");
+    }
+    log::warn("connect failed", {{"pool", cluster.config.name},
+                                 {"server", host.config.address.text},
+                                 {"error", fd.error().message}});
+    host.state->connect_failures.fetch_add(1, std::memory_order_relaxed);
+    tried_[*pick] = true;
+    releaseHost();
+    connectNext();
+    return;
+  }
+  server_ = net::RawTransport(std::move(*fd));
+  server_readable_ = server_writable_ = false;
+  if (!ctx_.loop.add(server_.fd(), kEvents, &server_side_)) {
+    tried_[*pick] = true;
+    releaseHost();
+    server_ = net::RawTransport(core::Fd());
+    connectNext();
+    return;
+  }
+  phase_ = Phase::Connecting;
+  phase_started_ms_ = ctx_.loop.nowMs();
+  ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.connect.count());
+}
+
+bool TcpSession::retryFromQueue() {
+  if (phase_ != Phase::Queued) {
+    return true;
+  }
+  connectNext();
+  return phase_ != Phase::Queued;
+}
+
+void TcpSession::onConnectResult(int err) {
+  if (err != 0) {
+    connectFailed(std::strerror(err));
+    return;
+  }
+  startRelay();
+}
+
+void TcpSession::connectFailed(const char* reason) {
+  const auto& host = rt_->cluster->hosts[static_cast<size_t>(host_)];
+  log::warn("connect failed", {{"pool", rt_->cluster->config.name},
+                               {"server", host.config.address.text},
+                               {"error", reason},
+                               {"attempt", attempts_}});
+  host.state->connect_failures.fetch_add(1, std::memory_order_relaxed);
+  tried_[static_cast<size_t>(host_)] = true;
+  ctx_.loop.remove(server_.fd());
+  server_ = net::RawTransport(core::Fd());
+  releaseHost();
+  connectNext();
+}
+
+void TcpSession::startRelay() {
+  phase_ = Phase::Relaying;
+  last_activity_ms_ = ctx_.loop.nowMs();
+  ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.idle.count());
+  auto mode = rt_->cluster->config.send_proxy;
+  if (mode != config::ProxyProtocolVersion::None) {
+    auto* s = reinterpret_cast<const sockaddr*>(&src_);
+    auto* d = reinterpret_cast<const sockaddr*>(&dst_);
+    if (proxied_local_) {
+      s = d = nullptr;
+    }
+    if (mode == config::ProxyProtocolVersion::V1) {
+      up_.preload(s ? net::encodeProxyV1(s, d) : std::string("PROXY UNKNOWN\r\n"));
+    } else {
+      auto v2 = net::encodeProxyV2(s, d);
+      up_.preload(std::string_view(reinterpret_cast<const char*>(v2.data()), v2.size()));
+    }
+  }
+  pump();
+}
+
+void TcpSession::pump() {
+  uint64_t moved = 0;
+  auto a = up_.run(client_, client_readable_, server_, server_writable_, moved);
+  if (a == Pump::State::Error) {
+    close(up_.errorOnRead() ? "client reset" : "server reset", true);
+    return;
+  }
+  auto b = down_.run(server_, server_readable_, client_, client_writable_, moved);
+  if (b == Pump::State::Error) {
+    close(down_.errorOnRead() ? "server reset" : "client reset", true);
+    return;
+  }
+  if (moved > 0) {
+    last_activity_ms_ = ctx_.loop.nowMs();
+  }
+  if (up_.done() && down_.done()) {
+    close("done", false);
+  }
+}
+
+void TcpSession::onTimer() {
+  uint64_t now = ctx_.loop.nowMs();
+  switch (phase_) {
+    case Phase::Handshake:
+      log::warn("PROXY header timeout", {{"listener", rt_->listener->name}});
+      close("handshake timeout", true);
+      return;
+    case Phase::Queued:
+      log::warn("queue timeout: every server is at max_connections",
+                {{"listener", rt_->listener->name}, {"pool", rt_->cluster->config.name}});
+      close("queue timeout", false);
+      return;
+    case Phase::Connecting:
+      connectFailed("connect timeout");
+      return;
+    case Phase::Relaying: {
+      uint64_t idle = static_cast<uint64_t>(rt_->config->timeouts.idle.count());
+      uint64_t quiet = now - last_activity_ms_;
+      if (quiet >= idle) {
+        log::debug("idle timeout", {{"listener", rt_->listener->name}});
+        close("idle timeout", false);
+        return;
+      }
+      ctx_.loop.timers().schedule(timer_, idle - quiet);
+      return;
+    }
+    case Phase::Closed:
+      return;
+  }
+}
+
+void TcpSession::releaseHost() {
+  if (host_ < 0) {
+    return;
+  }
+  rt_->cluster->hosts[static_cast<size_t>(host_)].release();
+  host_ = -1;
+  frontend_->onSlotFreed();
+}
+
+void TcpSession::close(const char* reason, bool reset) {
+  if (phase_ == Phase::Closed) {
+    return;
+  }
+  if (phase_ == Phase::Queued) {
+    frontend_->dequeue(this);
+  }
+  phase_ = Phase::Closed;
+  log::debug("session closed", {{"reason", reason}});
+  ctx_.loop.timers().cancel(timer_);
+  up_.releaseAll();
+  down_.releaseAll();
+  if (reset) {
+    net::setLingerZero(client_.fd());
+    if (server_.fd() >= 0) {
+      net::setLingerZero(server_.fd());
+    }
+  }
+  ctx_.loop.remove(client_.fd());
+  if (server_.fd() >= 0) {
+    ctx_.loop.remove(server_.fd());
+  }
+  client_.ownedFd().reset();
+  server_.ownedFd().reset();
+  // Unlink before giving the slot back: onSlotFreed may start queued sessions.
+  if (prev) {
+    prev->next = next;
+  } else {
+    ctx_.sessions = next;
+  }
+  if (next) {
+    next->prev = prev;
+  }
+  prev = next = nullptr;
+  --ctx_.session_count;
+  releaseHost();
+  ctx_.loop.deferDelete(std::unique_ptr<core::DeferredDeletable>(this));
+}
+
+}  // namespace fulcrum::l4

@@ -1,0 +1,90 @@
+#pragma once
+// TcpSession: one client connection relayed to one server.
+//
+//   Handshake (PROXY header from a trusted front, optional)
+//     -> Connecting (non-blocking connect, connect timeout; on failure the next server,
+//        at most 1 + retries attempts) [-> Queued while every server is full]
+//     -> Relaying (two Pumps; a FIN is passed on per direction; idle timeout)
+//     -> closed once both directions are done, or at once on an error (RST passed on).
+//
+// Lives on one worker; owned by the WorkerContext's session list and deleted on the
+// loop turn after close().
+#include <netinet/in.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/event_loop.h"
+#include "core/timer_wheel.h"
+#include "l4/context.h"
+#include "l4/pump.h"
+#include "net/transport.h"
+
+namespace fulcrum::l4 {
+
+class TcpFrontend;
+
+class TcpSession : public core::DeferredDeletable {
+ public:
+  TcpSession(WorkerContext& ctx, std::shared_ptr<TcpFrontend> frontend, std::shared_ptr<const ListenerRuntime> rt,
+             core::Fd client);
+  ~TcpSession() override;
+
+  void start();
+  // Called by the frontend's queue when a slot may be free. Returns false if the
+  // session is still waiting.
+  bool retryFromQueue();
+  // Closes both sides; reset=true sends RST instead of FIN.
+  void close(const char* reason, bool reset);
+
+  // Intrusive links in WorkerContext::sessions.
+  TcpSession* prev = nullptr;
+  TcpSession* next = nullptr;
+
+ private:
+  enum class Phase { Handshake, Connecting, Queued, Relaying, Closed };
+  struct Side : core::IoHandler {
+    Side(TcpSession& s, bool c) : session(s), client(c) {}
+    void onIoEvents(uint32_t events) override { session.onEvents(client, events); }
+    TcpSession& session;
+    bool client;
+  };
+
+  void onEvents(bool client, uint32_t events);
+  void onTimer();
+  void readProxyHeader();
+  // Picks a server and starts connecting; returns false when the session was closed or queued.
+  void connectNext();
+  void onConnectResult(int err);
+  void connectFailed(const char* reason);
+  void startRelay();
+  void pump();
+  void releaseHost();
+
+  WorkerContext& ctx_;
+  std::shared_ptr<TcpFrontend> frontend_;
+  std::shared_ptr<const ListenerRuntime> rt_;
+  net::RawTransport client_;
+  net::RawTransport server_{core::Fd()};
+  Side client_side_{*this, true};
+  Side server_side_{*this, false};
+  core::Timer timer_;
+  Phase phase_ = Phase::Handshake;
+  Pump up_;    // client -> server
+  Pump down_;  // server -> client
+  bool client_readable_ = false;
+  bool client_writable_ = false;
+  bool server_readable_ = false;
+  bool server_writable_ = false;
+  int host_ = -1;                // index into rt_->cluster->hosts while holding a slot
+  uint32_t attempts_ = 0;
+  std::vector<bool> tried_;
+  uint64_t last_activity_ms_ = 0;
+  uint64_t phase_started_ms_ = 0;
+  sockaddr_storage src_{};       // the client, or what a trusted PROXY header said
+  sockaddr_storage dst_{};
+  bool proxied_local_ = false;   // PROXY LOCAL/UNKNOWN: no addresses to pass on
+};
+
+}  // namespace fulcrum::l4

@@ -1,0 +1,78 @@
+#include "net/socket.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace fulcrum::net {
+
+namespace {
+Error sysError(const std::string& what, const std::string& addr) {
+  return Error{what + " " + addr + ": " + std::strerror(errno)};
+}
+}  // namespace
+
+Result<core::Fd> openListenSocket(const config::SocketAddress& addr, config::Protocol protocol, int backlog) {
+  int type = (protocol == config::Protocol::Udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;
+  core::Fd fd(::socket(addr.family(), type, 0));
+  if (!fd) {
+    return sysError("socket", addr.text);
+  }
+  int one = 1;
+  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (setsockopt(fd.get(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    return sysError("setsockopt SO_REUSEPORT", addr.text);
+  }
+  if (addr.family() == AF_INET6) {
+    // "[::]:80" means IPv6 only; listen on "*:80" as well for IPv4.
+    setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  }
+  if (protocol == config::Protocol::Udp) {
+    // Needed to answer from the address the datagram was sent to on a wildcard bind.
+    if (addr.family() == AF_INET) {
+      setsockopt(fd.get(), IPPROTO_IP, IP_PKTINFO, &one, sizeof one);
+    } else {
+      setsockopt(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
+    }
+  }
+  if (::bind(fd.get(), addr.sa(), addr.length) != 0) {
+    return sysError("bind", addr.text);
+  }
+  if (protocol == config::Protocol::Tcp && ::listen(fd.get(), backlog) != 0) {
+    return sysError("listen", addr.text);
+  }
+  return fd;
+}
+
+Result<core::Fd> startConnect(const sockaddr* addr, socklen_t len) {
+  core::Fd fd(::socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) {
+    return Error{std::string("socket: ") + std::strerror(errno)};
+  }
+  int one = 1;
+  setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  if (::connect(fd.get(), addr, len) != 0 && errno != EINPROGRESS) {
+    return Error{std::strerror(errno)};
+  }
+  return fd;
+}
+
+int socketError(int fd) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+    return errno;
+  }
+  return err;
+}
+
+void setLingerZero(int fd) {
+  linger l{1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+}
+
+}  // namespace fulcrum::net

@@ -1,0 +1,24 @@
+#pragma once
+// Socket set-up helpers. Everything returns a Result so start-up and reload can report
+// "bind 127.0.0.1:8080: Address already in use" instead of failing somewhere later.
+#include "common/result.h"
+#include "config/model.h"
+#include "core/fd.h"
+
+namespace fulcrum::net {
+
+// A non-blocking listening (TCP) or bound (UDP) socket with SO_REUSEPORT, so each worker
+// can own one of a group bound to the same address.
+Result<core::Fd> openListenSocket(const config::SocketAddress& addr, config::Protocol protocol, int backlog);
+
+// Starts a non-blocking connect. Ok with a valid fd means "in progress or done": wait for
+// writability and read SO_ERROR. An error means the attempt failed at once.
+Result<core::Fd> startConnect(const sockaddr* addr, socklen_t len);
+
+// The pending error of a socket (SO_ERROR), 0 when none.
+int socketError(int fd);
+
+// Make the next close() send RST instead of FIN, to pass a reset on to the other side.
+void setLingerZero(int fd);
+
+}  // namespace fulcrum::net

@@ -1,0 +1,46 @@
+#include "net/transport.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace fulcrum::net {
+
+IoResult RawTransport::read(uint8_t* data, size_t len) {
+  for (;;) {
+    ssize_t n = ::recv(fd_.get(), data, len, 0);
+    if (n > 0) {
+      return {IoStatus::Ok, static_cast<size_t>(n)};
+    }
+    if (n == 0) {
+      return {IoStatus::Eof};
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return {IoStatus::WouldBlock};
+    }
+    return {IoStatus::Error, 0, errno};
+  }
+}
+
+IoResult RawTransport::write(const uint8_t* data, size_t len) {
+  for (;;) {
+    ssize_t n = ::send(fd_.get(), data, len, MSG_NOSIGNAL);
+    if (n >= 0) {
+      return {IoStatus::Ok, static_cast<size_t>(n)};
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return {IoStatus::WouldBlock};
+    }
+    return {IoStatus::Error, 0, errno};
+  }
+}
+
+void RawTransport::shutdownWrite() { ::shutdown(fd_.get(), SHUT_WR); }
+
+}  // namespace fulcrum::net

@@ -1,0 +1,40 @@
+#pragma once
+// ListenerRegistry: the control thread's set of bound sockets, one per worker for each
+// listener (SO_REUSEPORT). A reload keeps the sockets of listeners whose protocol and
+// address stay the same — so not one queued connection is lost — binds only what is
+// new, and lets the sockets of removed listeners close once no worker uses them.
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "config/model.h"
+#include "core/fd.h"
+
+namespace fulcrum::server {
+
+struct ListenSocketGroup {
+  std::string key;  // "tcp 127.0.0.1:8080"
+  config::Protocol protocol;
+  std::vector<core::Fd> fds;  // index = worker
+};
+
+using ListenerSockets = std::unordered_map<std::string /*listener name*/, std::shared_ptr<ListenSocketGroup>>;
+
+class ListenerRegistry {
+ public:
+  // Binds every socket the config needs that is not bound yet. On any failure the
+  // error names the listener and address, and nothing changes.
+  Result<ListenerSockets> prepare(const config::Config& config, size_t workers);
+  // Makes the prepared set current; sockets of listeners gone close when workers let go.
+  void commit(const ListenerSockets& sockets);
+  void clear() { current_.clear(); }
+
+ private:
+  std::unordered_map<std::string /*key*/, std::shared_ptr<ListenSocketGroup>> current_;
+};
+
+std::string listenKey(const config::Listener& l);
+
+}  // namespace fulcrum::server

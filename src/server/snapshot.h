@@ -1,0 +1,30 @@
+#pragma once
+// Snapshot: everything a worker needs to serve, built whole by the control thread and
+// never changed after publication. Workers swap to a new one at the top of a loop turn;
+// connections keep the ListenerRuntime they began under, so a reload changes only new
+// connections. Later issues add health state, routes and stats views here.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/model.h"
+#include "l4/context.h"
+#include "server/listener_registry.h"
+#include "upstream/cluster.h"
+
+namespace fulcrum::server {
+
+struct Snapshot {
+  struct ListenerEntry {
+    std::shared_ptr<ListenSocketGroup> sockets;
+    std::shared_ptr<const l4::ListenerRuntime> runtime;
+  };
+  uint64_t version = 0;
+  std::shared_ptr<const config::Config> config;
+  std::vector<ListenerEntry> listeners;
+  std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>> clusters;
+};
+
+}  // namespace fulcrum::server

@@ -1,0 +1,133 @@
+#include "server/worker.h"
+
+#include <unordered_set>
+
+#include "common/log.h"
+#include "l4/tcp_session.h"
+
+namespace fulcrum::server {
+
+namespace {
+constexpr uint64_t kDrainPollMs = 20;
+}
+
+Worker::Worker(size_t index) : index_(index), ctx_(loop_), drain_timer_([this] { checkDrained(); }) {}
+
+Worker::~Worker() { join(); }
+
+void Worker::start() {
+  thread_ = std::thread([this] {
+    loop_.run();
+    // Leave no frontend or flow behind that refers to this loop.
+    stopFrontends();
+    snapshot_.reset();
+    finished_.store(true);
+  });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+void Worker::publish(std::shared_ptr<const Snapshot> snapshot) {
+  loop_.post([this, snapshot = std::move(snapshot)]() mutable { apply(std::move(snapshot)); });
+}
+
+void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {
+  if (ctx_.draining) {
+    return;
+  }
+  std::unordered_set<const ListenSocketGroup*> live;
+  for (const auto& entry : snapshot->listeners) {
+    const ListenSocketGroup* group = entry.sockets.get();
+    live.insert(group);
+    int fd = group->fds[index_].get();
+    if (group->protocol == config::Protocol::Tcp) {
+      auto& fe = tcp_[group];
+      if (!fe) {
+        fe = std::make_shared<l4::TcpFrontend>(ctx_, fd, entry.sockets);
+      }
+      fe->update(entry.runtime);
+      fe->start();
+    } else {
+      auto& fe = udp_[group];
+      if (!fe) {
+        fe = std::make_unique<l4::UdpFrontend>(ctx_, fd, entry.sockets);
+      }
+      fe->update(entry.runtime);
+      fe->start();
+    }
+  }
+  for (auto it = tcp_.begin(); it != tcp_.end();) {
+    if (!live.count(it->first)) {
+      it->second->stop();
+      it = tcp_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (auto it = udp_.begin(); it != udp_.end();) {
+    if (!live.count(it->first)) {
+      it->second->stop();
+      it = udp_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  snapshot_ = std::move(snapshot);
+}
+
+void Worker::stopFrontends() {
+  for (auto& [g, fe] : tcp_) {
+    fe->stop();
+  }
+  tcp_.clear();
+  for (auto& [g, fe] : udp_) {
+    fe->stop();
+  }
+  udp_.clear();
+}
+
+void Worker::drain(uint64_t drainMs) {
+  loop_.post([this, drainMs] {
+    if (ctx_.draining) {
+      return;
+    }
+    ctx_.draining = true;
+    stopFrontends();
+    snapshot_.reset();
+    drain_deadline_ms_ = loop_.nowMs() + drainMs;
+    checkDrained();
+  });
+}
+
+void Worker::checkDrained() {
+  if (ctx_.session_count == 0) {
+    loop_.stop();
+    return;
+  }
+  if (loop_.nowMs() >= drain_deadline_ms_) {
+    log::warn("drain timeout: closing connections", {{"worker", index_}, {"connections", ctx_.session_count}});
+    while (ctx_.sessions) {
+      ctx_.sessions->close("drain timeout", false);
+    }
+    loop_.stop();
+    return;
+  }
+  loop_.timers().schedule(drain_timer_, kDrainPollMs);
+}
+
+void Worker::forceStop() {
+  loop_.post([this] {
+    ctx_.draining = true;
+    stopFrontends();
+    while (ctx_.sessions) {
+      ctx_.sessions->close("forced stop", true);
+    }
+    loop_.stop();
+  });
+}
+
+}  // namespace fulcrum::server

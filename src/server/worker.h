@@ -1,0 +1,49 @@
+#pragma once
+// Worker: one thread, one event loop, its own listening sockets and connections.
+// The control thread talks to it only through post(): new snapshots and drain/stop.
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <unordered_map>
+
+#include "core/event_loop.h"
+#include "l4/context.h"
+#include "l4/tcp_frontend.h"
+#include "l4/udp_frontend.h"
+#include "server/snapshot.h"
+
+namespace fulcrum::server {
+
+class Worker {
+ public:
+  explicit Worker(size_t index);
+  ~Worker();
+
+  void start();
+  // Any thread: the worker applies it at its next loop turn.
+  void publish(std::shared_ptr<const Snapshot> snapshot);
+  // Any thread: stop accepting, let connections finish for up to drainMs, then close them.
+  void drain(uint64_t drainMs);
+  // Any thread: close every connection now (a second Ctrl-C).
+  void forceStop();
+  void join();
+  bool finished() const { return finished_.load(); }
+
+ private:
+  void apply(std::shared_ptr<const Snapshot> snapshot);
+  void stopFrontends();
+  void checkDrained();
+
+  size_t index_;
+  core::EventLoop loop_;
+  l4::WorkerContext ctx_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::unordered_map<const ListenSocketGroup*, std::shared_ptr<l4::TcpFrontend>> tcp_;
+  std::unordered_map<const ListenSocketGroup*, std::unique_ptr<l4::UdpFrontend>> udp_;
+  core::Timer drain_timer_;
+  uint64_t drain_deadline_ms_ = 0;
+  std::thread thread_;
+  std::atomic<bool> finished_{false};
+};
+
+}  // namespace fulcrum::server

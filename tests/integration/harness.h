@@ -1,0 +1,101 @@
+#pragma once
+// Test harness for integration tests: real processes (fulcrum, fulcrum-testbackend),
+// real sockets on loopback, temp dirs. Every wait is bounded.
+#include <netinet/in.h>
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+#include <functional>
+#include <memory>
+
+namespace itest {
+
+using namespace std::chrono_literals;
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// A child process; killed (SIGKILL) and reaped on destruction if still running.
+class Process {
+ public:
+  Process(std::vector<std::string> argv, const std::string& logPath);
+  ~Process();
+  Process(const Process&) = delete;
+  pid_t pid() const { return pid_; }
+  void signal(int sig);
+  // Exit code (or 128+signal) if it exited within the timeout.
+  std::optional<int> wait(std::chrono::milliseconds timeout);
+  bool running();
+  std::string log() const;  // stdout+stderr so far
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> status_;
+  std::string log_path_;
+};
+
+struct Backend {
+  std::string id;
+  uint16_t tcp_port = 0;
+  uint16_t udp_port = 0;
+  std::unique_ptr<Process> proc;
+};
+
+// Starts fulcrum-testbackend on 127.0.0.1 with ephemeral ports and waits until ready.
+Backend startBackend(const TempDir& dir, const std::string& id, bool tcp = true, bool udp = false,
+                     const std::string& mode = "cmd", bool expectProxy = false, const std::string& host = "127.0.0.1");
+
+uint16_t freePort(bool udp = false);
+// A TCP port on 127.0.0.1 where nothing listens (bound then closed).
+uint16_t deadPort();
+
+// Writes config text to dir/name, starts `fulcrum run -c` and waits until tcpPort
+// accepts (if nonzero) or the log says it started.
+std::unique_ptr<Process> startFulcrum(const TempDir& dir, const std::string& config, uint16_t waitPort,
+                                      int workers = 2, const std::string& name = "fulcrum.yaml");
+// Runs a command to completion (bounded); returns exit code and output.
+struct RunResult {
+  int code;
+  std::string output;
+};
+RunResult runCommand(std::vector<std::string> argv, std::chrono::milliseconds timeout = 20s);
+
+// Blocking TCP client socket with send/receive timeouts; -1 on failure.
+int connectTcp(uint16_t port, const char* host = "127.0.0.1", int timeoutSec = 10);
+bool sendAll(int fd, const void* data, size_t len);
+bool sendStr(int fd, const std::string& s);
+// Reads up to '\n' (returned without it); nullopt on EOF/error/timeout.
+std::optional<std::string> recvLine(int fd);
+// Reads until EOF; returns bytes read, or -1 on error.
+ssize_t drainToEof(int fd);
+// True if the peer closed (EOF or reset) within the timeout.
+bool closedWithin(int fd, std::chrono::milliseconds timeout);
+
+// The deterministic stream of fulcrum-testbackend's SOURCE command (splitmix64 words).
+class StreamGen {
+ public:
+  explicit StreamGen(uint64_t seed) : state_(seed) {}
+  void fill(uint8_t* out, size_t len);  // len must be a multiple of 8 except for the last call
+
+ private:
+  uint64_t state_;
+};
+
+std::string readFile(const std::string& path);
+void writeFile(const std::string& path, const std::string& text);
+bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
+
+}  // namespace itest
