@@ -1,6 +1,6 @@
-#include "config/model.h"
-
 #include <cstring>
+
+#include "config/model.h"
 
 namespace fulcrum::config {
 namespace {

@@ -129,7 +129,8 @@ bool isDigits(std::string_view text) {
 
 // Parses "a.b.c.d:port", "[v6]:port", "*:port" or "hostname:port" (resolved now, first result).
 bool parseSocketAddress(std::string_view text, SocketAddress& out, std::string& error) {
-  const std::string expected = "expected host:port such as 127.0.0.1:8080, [::1]:8080, *:8080 or localhost:8080";
+  const std::string expected =
+      "expected host:port such as 127.0.0.1:8080, [::1]:8080, *:8080 or localhost:8080";
   std::string_view host;
   std::string_view port;
   bool bracketed = false;
@@ -198,7 +199,8 @@ bool parseSocketAddress(std::string_view text, SocketAddress& out, std::string& 
   }
   if (looksNumeric) {
     // getaddrinfo would accept shorthand like "10.1" as 10.0.0.1; that is almost always a typo.
-    error = "invalid IPv4 address " + quote(host) + " in " + quote(text) + "; expected four numbers 0-255 "
+    error = "invalid IPv4 address " + quote(host) + " in " + quote(text) +
+            "; expected four numbers 0-255 "
             "such as 127.0.0.1";
     return false;
   }
@@ -329,8 +331,8 @@ struct Item {
 
 const std::vector<std::string_view> kTopKeys = {"workers", "log_level", "timeouts", "listeners", "pools"};
 const std::vector<std::string_view> kTimeoutKeys = {"connect", "idle", "queue", "drain", "handshake"};
-const std::vector<std::string_view> kListenerKeys = {"name",           "bind",            "protocol", "pool",
-                                                     "proxy_protocol", "trusted_proxies", "backlog",  "udp"};
+const std::vector<std::string_view> kListenerKeys = {
+    "name", "bind", "protocol", "pool", "proxy_protocol", "trusted_proxies", "backlog", "udp"};
 const std::vector<std::string_view> kUdpKeys = {"flow_idle", "max_flows"};
 const std::vector<std::string_view> kPoolKeys = {"name",       "algorithm",           "retries",
                                                  "queue_size", "send_proxy_protocol", "servers"};
@@ -368,9 +370,21 @@ class Loader {
       if (at.line == 0) {
         at = {1, 1};
       }
-      // yaml-cpp's message for tab indentation is "illegal map value" or similar; say what it is.
+      // yaml-cpp's messages for a few common slips are cryptic ("illegal map value"); name the slip.
+      std::string_view row = lineText(at.line);
+      size_t bracket = unquotedBracketedAddress(row);
       if (std::optional<Pos> tab = tabIndentBefore(at.line)) {
-        error(*tab, "tab character in indentation; expected spaces (YAML does not allow tabs for indentation)");
+        error(*tab,
+              "tab character in indentation; expected spaces (YAML does not allow tabs for indentation)");
+      } else if (bracket != std::string_view::npos) {
+        error({at.line, static_cast<int>(bracket) + 1},
+              "invalid YAML: an IPv6 address must be quoted, e.g. \"[::1]:8080\" (an unquoted '[' starts a "
+              "list)");
+      } else if (e.msg == YAML::ErrorMsg::UNKNOWN_ANCHOR && at.column >= 1 &&
+                 row.substr(at.column - 1).substr(0, 2) == "*:") {
+        error(at,
+              "invalid YAML: an address starting with * must be quoted, e.g. \"*:8080\" (an unquoted '*' "
+              "starts an alias)");
       } else {
         error(at, "invalid YAML: " + e.msg + syntaxHint(e.msg));
       }
@@ -387,14 +401,44 @@ class Loader {
     if (msg == YAML::ErrorMsg::END_OF_MAP_FLOW) {
       return "; expected '}' to close the map";
     }
-    if (msg == YAML::ErrorMsg::MAP_VALUE || msg == YAML::ErrorMsg::MAP_KEY || msg == YAML::ErrorMsg::END_OF_MAP ||
-        msg == YAML::ErrorMsg::END_OF_SEQ || msg == YAML::ErrorMsg::BLOCK_ENTRY) {
+    if (msg == YAML::ErrorMsg::MAP_VALUE || msg == YAML::ErrorMsg::MAP_KEY ||
+        msg == YAML::ErrorMsg::END_OF_MAP || msg == YAML::ErrorMsg::END_OF_SEQ ||
+        msg == YAML::ErrorMsg::BLOCK_ENTRY) {
       return "; expected consistent indentation and a space after each ':'";
     }
     if (msg == YAML::ErrorMsg::UNKNOWN_ANCHOR) {
       return "; expected an anchor (&name) defined before this alias";
     }
     return "; expected valid YAML";
+  }
+
+  std::string_view lineText(int line) const {
+    size_t start = 0;
+    for (int current = 1; current < line; ++current) {
+      start = text_.find('\n', start);
+      if (start == std::string_view::npos) {
+        return {};
+      }
+      ++start;
+    }
+    size_t end = text_.find('\n', start);
+    return text_.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  }
+
+  // Offset of a '[' that starts an unquoted "[v6]:port" value in `row`, or npos.
+  static size_t unquotedBracketedAddress(std::string_view row) {
+    for (size_t close = row.find("]:"); close != std::string_view::npos; close = row.find("]:", close + 1)) {
+      size_t open = row.rfind('[', close);
+      if (open == std::string_view::npos || close + 2 >= row.size() || row[close + 2] < '0' ||
+          row[close + 2] > '9') {
+        continue;
+      }
+      bool startsValue = open == 0 || row[open - 1] == ' ' || row[open - 1] == '\t';
+      if (startsValue && row.substr(open + 1, close - open - 1).find(':') != std::string_view::npos) {
+        return open;
+      }
+    }
+    return std::string_view::npos;
   }
 
   // The first line at or before `line` whose indentation contains a tab.
@@ -484,7 +528,8 @@ class Loader {
                                  const std::vector<std::string_view>& accepted) {
     if (!node.IsMap()) {
       if (path.empty()) {
-        error(at, "expected a map at the top level (with keys such as listeners and pools), got " + describe(node));
+        error(at, "expected a map at the top level (with keys such as listeners and pools), got " +
+                      describe(node));
       } else {
         error(at, path + ": expected a map, got " + describe(node));
       }
@@ -678,10 +723,15 @@ class Loader {
   }
 
   bool readAddress(const Entry& e, SocketAddress& out) {
-    std::string text;
-    if (!readScalar(e, "host:port such as 127.0.0.1:8080", text)) {
+    if (!e.value.IsScalar()) {
+      // Usually an unquoted [::1]:8080, which YAML reads as a list or a map.
+      error(e.pos, e.path +
+                       ": expected host:port such as 127.0.0.1:8080 or \"[::1]:8080\" (quote IPv6 "
+                       "addresses), got " +
+                       describe(e.value));
       return false;
     }
+    std::string text = e.value.Scalar();
     std::string why;
     if (!parseSocketAddress(text, out, why)) {
       error(e.pos, e.path + ": " + why);
@@ -724,9 +774,11 @@ class Loader {
       return;
     }
     Timeouts& t = config_.timeouts;
-    std::pair<std::string_view, Millis*> fields[] = {
-        {"connect", &t.connect}, {"idle", &t.idle}, {"queue", &t.queue}, {"drain", &t.drain},
-        {"handshake", &t.handshake}};
+    std::pair<std::string_view, Millis*> fields[] = {{"connect", &t.connect},
+                                                     {"idle", &t.idle},
+                                                     {"queue", &t.queue},
+                                                     {"drain", &t.drain},
+                                                     {"handshake", &t.handshake}};
     for (auto& [key, target] : fields) {
       if (const Entry* field = map->find(key)) {
         readDuration(*field, *target);
@@ -766,7 +818,8 @@ class Loader {
       }
       Listener l;
       ListenerRefs refs;
-      bool haveName = requireKey(*map, "name", "a unique listener name") && readName(*map->find("name"), l.name);
+      bool haveName =
+          requireKey(*map, "name", "a unique listener name") && readName(*map->find("name"), l.name);
       if (haveName) {
         const Entry* nameEntry = map->find("name");
         auto dup = std::find_if(names.begin(), names.end(), [&](const Named& n) { return n.name == l.name; });
@@ -794,15 +847,17 @@ class Loader {
       if (const Entry* p = map->find("proxy_protocol")) {
         proxyKnown = readBool(*p, l.accept_proxy);
         if (proxyKnown && l.accept_proxy && haveProtocol && l.protocol == Protocol::Udp) {
-          error(p->pos, p->path + ": PROXY protocol is only supported on tcp listeners; expected false "
-                                  "(or no proxy_protocol key) for protocol udp");
+          error(p->pos, p->path +
+                            ": PROXY protocol is only supported on tcp listeners; expected false "
+                            "(or no proxy_protocol key) for protocol udp");
         }
       }
       if (const Entry* p = map->find("trusted_proxies")) {
         readTrustedProxies(*p, l.trusted_proxies);
         if (proxyKnown && !l.accept_proxy && p->value.IsSequence() && p->value.size() > 0) {
-          error(p->keyPos, p->path + ": only meaningful with proxy_protocol: true; expected proxy_protocol: "
-                                     "true on this listener, or no trusted_proxies");
+          error(p->keyPos, p->path +
+                               ": only meaningful with proxy_protocol: true; expected proxy_protocol: "
+                               "true on this listener, or no trusted_proxies");
         }
       }
       if (const Entry* p = map->find("backlog")) {
@@ -810,8 +865,9 @@ class Loader {
       }
       if (const Entry* p = map->find("udp")) {
         if (haveProtocol && l.protocol != Protocol::Udp) {
-          error(p->keyPos, p->path + ": only valid with protocol: udp; expected no udp section on a tcp "
-                                     "listener");
+          error(p->keyPos, p->path +
+                               ": only valid with protocol: udp; expected no udp section on a tcp "
+                               "listener");
         }
         readUdp(*p, l);
       }
@@ -822,8 +878,9 @@ class Loader {
         const Entry* bindEntry = map->find("bind");
         if (dup != binds.end()) {
           error(bindEntry->pos, bindEntry->path + ": duplicate bind " + l.bind.text + "/" +
-                                    (l.protocol == Protocol::Tcp ? "tcp" : "udp") + ", already used by listener " +
-                                    quote(dup->listener) + " at line " + std::to_string(dup->pos.line) +
+                                    (l.protocol == Protocol::Tcp ? "tcp" : "udp") +
+                                    ", already used by listener " + quote(dup->listener) + " at line " +
+                                    std::to_string(dup->pos.line) +
                                     "; expected each address and protocol once");
         } else {
           binds.push_back({l.bind, l.protocol, l.name, bindEntry->pos});
@@ -969,8 +1026,9 @@ class Loader {
       bool duplicate = false;
       for (size_t i = 0; i < pool.servers.size(); ++i) {
         if (sameEndpoint(pool.servers[i].address, server.address)) {
-          error(a->pos, a->path + ": duplicate server " + server.address.text + " in this pool (first at line " +
-                            std::to_string(addressPos[i].line) + "); expected each address once per pool");
+          error(a->pos, a->path + ": duplicate server " + server.address.text +
+                            " in this pool (first at line " + std::to_string(addressPos[i].line) +
+                            "); expected each address once per pool");
           duplicate = true;
           break;
         }

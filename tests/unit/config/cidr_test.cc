@@ -31,9 +31,10 @@ bool contains(const Cidr& cidr, const char* ip) {
 
 // Builds Cidrs through the loader, so parsing is covered too.
 std::vector<Cidr> load(const std::string& list) {
-  auto r = testing::load("listeners:\n  - name: web\n    bind: 127.0.0.1:8080\n    pool: web\n"
-                         "    proxy_protocol: true\n    trusted_proxies: " + list +
-                         "\npools:\n  - name: web\n    servers: [{address: 127.0.0.1:9001}]\n");
+  auto r = testing::load(
+      "listeners:\n  - name: web\n    bind: 127.0.0.1:8080\n    pool: web\n"
+      "    proxy_protocol: true\n    trusted_proxies: " +
+      list + "\npools:\n  - name: web\n    servers: [{address: 127.0.0.1:9001}]\n");
   EXPECT_TRUE(r.ok()) << testing::dump(r);
   return r.ok() ? r.config->listeners[0].trusted_proxies : std::vector<Cidr>{};
 }

@@ -18,19 +18,21 @@ inline std::string dump(const LoadResult& r) {
 }
 
 // Passes when `r` holds an error at line:column whose message contains `substring`.
-inline ::testing::AssertionResult hasError(const LoadResult& r, int line, int column, std::string_view substring) {
+inline ::testing::AssertionResult hasError(const LoadResult& r, int line, int column,
+                                           std::string_view substring) {
   for (const auto& d : r.errors) {
     if (d.line == line && d.column == column && d.message.find(substring) != std::string::npos) {
       return ::testing::AssertionSuccess();
     }
   }
-  return ::testing::AssertionFailure() << "no error at " << line << ":" << column << " containing \"" << substring
-                                       << "\"; got:\n"
-                                       << dump(r);
+  return ::testing::AssertionFailure()
+         << "no error at " << line << ":" << column << " containing \"" << substring << "\"; got:\n"
+         << dump(r);
 }
 
 // Passes when `r` holds exactly one error, at line:column, containing `substring`.
-inline ::testing::AssertionResult onlyError(const LoadResult& r, int line, int column, std::string_view substring) {
+inline ::testing::AssertionResult onlyError(const LoadResult& r, int line, int column,
+                                            std::string_view substring) {
   if (r.errors.size() != 1 || r.config != nullptr) {
     return ::testing::AssertionFailure() << "expected exactly one error and no config; got:\n" << dump(r);
   }

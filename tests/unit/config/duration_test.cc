@@ -51,7 +51,8 @@ TEST(DurationTest, TwoArgumentOverload) {
 }
 
 TEST(DurationTest, BareNumberNeedsUnit) {
-  EXPECT_NE(failure("30").find("a unit is required (ms, s, m or h), e.g. \"30s\" or \"30ms\""), std::string::npos);
+  EXPECT_NE(failure("30").find("a unit is required (ms, s, m or h), e.g. \"30s\" or \"30ms\""),
+            std::string::npos);
   EXPECT_NE(failure("1.5").find("a unit is required"), std::string::npos);
   EXPECT_NE(failure("1m30").find("every number needs a unit"), std::string::npos);
 }

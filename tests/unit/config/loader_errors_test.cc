@@ -65,6 +65,18 @@ TEST(LoaderErrorTest, UndefinedAlias) {
   EXPECT_TRUE(onlyError(r, 1, 10, "the referenced anchor is not defined; expected an anchor"));
 }
 
+TEST(LoaderErrorTest, UnquotedWildcardAddress) {
+  auto r = load("listeners:\n  - name: web\n    bind: *:8080\n    pool: web\n" + kPools);
+  EXPECT_TRUE(onlyError(r, 3, 11, "an address starting with * must be quoted, e.g. \"*:8080\""));
+}
+
+TEST(LoaderErrorTest, UnquotedIpv6Address) {
+  auto r = load("listeners:\n  - name: web\n    bind: [::1]:8080\n    pool: web\n" + kPools);
+  EXPECT_TRUE(onlyError(r, 3, 11, "an IPv6 address must be quoted, e.g. \"[::1]:8080\""));
+  auto r2 = load(kListeners + "pools:\n  - name: web\n    servers: [{address: [::1]:9001}]\n");
+  EXPECT_TRUE(onlyError(r2, 7, 25, "an IPv6 address must be quoted"));
+}
+
 TEST(LoaderErrorTest, EmptyFile) {
   EXPECT_TRUE(onlyError(load(""), 1, 1, "the config is empty; expected a map with at least 'listeners'"));
   EXPECT_TRUE(onlyError(load("# just a comment\n\n"), 1, 1, "the config is empty"));
@@ -72,8 +84,9 @@ TEST(LoaderErrorTest, EmptyFile) {
 
 TEST(LoaderErrorTest, TopLevelNotAMap) {
   EXPECT_TRUE(onlyError(load("- a\n- b\n"), 1, 1, "expected a map at the top level"));
-  EXPECT_TRUE(onlyError(load("hello\n"), 1, 1, "expected a map at the top level (with keys such as listeners "
-                                               "and pools), got \"hello\""));
+  EXPECT_TRUE(onlyError(load("hello\n"), 1, 1,
+                        "expected a map at the top level (with keys such as listeners "
+                        "and pools), got \"hello\""));
 }
 
 TEST(LoaderErrorTest, MultipleDocuments) {
@@ -83,16 +96,18 @@ TEST(LoaderErrorTest, MultipleDocuments) {
 
 TEST(LoaderErrorTest, UnknownTopLevelKey) {
   auto r = load("workerz: 2\n" + kListeners + kPools);
-  EXPECT_TRUE(onlyError(r, 1, 1,
-                        "unknown key \"workerz\" (did you mean \"workers\"?); expected one of: workers, log_level, "
-                        "timeouts, listeners, pools"));
+  EXPECT_TRUE(
+      onlyError(r, 1, 1,
+                "unknown key \"workerz\" (did you mean \"workers\"?); expected one of: workers, log_level, "
+                "timeouts, listeners, pools"));
 }
 
 TEST(LoaderErrorTest, UnknownListenerKey) {
   auto r = load(kListeners + "    bnd: 127.0.0.1:80\n" + kPools);
-  EXPECT_TRUE(onlyError(r, 5, 5,
-                        "listeners[0]: unknown key \"bnd\" (did you mean \"bind\"?); expected one of: name, bind, "
-                        "protocol, pool, proxy_protocol, trusted_proxies, backlog, udp"));
+  EXPECT_TRUE(
+      onlyError(r, 5, 5,
+                "listeners[0]: unknown key \"bnd\" (did you mean \"bind\"?); expected one of: name, bind, "
+                "protocol, pool, proxy_protocol, trusted_proxies, backlog, udp"));
 }
 
 TEST(LoaderErrorTest, UnknownKeyWithoutSuggestion) {
@@ -127,12 +142,14 @@ TEST(LoaderErrorTest, UnknownUdpKey) {
     udp:
       flows: 10
 )" + kPools);
-  EXPECT_TRUE(onlyError(r, 7, 7, "listeners[0].udp: unknown key \"flows\"; expected one of: flow_idle, max_flows"));
+  EXPECT_TRUE(
+      onlyError(r, 7, 7, "listeners[0].udp: unknown key \"flows\"; expected one of: flow_idle, max_flows"));
 }
 
 TEST(LoaderErrorTest, DuplicateYamlKey) {
   auto r = load("workers: 1\nworkers: 2\n" + kListeners + kPools);
-  EXPECT_TRUE(onlyError(r, 2, 1, "duplicate key \"workers\" (first given at line 1); expected each key once"));
+  EXPECT_TRUE(
+      onlyError(r, 2, 1, "duplicate key \"workers\" (first given at line 1); expected each key once"));
 }
 
 TEST(LoaderErrorTest, DuplicateKeyInListener) {
@@ -149,7 +166,8 @@ TEST(LoaderErrorTest, ExpectedInteger) {
   EXPECT_TRUE(onlyError(load("workers: abc\n" + kListeners + kPools), 1, 10,
                         "workers: expected an integer in 0..1024, got \"abc\""));
   EXPECT_TRUE(onlyError(load("workers: 1.5\n" + kListeners + kPools), 1, 10, "expected an integer"));
-  EXPECT_TRUE(onlyError(load("workers: [1]\n" + kListeners + kPools), 1, 10, "expected an integer in 0..1024, got a list"));
+  EXPECT_TRUE(onlyError(load("workers: [1]\n" + kListeners + kPools), 1, 10,
+                        "expected an integer in 0..1024, got a list"));
 }
 
 TEST(LoaderErrorTest, EmptyValueIsReportedAtTheKey) {
@@ -159,7 +177,8 @@ TEST(LoaderErrorTest, EmptyValueIsReportedAtTheKey) {
 
 TEST(LoaderErrorTest, ExpectedBoolean) {
   auto r = load(kListeners + "    proxy_protocol: yes\n" + kPools);
-  EXPECT_TRUE(onlyError(r, 5, 21, "listeners[0].proxy_protocol: expected a boolean (true/false), got \"yes\""));
+  EXPECT_TRUE(
+      onlyError(r, 5, 21, "listeners[0].proxy_protocol: expected a boolean (true/false), got \"yes\""));
 }
 
 TEST(LoaderErrorTest, ExpectedList) {
@@ -183,7 +202,8 @@ TEST(LoaderErrorTest, ExpectedStringForName) {
 }
 
 TEST(LoaderErrorTest, EmptyListItem) {
-  auto r = load("listeners:\n  -   # nothing here\n  - name: web\n    bind: 127.0.0.1:8080\n    pool: web\n" + kPools);
+  auto r = load("listeners:\n  -   # nothing here\n  - name: web\n    bind: 127.0.0.1:8080\n    pool: web\n" +
+                kPools);
   EXPECT_TRUE(onlyError(r, 2, 3, "listeners[0]: expected a map, got an empty value"));
 }
 
@@ -195,8 +215,8 @@ TEST(LoaderErrorTest, ServersWithoutValue) {
 TEST(LoaderErrorTest, OutOfRangeIntegers) {
   EXPECT_TRUE(onlyError(load("workers: 2000\n" + kListeners + kPools), 1, 10,
                         "workers: must be between 0 and 1024, got 2000"));
-  EXPECT_TRUE(onlyError(load("workers: -1\n" + kListeners + kPools), 1, 10,
-                        "must be between 0 and 1024, got -1"));
+  EXPECT_TRUE(
+      onlyError(load("workers: -1\n" + kListeners + kPools), 1, 10, "must be between 0 and 1024, got -1"));
   EXPECT_TRUE(onlyError(load("workers: 99999999999999999999999\n" + kListeners + kPools), 1, 10,
                         "must be between 0 and 1024, got 99999999999999999999999"));
   EXPECT_TRUE(onlyError(load(kListeners + "    backlog: 0\n" + kPools), 5, 14,
@@ -254,24 +274,29 @@ TEST(LoaderErrorTest, DurationUnknownUnit) {
 
 TEST(LoaderErrorTest, LogLevel) {
   auto r = load("log_level: verbose\n" + kListeners + kPools);
-  EXPECT_TRUE(onlyError(r, 1, 12, "log_level: unknown value \"verbose\"; expected one of: debug, info, warn, error"));
+  EXPECT_TRUE(
+      onlyError(r, 1, 12, "log_level: unknown value \"verbose\"; expected one of: debug, info, warn, error"));
 }
 
 TEST(LoaderErrorTest, Algorithm) {
-  auto r = load(kListeners + "pools:\n  - name: web\n    algorithm: least_conn\n    servers: [{address: "
-                             "127.0.0.1:9001}]\n");
-  EXPECT_TRUE(onlyError(r, 7, 16, "pools[0].algorithm: unknown value \"least_conn\"; expected one of: round_robin"));
+  auto r = load(kListeners +
+                "pools:\n  - name: web\n    algorithm: least_conn\n    servers: [{address: "
+                "127.0.0.1:9001}]\n");
+  EXPECT_TRUE(
+      onlyError(r, 7, 16, "pools[0].algorithm: unknown value \"least_conn\"; expected one of: round_robin"));
 }
 
 TEST(LoaderErrorTest, SendProxyProtocol) {
-  auto r = load(kListeners + "pools:\n  - name: web\n    send_proxy_protocol: v3\n    servers: [{address: "
-                             "127.0.0.1:9001}]\n");
+  auto r = load(kListeners +
+                "pools:\n  - name: web\n    send_proxy_protocol: v3\n    servers: [{address: "
+                "127.0.0.1:9001}]\n");
   EXPECT_TRUE(onlyError(r, 7, 26, "unknown value \"v3\"; expected one of: none, v1, v2"));
 }
 
 TEST(LoaderErrorTest, ProtocolHttpNotSupported) {
   auto r = load(kListeners + "    protocol: http\n" + kPools);
-  EXPECT_TRUE(onlyError(r, 5, 15, "listeners[0].protocol: protocol http is not supported yet; expected tcp or udp"));
+  EXPECT_TRUE(
+      onlyError(r, 5, 15, "listeners[0].protocol: protocol http is not supported yet; expected tcp or udp"));
 }
 
 TEST(LoaderErrorTest, UnknownProtocol) {
@@ -284,13 +309,15 @@ TEST(LoaderErrorTest, InvalidNames) {
   auto r = load("listeners:\n  - name: my web\n    bind: 127.0.0.1:8080\n    pool: web\n" + kPools);
   EXPECT_TRUE(onlyError(r, 2, 11, "listeners[0].name: invalid name \"my web\"; expected 1 to 64 characters"));
   std::string longName(65, 'a');
-  auto r2 = load(kListeners + "pools:\n  - name: " + longName + "\n    servers: [{address: 127.0.0.1:9001}]\n");
+  auto r2 =
+      load(kListeners + "pools:\n  - name: " + longName + "\n    servers: [{address: 127.0.0.1:9001}]\n");
   EXPECT_TRUE(hasError(r2, 6, 11, "pools[0].name: invalid name"));
 }
 
 TEST(LoaderErrorTest, DuplicateListenerName) {
   auto r = load(kListeners + "  - name: web\n    bind: 127.0.0.1:8081\n    pool: web\n" + kPools);
-  EXPECT_TRUE(onlyError(r, 5, 11, "listeners[1].name: duplicate listener name \"web\" (first used at line 2)"));
+  EXPECT_TRUE(
+      onlyError(r, 5, 11, "listeners[1].name: duplicate listener name \"web\" (first used at line 2)"));
 }
 
 TEST(LoaderErrorTest, DuplicatePoolName) {
@@ -300,21 +327,25 @@ TEST(LoaderErrorTest, DuplicatePoolName) {
 
 TEST(LoaderErrorTest, DanglingPoolReference) {
   auto r = load("listeners:\n  - name: web\n    bind: 127.0.0.1:8080\n    pool: wbe\n" + kPools);
-  EXPECT_TRUE(onlyError(r, 4, 11,
-                        "listeners[0].pool: pool \"wbe\" is not defined (did you mean \"web\"?); expected one of the "
-                        "pools: web"));
+  EXPECT_TRUE(
+      onlyError(r, 4, 11,
+                "listeners[0].pool: pool \"wbe\" is not defined (did you mean \"web\"?); expected one of the "
+                "pools: web"));
 }
 
 TEST(LoaderErrorTest, DuplicateBind) {
   auto r = load(kListeners + "  - name: other\n    bind: 127.0.0.1:8080\n    pool: web\n" + kPools);
-  EXPECT_TRUE(onlyError(r, 6, 11,
-                        "listeners[1].bind: duplicate bind 127.0.0.1:8080/tcp, already used by listener \"web\" at "
-                        "line 3"));
+  EXPECT_TRUE(
+      onlyError(r, 6, 11,
+                "listeners[1].bind: duplicate bind 127.0.0.1:8080/tcp, already used by listener \"web\" at "
+                "line 3"));
 }
 
 TEST(LoaderErrorTest, DuplicateBindWrittenDifferently) {
-  auto r = load("listeners:\n  - name: a\n    bind: 0.0.0.0:80\n    pool: web\n"
-                "  - name: b\n    bind: \"*:80\"\n    pool: web\n" + kPools);
+  auto r = load(
+      "listeners:\n  - name: a\n    bind: 0.0.0.0:80\n    pool: web\n"
+      "  - name: b\n    bind: \"*:80\"\n    pool: web\n" +
+      kPools);
   EXPECT_TRUE(onlyError(r, 6, 11, "duplicate bind *:80/tcp"));
 }
 
@@ -326,8 +357,9 @@ TEST(LoaderErrorTest, DuplicateServerAddress) {
       - address: 127.0.0.1:9002
       - address: 127.0.0.1:9001
 )");
-  EXPECT_TRUE(onlyError(r, 10, 18,
-                        "pools[0].servers[2].address: duplicate server 127.0.0.1:9001 in this pool (first at line 8)"));
+  EXPECT_TRUE(onlyError(
+      r, 10, 18,
+      "pools[0].servers[2].address: duplicate server 127.0.0.1:9001 in this pool (first at line 8)"));
 }
 
 TEST(LoaderErrorTest, MissingListenersAndPools) {
@@ -346,8 +378,9 @@ TEST(LoaderErrorTest, MissingListenerKeys) {
 }
 
 TEST(LoaderErrorTest, MissingPoolAndServerKeys) {
-  auto r = load(kListeners + "pools:\n  - name: web\n    servers: [{address: 127.0.0.1:9001}]\n  - servers:\n"
-                             "      - weight: 1\n");
+  auto r = load(kListeners +
+                "pools:\n  - name: web\n    servers: [{address: 127.0.0.1:9001}]\n  - servers:\n"
+                "      - weight: 1\n");
   ASSERT_EQ(r.errors.size(), 2u) << testing::dump(r);
   EXPECT_TRUE(hasError(r, 8, 5, "pools[1]: missing required key \"name\""));
   EXPECT_TRUE(hasError(r, 9, 9, "pools[1].servers[0]: missing required key \"address\""));
@@ -356,8 +389,9 @@ TEST(LoaderErrorTest, MissingPoolAndServerKeys) {
 }
 
 TEST(LoaderErrorTest, EmptyLists) {
-  EXPECT_TRUE(onlyError(load("listeners: []\n" + kPools), 1, 12,
-                        "listeners: expected at least one entry in the list of listeners, got an empty list"));
+  EXPECT_TRUE(
+      onlyError(load("listeners: []\n" + kPools), 1, 12,
+                "listeners: expected at least one entry in the list of listeners, got an empty list"));
   EXPECT_TRUE(onlyError(load(kListeners + "pools: []\n"), 5, 8, "pools: expected at least one entry"));
   EXPECT_TRUE(onlyError(load(kListeners + "pools:\n  - name: web\n    servers: []\n"), 7, 14,
                         "pools[0].servers: expected at least one entry in the list of servers"));
@@ -371,7 +405,8 @@ TEST(LoaderErrorTest, ProxyProtocolOnUdp) {
     pool: web
     proxy_protocol: true
 )" + kPools);
-  EXPECT_TRUE(onlyError(r, 6, 21, "listeners[0].proxy_protocol: PROXY protocol is only supported on tcp listeners"));
+  EXPECT_TRUE(
+      onlyError(r, 6, 21, "listeners[0].proxy_protocol: PROXY protocol is only supported on tcp listeners"));
 }
 
 TEST(LoaderErrorTest, UdpSectionOnTcp) {
@@ -394,11 +429,14 @@ TEST(LoaderErrorTest, BadCidrs) {
       - fe80::1/10
 )" + kPools);
   ASSERT_EQ(r.errors.size(), 5u) << testing::dump(r);
-  EXPECT_TRUE(hasError(r, 7, 9, "listeners[0].trusted_proxies[0]: expected an address or CIDR range such as "
-                                "10.0.0.0/8, 127.0.0.1 or ::1/128, got \"10.0.0.300/8\""));
-  EXPECT_TRUE(hasError(r, 8, 9, "has bits set beyond its /8 prefix; expected the network address, e.g. 10.0.0.0/8"));
+  EXPECT_TRUE(hasError(r, 7, 9,
+                       "listeners[0].trusted_proxies[0]: expected an address or CIDR range such as "
+                       "10.0.0.0/8, 127.0.0.1 or ::1/128, got \"10.0.0.300/8\""));
+  EXPECT_TRUE(
+      hasError(r, 8, 9, "has bits set beyond its /8 prefix; expected the network address, e.g. 10.0.0.0/8"));
   EXPECT_TRUE(hasError(r, 9, 9, "expected a prefix length between 0 and 32 in \"10.0.0.0/33\""));
-  EXPECT_TRUE(hasError(r, 10, 9, "trusted_proxies[3]: expected an address or CIDR range such as 10.0.0.0/8, got a map"));
+  EXPECT_TRUE(hasError(
+      r, 10, 9, "trusted_proxies[3]: expected an address or CIDR range such as 10.0.0.0/8, got a map"));
   EXPECT_TRUE(hasError(r, 11, 9, "expected the network address, e.g. fe80::/10"));
 }
 
@@ -406,7 +444,8 @@ TEST(LoaderErrorTest, BadAddresses) {
   auto bindLine = [](const std::string& bind) {
     return load("listeners:\n  - name: web\n    bind: " + bind + "\n    pool: web\n" + kPools);
   };
-  EXPECT_TRUE(onlyError(bindLine("127.0.0.1"), 3, 11, "listeners[0].bind: expected host:port such as 127.0.0.1:8080"));
+  EXPECT_TRUE(onlyError(bindLine("127.0.0.1"), 3, 11,
+                        "listeners[0].bind: expected host:port such as 127.0.0.1:8080"));
   EXPECT_TRUE(onlyError(bindLine("127.0.0.1"), 3, 11, "(the port is missing)"));
   EXPECT_TRUE(onlyError(bindLine("\"::1:8080\""), 3, 11, "IPv6 addresses must be written in brackets"));
   EXPECT_TRUE(onlyError(bindLine("127.0.0.1:0"), 3, 11, "expected a port between 1 and 65535"));
@@ -417,8 +456,8 @@ TEST(LoaderErrorTest, BadAddresses) {
   EXPECT_TRUE(onlyError(bindLine("\"[::1]\""), 3, 11, "expected host:port"));
   EXPECT_TRUE(onlyError(bindLine(":80"), 3, 11, "the host is missing"));
   EXPECT_TRUE(onlyError(bindLine("bad_host!:80"), 3, 11, "invalid host \"bad_host!\""));
-  EXPECT_TRUE(onlyError(bindLine("no-such-host.invalid:80"), 3, 11,
-                        "cannot resolve host \"no-such-host.invalid\""));
+  EXPECT_TRUE(
+      onlyError(bindLine("no-such-host.invalid:80"), 3, 11, "cannot resolve host \"no-such-host.invalid\""));
 }
 
 TEST(LoaderErrorTest, BadServerAddress) {
@@ -457,7 +496,7 @@ pools:
   for (const auto& d : r.errors) {
     positions.emplace_back(d.line, d.column);
   }
-  std::vector<std::pair<int, int>> expected = {{1, 10}, {2, 12}, {4, 12}, {7, 11}, {8, 15},
+  std::vector<std::pair<int, int>> expected = {{1, 10}, {2, 12},  {4, 12},  {7, 11}, {8, 15},
                                                {9, 11}, {10, 11}, {15, 14}, {18, 17}};
   EXPECT_EQ(positions, expected) << testing::dump(r);
   EXPECT_EQ(r.config, nullptr);

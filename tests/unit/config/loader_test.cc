@@ -184,8 +184,9 @@ TEST(LoaderTest, FullConfigRoundTrip) {
 }
 
 TEST(LoaderTest, Defaults) {
-  auto r = load("listeners:\n  - name: web\n    bind: 127.0.0.1:8080\n    pool: web\n"
-                "pools:\n  - name: web\n    servers:\n      - address: 127.0.0.1:9001\n");
+  auto r = load(
+      "listeners:\n  - name: web\n    bind: 127.0.0.1:8080\n    pool: web\n"
+      "pools:\n  - name: web\n    servers:\n      - address: 127.0.0.1:9001\n");
   ASSERT_TRUE(r.ok()) << dump(r);
   const Config& c = *r.config;
   const Config defaults;
@@ -215,15 +216,17 @@ TEST(LoaderTest, Defaults) {
 }
 
 TEST(LoaderTest, EmptyOptionalSections) {
-  auto r = load("timeouts:\nlisteners:\n  - name: dns\n    bind: 127.0.0.1:8053\n    protocol: udp\n    pool: dns\n"
-                "    udp:\n    trusted_proxies: []\npools:\n  - name: dns\n    servers: [{address: 127.0.0.1:9053}]\n");
+  auto r = load(
+      "timeouts:\nlisteners:\n  - name: dns\n    bind: 127.0.0.1:8053\n    protocol: udp\n    pool: dns\n"
+      "    udp:\n    trusted_proxies: []\npools:\n  - name: dns\n    servers: [{address: 127.0.0.1:9053}]\n");
   ASSERT_TRUE(r.ok()) << dump(r);
   EXPECT_EQ(r.config->timeouts.connect, 5s);
   EXPECT_EQ(r.config->listeners[0].udp_max_flows, 10000u);
 }
 
 SocketAddress bindOf(const std::string& bind) {
-  auto r = load("listeners:\n  - name: web\n    bind: \"" + bind + "\"\n    pool: web\n"
+  auto r = load("listeners:\n  - name: web\n    bind: \"" + bind +
+                "\"\n    pool: web\n"
                 "pools:\n  - name: web\n    servers: [{address: 127.0.0.1:9001}]\n");
   EXPECT_TRUE(r.ok()) << bind << "\n" << dump(r);
   return r.ok() ? r.config->listeners[0].bind : SocketAddress{};
@@ -305,7 +308,8 @@ TEST(LoaderTest, LoadFileSetsSource) {
   ASSERT_EQ(bad.errors.size(), 3u) << dump(bad);  // plus the missing listeners and pools
   EXPECT_EQ(bad.config, nullptr);
   EXPECT_EQ(bad.errors[2].file, path.string());
-  EXPECT_EQ(bad.errors[2].str(), path.string() + ":1:10: error: workers: expected an integer in 0..1024, got \"x\"");
+  EXPECT_EQ(bad.errors[2].str(),
+            path.string() + ":1:10: error: workers: expected an integer in 0..1024, got \"x\"");
   std::filesystem::remove(path);
 }
 

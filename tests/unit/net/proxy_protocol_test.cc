@@ -250,7 +250,7 @@ TEST(ProxyV1, EncodeIpv4) {
 TEST(ProxyV1, EncodeIpv6) {
   auto src = makeAddr("2001:db8::1", 1);
   auto dst = makeAddr("2001:db8:0:0:1::2", 65535);
-  EXPECT_EQ(encodeProxyV1(sa(src), sa(dst)), "PROXY TCP6 2001:db8::1 2001:db8::1:0:2 1 65535\r\n");
+  EXPECT_EQ(encodeProxyV1(sa(src), sa(dst)), "PROXY TCP6 2001:db8::1 2001:db8::1:0:0:2 1 65535\r\n");
 }
 
 TEST(ProxyV1, EncodeMappedAndMixedFamilies) {
@@ -323,7 +323,7 @@ TEST(ProxyV2, InvalidAsSoonAsItCannotMatch) {
   expectInvalid(sig + "\x21\x11" + std::string("\x00\x0b", 2));  // too short for IPv4
   expectInvalid(sig + "\x21\x21" + std::string("\x00\x23", 2));  // too short for IPv6
   expectInvalid(sig + "\x21\x31" + std::string("\x00\xd7", 2));  // too short for UNIX
-  expectInvalid(sig + "\x20\x00" + std::string("\x10\x01", 2));  // 4097 > our cap
+  expectInvalid(sig + std::string("\x20\x00\x10\x01", 4));  // 4097 > our cap
   expectInvalid(sig + "\x21\x11" + std::string("\xff\xff", 2));
 }
 
@@ -380,8 +380,8 @@ TEST(ProxyProtocol, RoundTrips) {
   for (const Case& c : cases) {
     auto src = makeAddr(c.src, c.sport);
     auto dst = makeAddr(c.dst, c.dport);
-    const std::string family = src.ss_family == AF_INET ? "inet " : "inet6 ";
-    const std::string payload = "\r\n\r\n\0PROXY payload";
+    const char kPayload[] = "\r\n\r\n\0PROXY payload";  // looks like the start of another header
+    const std::string payload(kPayload, sizeof(kPayload) - 1);
 
     std::string line = encodeProxyV1(sa(src), sa(dst));
     expectDone(line + payload, line.size(), show(src), show(dst));
