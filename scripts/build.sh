@@ -7,8 +7,8 @@ jobs=$(nproc)
 case "$kind" in
   release) cmake -S "$root" -B "$root/build-release" -DCMAKE_BUILD_TYPE=Release >/dev/null ;;
   asan) cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DFULCRUM_SANITIZE=ON >/dev/null ;;
-  fuzz) CC=clang CXX=clang++ cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=Debug -DFULCRUM_FUZZ=ON \
-          -DFULCRUM_TESTS=OFF >/dev/null ;;
+  fuzz) CC=clang CXX=clang++ cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=Debug -DFULCRUM_FUZZ=ON -DFULCRUM_TESTS=OFF \
+          >/dev/null ;;
   *) echo "unknown build kind: $kind" >&2; exit 2 ;;
 esac
 if [ "$kind" = fuzz ]; then

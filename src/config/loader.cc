@@ -380,8 +380,8 @@ class Loader {
         error({at.line, static_cast<int>(bracket) + 1},
               "invalid YAML: an IPv6 address must be quoted, e.g. \"[::1]:8080\" (an unquoted '[' starts a "
               "list)");
-      } else if (e.msg == YAML::ErrorMsg::UNKNOWN_ANCHOR && at.column >= 1 &&
-                 row.substr(at.column - 1).substr(0, 2) == "*:") {
+      } else if (e.msg == YAML::ErrorMsg::UNKNOWN_ANCHOR && static_cast<size_t>(at.column) < row.size() &&
+                 row.substr(at.column - 1, 2) == "*:") {
         error(at,
               "invalid YAML: an address starting with * must be quoted, e.g. \"*:8080\" (an unquoted '*' "
               "starts an alias)");

@@ -51,3 +51,15 @@ TEST(Cli, UnknownCommandFails) {
   auto r = runCommand({FULCRUM_BIN, "frobnicate"});
   EXPECT_NE(r.code, 0);
 }
+
+TEST(Cli, CheckReportsAnUnresolvableHost) {
+  TempDir dir;
+  writeFile(dir.file("dns.yaml"),
+            "listeners:\n  - name: web\n    bind: 127.0.0.1:8080\n    pool: p\n"
+            "pools:\n  - name: p\n    servers:\n      - address: backend.example.invalid:9000\n");
+  // In an empty network namespace the lookup fails at once and no query leaves the machine.
+  auto r = runCommand({"/usr/bin/unshare", "--net", FULCRUM_BIN, "check", "-c", dir.file("dns.yaml")});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.output.find("dns.yaml:8:18:"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("cannot resolve host \"backend.example.invalid\""), std::string::npos) << r.output;
+}

@@ -7,6 +7,7 @@
 namespace itest {
 
 struct ServerSpec {
+  ServerSpec(uint16_t p, std::string e = "") : port(p), extra(std::move(e)) {}  // NOLINT: implicit
   uint16_t port;
   std::string extra;  // e.g. "max_connections: 1" or "backup: true"
 };
