@@ -361,7 +361,41 @@ class Loader {
     errors_.push_back(Diagnostic{source_, at.line, at.column, std::move(message)});
   }
 
+  // YAML is UTF-8 text. yaml-cpp 0.7 can loop forever on some invalid byte sequences
+  // (found by fuzz/config), so such input is refused before it reaches the parser.
+  bool checkText() {
+    int line = 1, column = 1;
+    size_t i = 0;
+    while (i < text_.size()) {
+      auto c = static_cast<unsigned char>(text_[i]);
+      size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+      bool ok = len != 0 && i + len <= text_.size();
+      for (size_t k = 1; ok && k < len; ++k) {
+        ok = (static_cast<unsigned char>(text_[i + k]) & 0xc0) == 0x80;
+      }
+      if (ok && len == 1 && c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
+        error({line, column}, "control character " + std::to_string(c) + " in the file; expected printable text");
+        return false;
+      }
+      if (!ok) {
+        error({line, column}, "invalid UTF-8 byte sequence; expected a UTF-8 text file");
+        return false;
+      }
+      if (c == '\n') {
+        ++line;
+        column = 1;
+      } else {
+        ++column;
+      }
+      i += len;
+    }
+    return true;
+  }
+
   bool parse(std::vector<YAML::Node>& docs) {
+    if (!checkText()) {
+      return false;
+    }
     try {
       docs = YAML::LoadAll(std::string(text_));
       return true;

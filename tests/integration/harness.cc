@@ -299,6 +299,17 @@ bool closedWithin(int fd, std::chrono::milliseconds timeout) {
   return false;
 }
 
+std::string who(uint16_t port) {
+  int fd = connectTcp(port);
+  if (fd < 0) {
+    return "connect failed";
+  }
+  sendStr(fd, "WHO\n");
+  auto line = recvLine(fd);
+  ::close(fd);
+  return line.value_or("no answer");
+}
+
 void StreamGen::fill(uint8_t* out, size_t len) {
   size_t i = 0;
   while (i < len) {

@@ -94,6 +94,9 @@ class StreamGen {
   uint64_t state_;
 };
 
+// Asks the cmd-mode backend behind port for its id over a new connection.
+std::string who(uint16_t port);
+
 std::string readFile(const std::string& path);
 void writeFile(const std::string& path, const std::string& text);
 bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout);

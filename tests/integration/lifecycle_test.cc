@@ -12,19 +12,6 @@
 
 using namespace itest;
 
-namespace {
-std::string who(uint16_t port) {
-  int fd = connectTcp(port);
-  if (fd < 0) {
-    return "connect failed";
-  }
-  sendStr(fd, "WHO\n");
-  auto line = recvLine(fd);
-  ::close(fd);
-  return line.value_or("no answer");
-}
-}  // namespace
-
 TEST(Lifecycle, ReloadUnderTrafficDropsNothing) {
   TempDir dir;
   auto a = startBackend(dir, "a"), b = startBackend(dir, "b");

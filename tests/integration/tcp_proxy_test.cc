@@ -19,17 +19,6 @@ using namespace itest;
 
 namespace {
 
-std::string who(uint16_t port) {
-  int fd = connectTcp(port);
-  if (fd < 0) {
-    return "connect failed";
-  }
-  sendStr(fd, "WHO\n");
-  auto line = recvLine(fd);
-  ::close(fd);
-  return line.value_or("no answer");
-}
-
 std::string hex64(uint64_t v) {
   char buf[17];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));

@@ -1254,8 +1254,13 @@ void Server::feed(Conn& c, const char* p, size_t n) {
     size_t used = stepStream(c, data);
     data.remove_prefix(used);
   }
-  if (!c.dead && c.in.empty() && c.in.capacity() > 4096) {
-    c.in = std::string();  // Release the memory of a large burst.
+  if (!c.dead && c.inOff == c.in.size()) {
+    c.inOff = 0;
+    if (c.in.capacity() > 4096) {
+      c.in = std::string();  // Release the memory of a large burst.
+    } else {
+      c.in.clear();
+    }
   }
 }
 

@@ -511,5 +511,14 @@ TEST(LoaderErrorTest, NoExceptionOnDeepNesting) {
   EXPECT_NE(r.errors[0].message.find("invalid YAML"), std::string::npos) << testing::dump(r);
 }
 
+// yaml-cpp 0.7 loops forever on this input (found by fuzz/config): refused before parsing.
+TEST(LoaderErrorTest, InvalidUtf8IsRefusedBeforeParsing) {
+  auto r = load(std::string("listeners: []\n,\xff\xff\xffops\n"));
+  EXPECT_TRUE(onlyError(r, 2, 2, "invalid UTF-8 byte sequence; expected a UTF-8 text file"));
+  auto c = load(std::string("listeners: []\nx\x01y\n"));
+  EXPECT_TRUE(onlyError(c, 2, 2, "control character 1 in the file"));
+}
+
 }  // namespace
 }  // namespace fulcrum::config
+
