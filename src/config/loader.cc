@@ -392,12 +392,42 @@ class Loader {
     return true;
   }
 
+  // The line of a '---' that starts a second document (one after some content), if any.
+  std::optional<int> secondDocumentLine() const {
+    bool content = false;
+    int line = 0;
+    size_t start = 0;
+    while (start <= text_.size()) {
+      size_t end = text_.find('\n', start);
+      std::string_view row = text_.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+      ++line;
+      bool marker = row.substr(0, 3) == "---" && (row.size() == 3 || row[3] == ' ' || row[3] == '\r' || row[3] == '\t');
+      if (marker && content) {
+        return line;
+      }
+      size_t first = row.find_first_not_of(" \t\r");
+      if (!marker && first != std::string_view::npos && row[first] != '#' && row[first] != '%') {
+        content = true;
+      }
+      if (end == std::string_view::npos) {
+        break;
+      }
+      start = end + 1;
+    }
+    return std::nullopt;
+  }
+
   bool parse(std::vector<YAML::Node>& docs) {
     if (!checkText()) {
       return false;
     }
     try {
-      docs = YAML::LoadAll(std::string(text_));
+      // One document only: yaml-cpp 0.7's LoadAll() never ends on some inputs (a stray ','
+      // at the top level yields endless empty documents; found by fuzz/config).
+      docs.push_back(YAML::Load(std::string(text_)));
+      if (auto second = secondDocumentLine()) {
+        error({*second, 1}, "expected a single YAML document, found a second one (remove the '---' separator)");
+      }
       return true;
     } catch (const YAML::ParserException& e) {
       Pos at = toPos(e.mark);
@@ -545,7 +575,16 @@ class Loader {
 
   void readDocuments(const std::vector<YAML::Node>& docs) {
     if (docs.empty() || (docs.size() == 1 && docs[0].IsNull())) {
-      error({1, 1}, "the config is empty; expected a map with at least 'listeners' and 'pools'");
+      bool blank = true;
+      for (size_t start = 0; start < text_.size() && blank;) {
+        size_t end = std::min(text_.find('\n', start), text_.size());
+        std::string_view row = text_.substr(start, end - start);
+        size_t first = row.find_first_not_of(" \t\r");
+        blank = first == std::string_view::npos || row[first] == '#' || row.substr(first, 3) == "---";
+        start = end + 1;
+      }
+      error({1, 1}, blank ? "the config is empty; expected a map with at least 'listeners' and 'pools'"
+                          : "no YAML value could be read; expected a map with at least 'listeners' and 'pools'");
       return;
     }
     if (docs.size() > 1) {
