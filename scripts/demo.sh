@@ -33,7 +33,7 @@ sleep 1
 cat <<MSG
 
 Fulcrum is balancing across three demo backends (pid $fulcrum_pid).
-  TCP:  curl http://127.0.0.1:8080/     (repeat it: backend-1, backend-2, backend-3 take turns)
+  TCP:  curl http://127.0.0.1:8080/     (repeat it: backend-1, -2 and -3 share the requests)
   UDP:  echo hello | nc -u -w1 127.0.0.1 8053
   Reload the config:  kill -HUP $fulcrum_pid      Stop: Ctrl-C
 MSG

@@ -10,6 +10,10 @@ namespace fulcrum::balance {
 
 class RoundRobin {
  public:
+  // Workers start at different offsets so that, together, they do not all send their
+  // first connections to the first server.
+  explicit RoundRobin(size_t start = 0) : primary_cursor_(start), backup_cursor_(start) {}
+
   template <class Eligible, class IsBackup>
   std::optional<size_t> pick(size_t n, Eligible&& eligible, IsBackup&& isBackup) {
     if (auto i = scan(n, primary_cursor_, eligible, [&](size_t k) { return !isBackup(k); })) {

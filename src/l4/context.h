@@ -23,8 +23,9 @@ struct ListenerRuntime {
 };
 
 struct WorkerContext {
-  explicit WorkerContext(core::EventLoop& l);
+  WorkerContext(core::EventLoop& l, size_t index);
   core::EventLoop& loop;
+  size_t worker_index;
   core::BufferPool buffers;
   core::PipePool pipes;
   // Intrusive list of live TCP sessions, for drain and forced close.

@@ -19,7 +19,8 @@ namespace {
 constexpr uint64_t kQueuePollMs = 5;
 }
 
-WorkerContext::WorkerContext(core::EventLoop& l) : loop(l), reserve_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
+WorkerContext::WorkerContext(core::EventLoop& l, size_t index)
+    : loop(l), worker_index(index), reserve_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
 
 void warnFdExhausted(WorkerContext& ctx, const char* where) {
   uint64_t now = ctx.loop.nowMs();
@@ -30,13 +31,17 @@ void warnFdExhausted(WorkerContext& ctx, const char* where) {
 }
 
 TcpFrontend::TcpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive)
-    : ctx_(ctx), fd_(fd), keepalive_(std::move(keepalive)), queue_poll_([this] { pollQueue(); }) {}
+    : ctx_(ctx),
+      fd_(fd),
+      keepalive_(std::move(keepalive)),
+      rr_(ctx.worker_index),
+      queue_poll_([this] { pollQueue(); }) {}
 
 TcpFrontend::~TcpFrontend() { stop(); }
 
 void TcpFrontend::update(std::shared_ptr<const ListenerRuntime> runtime) {
   if (runtime_ && runtime_->cluster != runtime->cluster) {
-    rr_ = balance::RoundRobin();
+    rr_ = balance::RoundRobin(ctx_.worker_index);
   }
   runtime_ = std::move(runtime);
 }

@@ -81,13 +81,13 @@ void UdpFlow::onTimer() {
 }
 
 UdpFrontend::UdpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive)
-    : ctx_(ctx), fd_(fd), keepalive_(std::move(keepalive)) {}
+    : ctx_(ctx), fd_(fd), keepalive_(std::move(keepalive)), rr_(ctx.worker_index) {}
 
 UdpFrontend::~UdpFrontend() { stop(); }
 
 void UdpFrontend::update(std::shared_ptr<const ListenerRuntime> runtime) {
   if (runtime_ && runtime_->cluster != runtime->cluster) {
-    rr_ = balance::RoundRobin();
+    rr_ = balance::RoundRobin(ctx_.worker_index);
   }
   runtime_ = std::move(runtime);
 }

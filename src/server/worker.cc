@@ -11,7 +11,7 @@ namespace {
 constexpr uint64_t kDrainPollMs = 20;
 }
 
-Worker::Worker(size_t index) : index_(index), ctx_(loop_), drain_timer_([this] { checkDrained(); }) {}
+Worker::Worker(size_t index) : index_(index), ctx_(loop_, index), drain_timer_([this] { checkDrained(); }) {}
 
 Worker::~Worker() { join(); }
 

@@ -53,3 +53,10 @@ TEST(RoundRobin, NothingEligible) {
   std::vector<Host> none;
   EXPECT_EQ(picks(rr, none, 1), (std::vector<size_t>{99}));
 }
+
+TEST(RoundRobin, StartOffsetSpreadsWorkers) {
+  RoundRobin w0(0), w1(1);
+  std::vector<Host> hosts(3);
+  EXPECT_EQ(picks(w0, hosts, 2), (std::vector<size_t>{0, 1}));
+  EXPECT_EQ(picks(w1, hosts, 2), (std::vector<size_t>{1, 2}));
+}
