@@ -57,7 +57,9 @@ void EventLoop::Waker::onIoEvents(uint32_t) {
   uint64_t v;
   while (::read(loop.event_fd_.get(), &v, sizeof v) > 0) {
   }
-  loop.runPosted();
+  // Not here: posted work may destroy handlers that still have events later in this
+  // batch. It runs once the batch is done.
+  loop.posted_pending_ = true;
 }
 
 void EventLoop::runPosted() {
@@ -86,6 +88,10 @@ void EventLoop::runOnce(int timeoutMs) {
   timers_.advance(now_ms_);
   for (int i = 0; i < n; ++i) {
     static_cast<IoHandler*>(events[i].data.ptr)->onIoEvents(events[i].events);
+  }
+  if (posted_pending_) {
+    posted_pending_ = false;
+    runPosted();
   }
   // Handlers closed during this turn may have had events later in the same batch.
   while (!deferred_.empty()) {

@@ -49,7 +49,8 @@ class EventLoop {
   uint64_t nowMs() const { return now_ms_; }
   static uint64_t monotonicMs();
 
-  // Thread-safe: runs fn on the loop thread at its next turn. Control-plane only
+  // Thread-safe: runs fn on the loop thread at its next turn, after that turn's I/O
+  // events (so fn may destroy handlers). Control-plane only
   // (snapshots, stop requests): it takes a mutex, so never use it per request.
   void post(std::function<void()> fn);
 
@@ -76,6 +77,7 @@ class EventLoop {
   uint64_t now_ms_;
   TimerWheel timers_;
   bool running_ = false;
+  bool posted_pending_ = false;
   std::vector<std::unique_ptr<DeferredDeletable>> deferred_;
   std::mutex posted_mutex_;
   std::vector<std::function<void()>> posted_;

@@ -33,6 +33,7 @@ struct WorkerContext {
   size_t session_count = 0;
   size_t udp_flow_count = 0;
   bool draining = false;
+  bool closing_all = false;  // drain deadline or forced stop: no queue wake-ups
   // Warn about fd exhaustion at most once per second per worker.
   uint64_t last_fd_warning_ms = 0;
   // Held open so that, when accept() fails with EMFILE, closing it frees one fd to take

@@ -17,6 +17,7 @@ namespace fulcrum::l4 {
 
 namespace {
 constexpr uint64_t kQueuePollMs = 5;
+constexpr uint64_t kAcceptRetryMs = 50;
 }
 
 WorkerContext::WorkerContext(core::EventLoop& l, size_t index)
@@ -35,7 +36,8 @@ TcpFrontend::TcpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void>
       fd_(fd),
       keepalive_(std::move(keepalive)),
       rr_(ctx.worker_index),
-      queue_poll_([this] { pollQueue(); }) {}
+      queue_poll_([this] { pollQueue(); }),
+      accept_retry_([this] { acceptAll(); }) {}
 
 TcpFrontend::~TcpFrontend() { stop(); }
 
@@ -58,6 +60,7 @@ void TcpFrontend::stop() {
     ctx_.loop.remove(fd_);
     registered_ = false;
   }
+  ctx_.loop.timers().cancel(accept_retry_);
   // Sessions keep this frontend alive; they must not keep the listening socket open
   // (a closed listener refuses at once, an open one that no one accepts on hangs).
   keepalive_.reset();
@@ -76,7 +79,7 @@ void TcpFrontend::acceptAll() {
         // The connection stays queued in the kernel and, with an edge-triggered
         // listener, would never be reported again: take it off the queue and close it.
         warnFdExhausted(ctx_, "accept");
-        ctx_.reserve_fd.reset();
+        ctx_.reserve_fd.reset();  // (it may already be gone: another thread took its number)
         int spare = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (spare >= 0) {
           ::close(spare);
@@ -85,10 +88,12 @@ void TcpFrontend::acceptAll() {
         if (spare >= 0) {
           continue;
         }
+        ctx_.loop.timers().schedule(accept_retry_, kAcceptRetryMs);
         return;
       }
       if (errno != EAGAIN) {
         log::warn("accept failed", {{"errno", std::strerror(errno)}});
+        ctx_.loop.timers().schedule(accept_retry_, kAcceptRetryMs);
       }
       return;
     }

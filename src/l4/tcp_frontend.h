@@ -46,6 +46,9 @@ class TcpFrontend : public core::IoHandler, public std::enable_shared_from_this<
   std::deque<TcpSession*> queue_;
   // Slots freed on other workers are not signalled here: poll while someone waits.
   core::Timer queue_poll_;
+  // After an accept error that left connections queued (fd exhaustion), try again
+  // shortly: the edge-triggered listener will not report them a second time.
+  core::Timer accept_retry_;
   bool registered_ = false;
   bool in_queue_pass_ = false;
 };

@@ -40,8 +40,11 @@ TcpSession::~TcpSession() = default;
 
 void TcpSession::start() {
   last_activity_ms_ = phase_started_ms_ = ctx_.loop.nowMs();
-  src_ = net::peerAddress(client_.fd());
-  dst_ = net::localAddress(client_.fd());
+  // Addresses are needed only for PROXY headers and the trusted-front check.
+  if (rt_->listener->accept_proxy || rt_->cluster->config.send_proxy != config::ProxyProtocolVersion::None) {
+    src_ = net::peerAddress(client_.fd());
+    dst_ = net::localAddress(client_.fd());
+  }
   if (!ctx_.loop.add(client_.fd(), kEvents, &client_side_)) {
     close("epoll add failed", true);
     return;
@@ -68,9 +71,13 @@ void TcpSession::start() {
   connectNext();
 }
 
-void TcpSession::onEvents(bool client, uint32_t events) {
+void TcpSession::onEvents(int side, uint32_t events) {
   if (phase_ == Phase::Closed) {
     return;
+  }
+  bool client = side == 0;
+  if (!client && side != server_side_) {
+    return;  // left over from a previous connect attempt
   }
   bool in = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
   bool out = events & (EPOLLOUT | EPOLLHUP | EPOLLERR);
@@ -84,7 +91,7 @@ void TcpSession::onEvents(bool client, uint32_t events) {
   switch (phase_) {
     case Phase::Handshake:
       if (client && in) {
-        readProxyHeader();
+        readProxyHeader(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
       }
       return;
     case Phase::Connecting:
@@ -99,6 +106,12 @@ void TcpSession::onEvents(bool client, uint32_t events) {
       }
       return;
     case Phase::Relaying:
+      // A reset is seen only by reading or writing; the direction it arrives on may
+      // already be finished, so look for it here.
+      if ((events & EPOLLERR) && net::socketError(client ? client_.fd() : server_.fd()) != 0) {
+        close(client ? "client reset" : "server reset", true);
+        return;
+      }
       pump();
       return;
     case Phase::Closed:
@@ -106,7 +119,7 @@ void TcpSession::onEvents(bool client, uint32_t events) {
   }
 }
 
-void TcpSession::readProxyHeader() {
+void TcpSession::readProxyHeader(bool peerClosed) {
   uint8_t buf[kMaxProxyHeader];
   ssize_t n = ::recv(client_.fd(), buf, sizeof buf, MSG_PEEK);
   if (n < 0) {
@@ -123,6 +136,10 @@ void TcpSession::readProxyHeader() {
   }
   auto r = net::parseProxyHeader(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
   if (r.status == net::ParseStatus::NeedMore) {
+    if (peerClosed) {
+      close("client closed during PROXY header", true);
+      return;
+    }
     // MSG_PEEK leaves the bytes queued: edge-triggered epoll reports again only when
     // more arrive, which is what we wait for.
     client_readable_ = false;
@@ -215,7 +232,8 @@ void TcpSession::connectNext() {
   }
   server_ = net::RawTransport(std::move(*fd));
   server_readable_ = server_writable_ = false;
-  if (!ctx_.loop.add(server_.fd(), kEvents, &server_side_)) {
+  server_side_ = server_side_ == 1 ? 2 : 1;
+  if (!ctx_.loop.add(server_.fd(), kEvents, &server_sides_[server_side_ - 1])) {
     tried_[*pick] = true;
     releaseHost();
     server_ = net::RawTransport(core::Fd());
@@ -335,7 +353,11 @@ void TcpSession::releaseHost() {
   }
   rt_->cluster->hosts[static_cast<size_t>(host_)].release();
   host_ = -1;
-  frontend_->onSlotFreed();
+  // When the worker is closing everything, waking queued sessions would only open
+  // server connections to close them at once.
+  if (!ctx_.closing_all) {
+    frontend_->onSlotFreed();
+  }
 }
 
 void TcpSession::close(const char* reason, bool reset) {

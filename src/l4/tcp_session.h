@@ -44,16 +44,18 @@ class TcpSession : public core::DeferredDeletable {
 
  private:
   enum class Phase { Handshake, Connecting, Queued, Relaying, Closed };
+  // Registered per fd. Server attempts alternate between two Sides, so an event left in
+  // the epoll batch for a previous attempt's (closed) fd is recognised and ignored.
   struct Side : core::IoHandler {
-    Side(TcpSession& s, bool c) : session(s), client(c) {}
-    void onIoEvents(uint32_t events) override { session.onEvents(client, events); }
+    Side(TcpSession& s, int i) : session(s), id(i) {}
+    void onIoEvents(uint32_t events) override { session.onEvents(id, events); }
     TcpSession& session;
-    bool client;
+    int id;  // 0 = client, 1 or 2 = server attempt parity
   };
 
-  void onEvents(bool client, uint32_t events);
+  void onEvents(int side, uint32_t events);
   void onTimer();
-  void readProxyHeader();
+  void readProxyHeader(bool peerClosed);
   // Picks a server and starts connecting; returns false when the session was closed or queued.
   void connectNext();
   void onConnectResult(int err);
@@ -67,8 +69,9 @@ class TcpSession : public core::DeferredDeletable {
   std::shared_ptr<const ListenerRuntime> rt_;
   net::RawTransport client_;
   net::RawTransport server_{core::Fd()};
-  Side client_side_{*this, true};
-  Side server_side_{*this, false};
+  Side client_side_{*this, 0};
+  Side server_sides_[2] = {{*this, 1}, {*this, 2}};
+  int server_side_ = 1;  // the Side of the current server fd
   core::Timer timer_;
   Phase phase_ = Phase::Handshake;
   Pump up_;    // client -> server

@@ -44,6 +44,9 @@ void UdpFlow::forward(const uint8_t* data, size_t len) {
 }
 
 void UdpFlow::onIoEvents(uint32_t) {
+  if (removed_) {
+    return;
+  }
   uint8_t buf[kMaxDatagram];
   for (;;) {
     ssize_t n = ::recv(upstream_.get(), buf, sizeof buf, MSG_DONTWAIT);
@@ -247,10 +250,11 @@ void UdpFrontend::sendToClient(UdpFlow& flow, const uint8_t* data, size_t len) {
 
 void UdpFrontend::removeFlow(UdpFlow& flow, const char* reason) {
   auto it = flows_.find(flow.key);
-  if (it == flows_.end()) {
-    return;
+  if (it == flows_.end() || it->second.get() != &flow) {
+    return;  // already gone (a newer flow may have the same client)
   }
   log::debug("udp flow closed", {{"reason", reason}});
+  flow.removed_ = true;
   ctx_.loop.remove(flow.upstream_.get());
   ctx_.loop.timers().cancel(flow.timer_);
   --ctx_.udp_flow_count;

@@ -44,6 +44,7 @@ class UdpFlow : public core::IoHandler, public core::DeferredDeletable {
   core::Fd upstream_;
   core::Timer timer_;
   uint64_t last_activity_ms_ = 0;
+  bool removed_ = false;  // awaiting deferred delete; events left in the batch are ignored
 };
 
 class UdpFrontend : public core::IoHandler {

@@ -1,5 +1,7 @@
 #include "server/worker.h"
 
+#include <cerrno>
+#include <cstring>
 #include <unordered_set>
 
 #include "common/log.h"
@@ -50,14 +52,20 @@ void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {
         fe = std::make_shared<l4::TcpFrontend>(ctx_, fd, entry.sockets);
       }
       fe->update(entry.runtime);
-      fe->start();
+      if (!fe->start()) {
+        log::error("cannot watch listening socket; this worker will not accept on it",
+                   {{"worker", index_}, {"listener", entry.runtime->listener->name}, {"errno", std::strerror(errno)}});
+      }
     } else {
       auto& fe = udp_[group];
       if (!fe) {
         fe = std::make_unique<l4::UdpFrontend>(ctx_, fd, entry.sockets);
       }
       fe->update(entry.runtime);
-      fe->start();
+      if (!fe->start()) {
+        log::error("cannot watch listening socket; this worker will not receive on it",
+                   {{"worker", index_}, {"listener", entry.runtime->listener->name}, {"errno", std::strerror(errno)}});
+      }
     }
   }
   for (auto it = tcp_.begin(); it != tcp_.end();) {
@@ -110,8 +118,10 @@ void Worker::checkDrained() {
   }
   if (loop_.nowMs() >= drain_deadline_ms_) {
     log::warn("drain timeout: closing connections", {{"worker", index_}, {"connections", ctx_.session_count}});
+    // Reset, not FIN: a stream cut off must not look complete to either peer.
+    ctx_.closing_all = true;
     while (ctx_.sessions) {
-      ctx_.sessions->close("drain timeout", false);
+      ctx_.sessions->close("drain timeout", true);
     }
     loop_.stop();
     return;
@@ -122,6 +132,7 @@ void Worker::checkDrained() {
 void Worker::forceStop() {
   loop_.post([this] {
     ctx_.draining = true;
+    ctx_.closing_all = true;
     stopFrontends();
     while (ctx_.sessions) {
       ctx_.sessions->close("forced stop", true);

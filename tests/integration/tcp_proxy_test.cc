@@ -341,3 +341,27 @@ TEST(TcpProxy, Ipv6ListenerAndServer) {
   EXPECT_EQ(recvLine(fd).value_or(""), "v6");
   ::close(fd);
 }
+
+// A client that half-closes and then resets must free its server connection at once,
+// even though the direction the reset arrives on was already finished.
+TEST(TcpProxy, ResetAfterHalfCloseReachesTheServer) {
+  TempDir dir;
+  auto a = startBackend(dir, "a");
+  uint16_t port = freePort();
+  auto f = startFulcrum(dir, simpleTcp(port, {{a.tcp_port, "max_connections: 1"}}, "  queue: 10s\n"), port, 1);
+  int first = connectTcp(port);
+  ASSERT_GE(first, 0);
+  ASSERT_TRUE(sendStr(first, "SLEEP 4000\n"));
+  ::shutdown(first, SHUT_WR);
+  std::this_thread::sleep_for(100ms);
+  linger l{1, 0};
+  setsockopt(first, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  ::close(first);  // RST
+  auto start = std::chrono::steady_clock::now();
+  int second = connectTcp(port);
+  ASSERT_GE(second, 0);
+  sendStr(second, "WHO\n");
+  EXPECT_EQ(recvLine(second).value_or(""), "a");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+  ::close(second);
+}
