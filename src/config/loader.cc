@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -334,10 +335,60 @@ const std::vector<std::string_view> kTimeoutKeys = {"connect", "idle", "queue", 
 const std::vector<std::string_view> kListenerKeys = {
     "name", "bind", "protocol", "pool", "proxy_protocol", "trusted_proxies", "backlog", "udp"};
 const std::vector<std::string_view> kUdpKeys = {"flow_idle", "max_flows"};
-const std::vector<std::string_view> kPoolKeys = {"name",       "algorithm",           "retries",
-                                                 "queue_size", "send_proxy_protocol", "servers"};
-const std::vector<std::string_view> kServerKeys = {"address", "weight", "max_connections", "backup"};
+const std::vector<std::string_view> kPoolKeys = {
+    "name",     "algorithm", "retries",    "queue_size",      "send_proxy_protocol", "servers",
+    "hash_key", "vnodes",    "slow_start", "panic_threshold", "health_check",        "outlier_detection"};
+const std::vector<std::string_view> kServerKeys = {"address", "weight", "max_connections", "backup", "drain",
+                                                   "agent"};
+const std::vector<std::string_view> kAgentKeys = {"port", "interval", "timeout"};
+const std::vector<std::string_view> kHealthCheckKeys = {"type", "interval", "jitter", "timeout",
+                                                        "rise", "fall",     "port",   "http"};
+const std::vector<std::string_view> kHttpCheckKeys = {"method", "path", "host", "expect_status", "body_contains"};
+const std::vector<std::string_view> kOutlierKeys = {"max_fails",
+                                                    "fail_timeout",
+                                                    "ejection_time",
+                                                    "max_ejection_time",
+                                                    "max_ejection_percent",
+                                                    "error_rate",
+                                                    "error_rate_window",
+                                                    "error_rate_min_requests"};
+// In the order of config::Algorithm.
+const std::vector<std::string_view> kAlgorithms = {
+    "round_robin",        "weighted_round_robin", "least_connections", "least_response_time", "random",
+    "random_two_choices", "ip_hash",              "consistent_hash",   "maglev"};
+// In the order of config::CheckType.
+const std::vector<std::string_view> kCheckTypes = {"none", "tcp", "http"};
+const std::vector<std::string_view> kCheckMethods = {"GET", "HEAD", "OPTIONS", "POST"};
 const std::vector<std::string_view> kLogLevels = {"debug", "info", "warn", "error"};
+constexpr Millis kMinCheckInterval = 100ms;
+constexpr Millis kMaxCheckDuration = 1h;
+constexpr size_t kMaxBodyContains = 1024;
+
+bool hashesOnKey(Algorithm a) {
+  return a == Algorithm::IpHash || a == Algorithm::ConsistentHash || a == Algorithm::Maglev;
+}
+
+std::string hashKeyText(const HashKey& key) {
+  switch (key.source) {
+    case HashKeySource::ClientAddress:
+      return "client_address";
+    case HashKeySource::Header:
+      return "header:" + key.name;
+    case HashKeySource::Cookie:
+      return "cookie:" + key.name;
+    case HashKeySource::Path:
+      return "path";
+  }
+  return "?";
+}
+
+// An HTTP token (RFC 9110): header and cookie names.
+bool isToken(std::string_view text) {
+  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  });
+}
 
 class Loader {
  public:
@@ -760,7 +811,9 @@ class Loader {
     return true;
   }
 
-  bool readDuration(const Entry& e, Millis& out) {
+  bool readDuration(const Entry& e, Millis& out) { return readDuration(e, kMinTimeout, kMaxTimeout, out); }
+
+  bool readDuration(const Entry& e, Millis lo, Millis hi, Millis& out) {
     std::string text;
     if (!readScalar(e, "a duration such as 250ms, 5s, 2m or 1h", text)) {
       return false;
@@ -771,9 +824,9 @@ class Loader {
       error(e.pos, e.path + ": " + why);
       return false;
     }
-    if (value < kMinTimeout || value > kMaxTimeout) {
-      error(e.pos, e.path + ": must be between " + formatDuration(kMinTimeout) + " and " +
-                       formatDuration(kMaxTimeout) + ", got " + text);
+    if (value < lo || value > hi) {
+      error(e.pos, e.path + ": must be between " + formatDuration(lo) + " and " + formatDuration(hi) +
+                       ", got " + text);
       return false;
     }
     out = value;
@@ -781,7 +834,9 @@ class Loader {
   }
 
   // Returns the index of the value in `choices`, or nullopt after reporting an error.
-  std::optional<size_t> readChoice(const Entry& e, const std::vector<std::string_view>& choices) {
+  // With `hint`, a close misspelling gets a "did you mean" (for long lists of long names).
+  std::optional<size_t> readChoice(const Entry& e, const std::vector<std::string_view>& choices,
+                                   bool hint = false) {
     std::string text;
     if (!readScalar(e, "one of: " + joined(choices), text)) {
       return std::nullopt;
@@ -791,8 +846,31 @@ class Loader {
         return i;
       }
     }
-    error(e.pos, e.path + ": unknown value " + quote(text) + "; expected one of: " + joined(choices));
+    std::string message = e.path + ": unknown value " + quote(text);
+    std::optional<std::string_view> guess;
+    if (hint) {
+      auto sameLetters = [&](std::string_view word) {
+        return std::equal(text.begin(), text.end(), word.begin(), word.end(),
+                          [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                                      std::tolower(static_cast<unsigned char>(b)); });
+      };
+      auto it = std::find_if(choices.begin(), choices.end(), sameLetters);
+      guess = it != choices.end() ? std::optional<std::string_view>(*it) : suggest(text, choices);
+    }
+    if (guess) {
+      message += " (did you mean " + quote(*guess) + "?)";
+    }
+    error(e.pos, message + "; expected one of: " + joined(choices));
     return std::nullopt;
+  }
+
+  bool readPort(const Entry& e, int64_t lo, uint16_t& out) {
+    uint32_t value = 0;
+    if (!readUint(e, lo, 65535, value)) {
+      return false;
+    }
+    out = static_cast<uint16_t>(value);
+    return true;
   }
 
   bool readAddress(const Entry& e, SocketAddress& out) {
@@ -839,6 +917,7 @@ class Loader {
       readListeners(*top->find("listeners"));
     }
     checkPoolReferences();
+    checkHashKeys();
   }
 
   void readTimeouts(const Entry& e) {
@@ -864,6 +943,14 @@ class Loader {
     std::string path;
     Pos poolPos;
     bool poolRead = false;
+    bool protocolRead = false;
+  };
+
+  // A pool whose hash key needs an L7 listener, checked against the listeners that use it.
+  struct HashKeyRef {
+    size_t pool;  // index into config_.pools
+    std::string path;
+    Pos pos;
   };
 
   struct Named {
@@ -910,6 +997,7 @@ class Loader {
       if (const Entry* p = map->find("protocol")) {
         haveProtocol = readProtocol(*p, l.protocol);
       }
+      refs.protocolRead = haveProtocol;
       if (requireKey(*map, "pool", "the name of the pool that serves this listener")) {
         const Entry* p = map->find("pool");
         refs.path = p->path;
@@ -1046,9 +1134,15 @@ class Loader {
       } else {
         poolsComplete_ = false;
       }
+      bool algorithmKnown = true;
       if (const Entry* p = map->find("algorithm")) {
-        readChoice(*p, {"round_robin"});
+        auto i = readChoice(*p, kAlgorithms, true);
+        algorithmKnown = i.has_value();
+        if (i) {
+          pool.algorithm = static_cast<Algorithm>(*i);
+        }
       }
+      readBalancing(*map, pool, algorithmKnown);
       if (const Entry* p = map->find("retries")) {
         readUint(*p, 0, 10, pool.retries);
       }
@@ -1062,10 +1156,340 @@ class Loader {
           pool.send_proxy = versions[*i];
         }
       }
+      if (const Entry* p = map->find("health_check")) {
+        readHealthCheck(*p, pool.health_check);
+      } else {
+        HealthCheck& h = pool.health_check;
+        h.jitter = h.interval / 10;
+      }
+      if (const Entry* p = map->find("outlier_detection")) {
+        readOutlierDetection(*p, pool.outlier_detection);
+      }
       if (requireKey(*map, "servers", "at least one server address")) {
         readServers(*map->find("servers"), pool);
       }
       config_.pools.push_back(std::move(pool));
+    }
+  }
+
+  // hash_key, vnodes, slow_start and panic_threshold. `algorithmKnown` is false when the pool's
+  // algorithm could not be read: the algorithm-specific keys are then not blamed on it.
+  void readBalancing(const MapView& map, Pool& pool, bool algorithmKnown) {
+    std::string algorithm(kAlgorithms[static_cast<size_t>(pool.algorithm)]);
+    if (const Entry* p = map.find("hash_key")) {
+      if (readHashKey(*p, pool.hash_key) && algorithmKnown) {
+        if (!hashesOnKey(pool.algorithm)) {
+          error(p->keyPos, p->path + ": only meaningful with algorithm ip_hash, consistent_hash or maglev; "
+                                     "expected no hash_key with algorithm " + algorithm);
+        } else if (pool.algorithm == Algorithm::IpHash &&
+                   pool.hash_key.source != HashKeySource::ClientAddress) {
+          error(p->pos, p->path + ": ip_hash hashes the client address only; expected client_address, got " +
+                            hashKeyText(pool.hash_key) + " (use consistent_hash or maglev for other keys)");
+        } else if (pool.hash_key.source != HashKeySource::ClientAddress) {
+          hashKeyRefs_.push_back({config_.pools.size(), p->path, p->pos});
+        }
+      }
+    }
+    if (const Entry* p = map.find("vnodes")) {
+      if (readUint(*p, 1, 10'000, pool.vnodes) && algorithmKnown && pool.algorithm != Algorithm::ConsistentHash) {
+        error(p->keyPos, p->path + ": only meaningful with algorithm consistent_hash; expected no vnodes "
+                                   "with algorithm " + algorithm);
+      }
+    }
+    if (const Entry* p = map.find("slow_start")) {
+      readDuration(*p, 0ms, kMaxCheckDuration, pool.slow_start);
+    }
+    if (const Entry* p = map.find("panic_threshold")) {
+      readUint(*p, 0, 100, pool.panic_threshold);
+    }
+  }
+
+  // "client_address", "path", "header:NAME" or "cookie:NAME".
+  bool readHashKey(const Entry& e, HashKey& out) {
+    const std::string expected = "client_address, path, header:NAME or cookie:NAME";
+    std::string text;
+    if (e.value.IsMap() && e.value.size() == 1 && e.value.begin()->first.IsScalar()) {
+      std::string kind = e.value.begin()->first.Scalar();
+      if (kind == "header" || kind == "cookie") {
+        // "header: X-User" (a space after the colon) is a YAML map.
+        error(e.pos, e.path + ": expected " + kind + ":NAME without a space after the colon, e.g. " +
+                         (kind == "header" ? "header:X-User" : "cookie:session") + ", got a map");
+        return false;
+      }
+    }
+    if (!readScalar(e, expected, text)) {
+      return false;
+    }
+    if (text == "client_address") {
+      out = HashKey{HashKeySource::ClientAddress, ""};
+      return true;
+    }
+    if (text == "path") {
+      out = HashKey{HashKeySource::Path, ""};
+      return true;
+    }
+    size_t colon = text.find(':');
+    std::string_view kind = std::string_view(text).substr(0, colon);
+    if (colon != std::string::npos && (kind == "header" || kind == "cookie")) {
+      std::string name = text.substr(colon + 1);
+      if (!isToken(name)) {
+        error(e.pos, e.path + ": invalid " + std::string(kind) + " name " + quote(name) + " in " + quote(text) +
+                         "; expected a name of letters, digits and !#$%&'*+-.^_`|~ such as " +
+                         (kind == "header" ? "header:X-User" : "cookie:session"));
+        return false;
+      }
+      out = HashKey{kind == "header" ? HashKeySource::Header : HashKeySource::Cookie, std::move(name)};
+      return true;
+    }
+    error(e.pos, e.path + ": unknown hash key " + quote(text) + "; expected " + expected);
+    return false;
+  }
+
+  // The interval/timeout pair shared by health and agent checks: timeout must fit in the interval.
+  void checkTimeoutFits(const Entry* timeoutEntry, const Entry* intervalEntry, bool intervalRead,
+                        Millis timeout, Millis interval) {
+    if (timeout <= interval || !intervalRead) {
+      return;
+    }
+    if (timeoutEntry != nullptr) {
+      error(timeoutEntry->pos, timeoutEntry->path + ": " + formatDuration(timeout) + " is longer than interval " +
+                                   formatDuration(interval) + "; expected a timeout <= interval");
+    } else {
+      error(intervalEntry->pos, intervalEntry->path + ": " + formatDuration(interval) +
+                                    " is shorter than the default timeout " + formatDuration(timeout) +
+                                    "; expected an interval >= timeout, or set a shorter timeout");
+    }
+  }
+
+  void readHealthCheck(const Entry& e, HealthCheck& h) {
+    auto map = readSection(e, kHealthCheckKeys);
+    if (!map) {
+      return;
+    }
+    const Entry* http = map->find("http");
+    bool typeKnown = true;
+    if (const Entry* p = map->find("type")) {
+      auto i = readChoice(*p, kCheckTypes);
+      typeKnown = i.has_value();
+      if (i) {
+        h.type = static_cast<CheckType>(*i);
+      }
+    } else {
+      // A health_check section without a type means a check is wanted: http if configured, else tcp.
+      h.type = http != nullptr ? CheckType::Http : CheckType::Tcp;
+    }
+    const Entry* interval = map->find("interval");
+    bool intervalRead =
+        interval == nullptr || readDuration(*interval, kMinCheckInterval, kMaxCheckDuration, h.interval);
+    const Entry* timeout = map->find("timeout");
+    bool timeoutRead = timeout == nullptr || readDuration(*timeout, kMinTimeout, kMaxCheckDuration, h.timeout);
+    if (timeoutRead) {
+      checkTimeoutFits(timeout, interval, intervalRead, h.timeout, h.interval);
+    }
+    h.jitter = h.interval / 10;
+    if (const Entry* p = map->find("jitter")) {
+      if (readDuration(*p, 0ms, kMaxCheckDuration, h.jitter) && intervalRead && h.jitter > h.interval) {
+        error(p->pos, p->path + ": " + formatDuration(h.jitter) + " is longer than interval " +
+                          formatDuration(h.interval) + "; expected a jitter between 0ms and the interval");
+      }
+    }
+    if (const Entry* p = map->find("rise")) {
+      readUint(*p, 1, 100, h.rise);
+    }
+    if (const Entry* p = map->find("fall")) {
+      readUint(*p, 1, 100, h.fall);
+    }
+    if (const Entry* p = map->find("port")) {
+      readPort(*p, 0, h.port);
+    }
+    if (http != nullptr) {
+      if (typeKnown && h.type == CheckType::Tcp) {
+        error(http->keyPos, http->path + ": only valid with type: http; expected no http section with type tcp");
+      }
+      readHttpCheck(*http, h);
+    }
+  }
+
+  void readHttpCheck(const Entry& e, HealthCheck& h) {
+    auto map = readSection(e, kHttpCheckKeys);
+    if (!map) {
+      return;
+    }
+    if (const Entry* p = map->find("method")) {
+      if (auto i = readChoice(*p, kCheckMethods, true)) {
+        h.method = std::string(kCheckMethods[*i]);
+      }
+    }
+    if (const Entry* p = map->find("path")) {
+      std::string text;
+      if (readScalar(*p, "a request path such as /healthz", text)) {
+        auto bad = std::find_if(text.begin(), text.end(), [](char c) { return c <= ' ' || c >= 0x7f; });
+        if (text.empty() || text.front() != '/') {
+          error(p->pos, p->path + ": expected a path starting with '/', such as /healthz, got " + quote(text));
+        } else if (bad != text.end()) {
+          error(p->pos, p->path + ": invalid character in " + quote(text) +
+                            "; expected printable ASCII without spaces (percent-encode others, e.g. %20)");
+        } else {
+          h.path = std::move(text);
+        }
+      }
+    }
+    if (const Entry* p = map->find("host")) {
+      std::string text;
+      if (readScalar(*p, "a Host header value such as example.com", text)) {
+        bool ok = !text.empty() && text.size() <= 255 && std::all_of(text.begin(), text.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 std::string_view("-._:[]").find(c) != std::string_view::npos;
+        });
+        if (!ok) {
+          error(p->pos, p->path + ": invalid Host header " + quote(text) +
+                            "; expected a host name or address with an optional port, such as example.com or "
+                            "example.com:8080");
+        } else {
+          h.host = std::move(text);
+        }
+      }
+    }
+    if (const Entry* p = map->find("expect_status")) {
+      readExpectStatus(*p, h.expect_status);
+    }
+    if (const Entry* p = map->find("body_contains")) {
+      std::string text;
+      if (readString(*p, text)) {
+        if (text.size() > kMaxBodyContains) {
+          error(p->pos, p->path + ": " + std::to_string(text.size()) + " bytes is too long; expected at most " +
+                            std::to_string(kMaxBodyContains) + " bytes");
+        } else {
+          h.body_contains = std::move(text);
+        }
+      }
+    }
+  }
+
+  // One status code or range: 204, "200-399".
+  bool parseStatusRange(const YAML::Node& node, Pos pos, const std::string& path, std::pair<int, int>& out) {
+    const std::string expected = "a status code or range within 100..599, such as 200 or \"200-399\"";
+    if (!node.IsScalar()) {
+      error(pos, path + ": expected " + expected + ", got " + describe(node));
+      return false;
+    }
+    std::string_view text = node.Scalar();
+    size_t dash = text.find('-');
+    std::string_view lo = text.substr(0, dash);
+    std::string_view hi = dash == std::string_view::npos ? lo : text.substr(dash + 1);
+    if (!isDigits(lo) || !isDigits(hi) || lo.size() > 3 || hi.size() > 3) {
+      error(pos, path + ": expected " + expected + ", got " + describe(node));
+      return false;
+    }
+    int low = std::stoi(std::string(lo));
+    int high = std::stoi(std::string(hi));
+    if (low < 100 || high > 599 || low > 599 || high < 100) {
+      error(pos, path + ": status codes must be between 100 and 599, got " + quote(text));
+      return false;
+    }
+    if (low > high) {
+      error(pos, path + ": empty status range " + quote(text) + "; expected low-high with low <= high");
+      return false;
+    }
+    out = {low, high};
+    return true;
+  }
+
+  void readExpectStatus(const Entry& e, std::vector<std::pair<int, int>>& out) {
+    std::vector<std::pair<int, int>> ranges;
+    bool ok = true;
+    if (e.value.IsSequence()) {
+      auto items = readList(e, "status codes or ranges", false);
+      if (!items) {
+        return;
+      }
+      for (const Item& item : *items) {
+        std::pair<int, int> range;
+        if (parseStatusRange(item.node, item.pos, item.path, range)) {
+          ranges.push_back(range);
+        } else {
+          ok = false;
+        }
+      }
+    } else {
+      std::pair<int, int> range;
+      ok = parseStatusRange(e.value, e.pos, e.path, range);
+      ranges.push_back(range);
+    }
+    if (ok) {
+      out = std::move(ranges);
+    }
+  }
+
+  void readOutlierDetection(const Entry& e, OutlierDetection& o) {
+    auto map = readSection(e, kOutlierKeys);
+    if (!map) {
+      return;
+    }
+    o.enabled = true;
+    if (const Entry* p = map->find("max_fails")) {
+      readUint(*p, 1, 1000, o.max_fails);
+    }
+    if (const Entry* p = map->find("fail_timeout")) {
+      readDuration(*p, kMinTimeout, kMaxCheckDuration, o.fail_timeout);
+    }
+    const Entry* ejection = map->find("ejection_time");
+    bool ejectionRead = ejection == nullptr || readDuration(*ejection, o.ejection_time);
+    const Entry* maxEjection = map->find("max_ejection_time");
+    bool maxRead = maxEjection == nullptr || readDuration(*maxEjection, o.max_ejection_time);
+    if (ejectionRead && maxRead && o.max_ejection_time < o.ejection_time) {
+      if (maxEjection != nullptr) {
+        error(maxEjection->pos, maxEjection->path + ": " + formatDuration(o.max_ejection_time) +
+                                    " is shorter than ejection_time " + formatDuration(o.ejection_time) +
+                                    "; expected max_ejection_time >= ejection_time");
+      } else {
+        error(ejection->pos, ejection->path + ": " + formatDuration(o.ejection_time) +
+                                 " is longer than max_ejection_time (" + formatDuration(o.max_ejection_time) +
+                                 " by default); expected ejection_time <= max_ejection_time, or set a larger "
+                                 "max_ejection_time");
+      }
+    }
+    if (const Entry* p = map->find("max_ejection_percent")) {
+      readUint(*p, 0, 100, o.max_ejection_percent);
+    }
+    if (const Entry* p = map->find("error_rate")) {
+      readUint(*p, 0, 100, o.error_rate_percent);
+    }
+    if (const Entry* p = map->find("error_rate_window")) {
+      readDuration(*p, kMinTimeout, kMaxCheckDuration, o.error_rate_window);
+    }
+    if (const Entry* p = map->find("error_rate_min_requests")) {
+      readUint(*p, 1, 1'000'000, o.error_rate_min_requests);
+    }
+  }
+
+  void readWeight(const Entry& e, uint32_t& out) {
+    if (e.value.IsScalar()) {
+      std::string_view text = e.value.Scalar();
+      std::string_view digits = text.substr(!text.empty() && text.front() == '-' ? 1 : 0);
+      if (isDigits(digits) && (text.front() == '-' || digits.find_first_not_of('0') == std::string_view::npos)) {
+        error(e.pos, e.path + ": expected a weight between 1 and 256; use drain: true to stop new connections "
+                              "(got " + std::string(text) + ")");
+        return;
+      }
+    }
+    readUint(e, 1, 256, out);
+  }
+
+  void readAgent(const Entry& e, AgentCheck& a) {
+    auto map = readSection(e, kAgentKeys);
+    if (!map) {
+      return;
+    }
+    if (requireKey(*map, "port", "the agent's TCP port, 1..65535")) {
+      readPort(*map->find("port"), 1, a.port);
+    }
+    const Entry* interval = map->find("interval");
+    bool intervalRead =
+        interval == nullptr || readDuration(*interval, kMinCheckInterval, kMaxCheckDuration, a.interval);
+    const Entry* timeout = map->find("timeout");
+    if (timeout == nullptr || readDuration(*timeout, kMinTimeout, kMaxCheckDuration, a.timeout)) {
+      checkTimeoutFits(timeout, interval, intervalRead, a.timeout, a.interval);
     }
   }
 
@@ -1084,13 +1508,19 @@ class Loader {
       bool haveAddress = requireKey(*map, "address", "host:port of the server, e.g. 127.0.0.1:9001") &&
                          readAddress(*map->find("address"), server.address);
       if (const Entry* p = map->find("weight")) {
-        readUint(*p, 0, 256, server.weight);
+        readWeight(*p, server.weight);
       }
       if (const Entry* p = map->find("max_connections")) {
         readUint(*p, 0, 1'000'000, server.max_connections);
       }
       if (const Entry* p = map->find("backup")) {
         readBool(*p, server.backup);
+      }
+      if (const Entry* p = map->find("drain")) {
+        readBool(*p, server.drain);
+      }
+      if (const Entry* p = map->find("agent")) {
+        readAgent(*p, server.agent);
       }
       if (!haveAddress) {
         continue;
@@ -1136,6 +1566,23 @@ class Loader {
     }
   }
 
+  // Header, cookie and path keys need an HTTP listener; today every listener is L4 (tcp or udp).
+  void checkHashKeys() {
+    for (const HashKeyRef& ref : hashKeyRefs_) {
+      const Pool& pool = config_.pools[ref.pool];
+      for (size_t i = 0; i < config_.listeners.size(); ++i) {
+        const Listener& l = config_.listeners[i];
+        if (!listenerRefs_[i].poolRead || !listenerRefs_[i].protocolRead || l.pool != pool.name) {
+          continue;
+        }
+        std::string who = l.name.empty() ? "listeners[" + std::to_string(i) + "]" : l.name;
+        error(ref.pos, ref.path + ": listener " + who + " (" + (l.protocol == Protocol::Tcp ? "tcp" : "udp") +
+                           ") cannot provide " + hashKeyText(pool.hash_key) +
+                           "; L4 listeners hash on client_address (expected hash_key: client_address)");
+      }
+    }
+  }
+
   LoadResult finish() {
     LoadResult result;
     std::stable_sort(errors_.begin(), errors_.end(), [](const Diagnostic& a, const Diagnostic& b) {
@@ -1155,6 +1602,7 @@ class Loader {
   Config config_;
   std::vector<ListenerRefs> listenerRefs_;  // parallel to config_.listeners
   std::vector<Named> poolNames_;
+  std::vector<HashKeyRef> hashKeyRefs_;
   bool poolsComplete_ = false;  // every pool entry was a map with a valid name
 };
 

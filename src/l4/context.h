@@ -41,6 +41,12 @@ struct WorkerContext {
   core::Fd reserve_fd;
 };
 
+// Seeds a worker's pickers: workers differ, so they do not move in lockstep.
+uint64_t pickerSeed(size_t workerIndex);
+// The hash of a client's address (IP only, not the port) for ip_hash/consistent_hash/maglev.
+uint64_t clientHash(const sockaddr_storage& addr);
+bool needsClientHash(const upstream::Cluster& cluster);
+
 // Logs "out of file descriptors" at most once a second.
 void warnFdExhausted(WorkerContext& ctx, const char* where);
 

@@ -23,6 +23,8 @@ constexpr uint64_t kAcceptRetryMs = 50;
 WorkerContext::WorkerContext(core::EventLoop& l, size_t index)
     : loop(l), worker_index(index), reserve_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
 
+uint64_t pickerSeed(size_t workerIndex) { return 0x9E3779B97F4A7C15ULL * (workerIndex + 1); }
+
 void warnFdExhausted(WorkerContext& ctx, const char* where) {
   uint64_t now = ctx.loop.nowMs();
   if (now - ctx.last_fd_warning_ms >= 1000 || ctx.last_fd_warning_ms == 0) {
@@ -35,17 +37,35 @@ TcpFrontend::TcpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void>
     : ctx_(ctx),
       fd_(fd),
       keepalive_(std::move(keepalive)),
-      rr_(ctx.worker_index),
       queue_poll_([this] { pollQueue(); }),
       accept_retry_([this] { acceptAll(); }) {}
 
 TcpFrontend::~TcpFrontend() { stop(); }
 
 void TcpFrontend::update(std::shared_ptr<const ListenerRuntime> runtime) {
-  if (runtime_ && runtime_->cluster != runtime->cluster) {
-    rr_ = balance::RoundRobin(ctx_.worker_index);
-  }
   runtime_ = std::move(runtime);
+  picker(runtime_->cluster);
+}
+
+balance::Picker& TcpFrontend::picker(const std::shared_ptr<const upstream::Cluster>& cluster) {
+  if (cluster == picker_cluster_) {
+    return *picker_;
+  }
+  if (cluster == old_cluster_) {
+    return *old_picker_;
+  }
+  auto made = cluster->balancer->makePicker(pickerSeed(ctx_.worker_index));
+  if (runtime_ && cluster == runtime_->cluster) {
+    // The new current cluster; the previous one stays for sessions still retrying on it.
+    old_cluster_ = std::move(picker_cluster_);
+    old_picker_ = std::move(picker_);
+    picker_cluster_ = cluster;
+    picker_ = std::move(made);
+    return *picker_;
+  }
+  old_cluster_ = cluster;
+  old_picker_ = std::move(made);
+  return *old_picker_;
 }
 
 bool TcpFrontend::start() {

@@ -6,7 +6,7 @@
 #include <deque>
 #include <memory>
 
-#include "balance/round_robin.h"
+#include "balance/balancer.h"
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
 #include "l4/context.h"
@@ -25,8 +25,9 @@ class TcpFrontend : public core::IoHandler, public std::enable_shared_from_this<
 
   void onIoEvents(uint32_t events) override;
 
-  // Worker-local selection state, used by the sessions this frontend accepted.
-  balance::RoundRobin& roundRobin() { return rr_; }
+  // This worker's picker for cluster (the frontend's current one, or a stand-in kept
+  // for sessions begun under an older snapshot).
+  balance::Picker& picker(const std::shared_ptr<const upstream::Cluster>& cluster);
   // Queue of sessions waiting for a free server slot.
   bool enqueue(TcpSession* s, size_t limit);
   void dequeue(TcpSession* s);
@@ -42,7 +43,10 @@ class TcpFrontend : public core::IoHandler, public std::enable_shared_from_this<
   int fd_;
   std::shared_ptr<const void> keepalive_;
   std::shared_ptr<const ListenerRuntime> runtime_;
-  balance::RoundRobin rr_;
+  std::shared_ptr<const upstream::Cluster> picker_cluster_;
+  std::unique_ptr<balance::Picker> picker_;
+  std::shared_ptr<const upstream::Cluster> old_cluster_;
+  std::unique_ptr<balance::Picker> old_picker_;
   std::deque<TcpSession*> queue_;
   // Slots freed on other workers are not signalled here: poll while someone waits.
   core::Timer queue_poll_;

@@ -10,6 +10,9 @@
 #include "net/address.h"
 #include "net/proxy_protocol.h"
 #include "net/socket.h"
+#include "upstream/outlier.h"
+
+#include <algorithm>
 
 namespace fulcrum::l4 {
 
@@ -41,9 +44,11 @@ TcpSession::~TcpSession() = default;
 void TcpSession::start() {
   last_activity_ms_ = phase_started_ms_ = ctx_.loop.nowMs();
   // Addresses are needed only for PROXY headers and the trusted-front check.
-  if (rt_->listener->accept_proxy || rt_->cluster->config.send_proxy != config::ProxyProtocolVersion::None) {
+  if (rt_->listener->accept_proxy || rt_->cluster->config.send_proxy != config::ProxyProtocolVersion::None ||
+      needsClientHash(*rt_->cluster)) {
     src_ = net::peerAddress(client_.fd());
     dst_ = net::localAddress(client_.fd());
+    hash_ = clientHash(src_);
   }
   if (!ctx_.loop.add(client_.fd(), kEvents, &client_side_)) {
     close("epoll add failed", true);
@@ -109,6 +114,9 @@ void TcpSession::onEvents(int side, uint32_t events) {
       // A reset is seen only by reading or writing; the direction it arrives on may
       // already be finished, so look for it here.
       if ((events & EPOLLERR) && net::socketError(client ? client_.fd() : server_.fd()) != 0) {
+        if (!client) {
+          serverFailed();
+        }
         close(client ? "client reset" : "server reset", true);
         return;
       }
@@ -157,6 +165,7 @@ void TcpSession::readProxyHeader(bool peerClosed) {
   } else {
     src_ = r.header.source;
     dst_ = r.header.destination;
+    hash_ = clientHash(src_);  // balance on the real client, not the front proxy
   }
   connectNext();
 }
@@ -172,28 +181,42 @@ void TcpSession::connectNext() {
     close("no server could be reached", false);
     return;
   }
-  auto& rr = frontend_->roundRobin();
-  auto isBackup = [&](size_t i) { return hosts[i].config.backup; };
+  uint64_t now = ctx_.loop.nowMs();
+  upstream::ClusterLoad load(cluster, now);
+  auto& picker = frontend_->picker(rt_->cluster);
+  balance::PickRequest req;
+  req.hash = hash_;
+  req.load = &load;
+  req.now = static_cast<double>(now) / 1000.0;
   std::optional<size_t> pick;
   for (int pass = 0; pass < 2 && !pick; ++pass) {
-    pick = rr.pick(
-        n, [&](size_t i) { return hosts[i].config.weight > 0 && !tried_[i] && hosts[i].tryAcquire(); }, isBackup);
-    if (!pick && pass == 0) {
-      bool anyTried = false;
-      for (bool t : tried_) {
-        anyTried = anyTried || t;
-      }
-      if (!anyTried) {
+    // A host can fill up between the pick and taking its slot (other workers): skip it
+    // for this pick and ask again, at most once per host.
+    std::vector<bool> skip = tried_;
+    req.exclude = &skip;
+    for (size_t k = 0; k <= n && !pick; ++k) {
+      auto p = picker.pick(req);
+      if (!p) {
         break;
       }
-      // Every server was tried once and attempts remain: go round again.
+      if (hosts[*p].tryAcquire()) {
+        pick = p;
+      } else {
+        skip[*p] = true;
+      }
+    }
+    if (!pick && pass == 0) {
+      if (std::find(tried_.begin(), tried_.end(), true) == tried_.end()) {
+        break;
+      }
+      // Every usable server was tried once and attempts remain: go round again.
       tried_.assign(n, false);
     }
   }
   if (!pick) {
     bool anyFull = false;
-    for (const auto& h : hosts) {
-      anyFull = anyFull || (h.config.weight > 0 && h.full());
+    for (size_t i = 0; i < n; ++i) {
+      anyFull = anyFull || (hosts[i].full() && (hosts[i].healthy(now) || cluster.pool_state->panic.load()));
     }
     if (!anyFull) {
       close("no usable server", false);
@@ -225,6 +248,7 @@ void TcpSession::connectNext() {
                                  {"server", host.config.address.text},
                                  {"error", fd.error().message}});
     host.state->connect_failures.fetch_add(1, std::memory_order_relaxed);
+    upstream::recordFailure(cluster, *pick, ctx_.loop.nowMs());
     tried_[*pick] = true;
     releaseHost();
     connectNext();
@@ -268,6 +292,7 @@ void TcpSession::connectFailed(const char* reason) {
                                {"error", reason},
                                {"attempt", attempts_}});
   host.state->connect_failures.fetch_add(1, std::memory_order_relaxed);
+  upstream::recordFailure(*rt_->cluster, static_cast<size_t>(host_), ctx_.loop.nowMs());
   tried_[static_cast<size_t>(host_)] = true;
   ctx_.loop.remove(server_.fd());
   server_ = net::RawTransport(core::Fd());
@@ -276,6 +301,12 @@ void TcpSession::connectFailed(const char* reason) {
 }
 
 void TcpSession::startRelay() {
+  size_t host = static_cast<size_t>(host_);
+  upstream::recordSuccess(*rt_->cluster, host);
+  uint64_t now = ctx_.loop.nowMs();
+  // L4's response time is the connect time (least_response_time feeds on it).
+  frontend_->picker(rt_->cluster)
+      .observe(host, static_cast<double>(now - phase_started_ms_) / 1000.0, static_cast<double>(now) / 1000.0);
   phase_ = Phase::Relaying;
   last_activity_ms_ = ctx_.loop.nowMs();
   ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.idle.count());
@@ -300,11 +331,17 @@ void TcpSession::pump() {
   uint64_t moved = 0;
   auto a = up_.run(client_, client_readable_, server_, server_writable_, moved);
   if (a == Pump::State::Error) {
+    if (!up_.errorOnRead()) {
+      serverFailed();
+    }
     close(up_.errorOnRead() ? "client reset" : "server reset", true);
     return;
   }
   auto b = down_.run(server_, server_readable_, client_, client_writable_, moved);
   if (b == Pump::State::Error) {
+    if (down_.errorOnRead()) {
+      serverFailed();
+    }
     close(down_.errorOnRead() ? "server reset" : "client reset", true);
     return;
   }
@@ -345,6 +382,16 @@ void TcpSession::onTimer() {
     case Phase::Closed:
       return;
   }
+}
+
+void TcpSession::serverFailed() {
+  if (host_ >= 0) {
+    upstream::recordFailure(*rt_->cluster, static_cast<size_t>(host_), ctx_.loop.nowMs());
+  }
+}
+
+const upstream::HostState* TcpSession::hostState() const {
+  return host_ >= 0 ? rt_->cluster->hosts[static_cast<size_t>(host_)].state.get() : nullptr;
 }
 
 void TcpSession::releaseHost() {

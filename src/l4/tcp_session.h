@@ -38,6 +38,9 @@ class TcpSession : public core::DeferredDeletable {
   // Closes both sides; reset=true sends RST instead of FIN.
   void close(const char* reason, bool reset);
 
+  // The server this session holds a slot on, if any (drain timeout closes by it).
+  const upstream::HostState* hostState() const;
+
   // Intrusive links in WorkerContext::sessions.
   TcpSession* prev = nullptr;
   TcpSession* next = nullptr;
@@ -63,6 +66,7 @@ class TcpSession : public core::DeferredDeletable {
   void startRelay();
   void pump();
   void releaseHost();
+  void serverFailed();  // passive health: a reset or error from the server
 
   WorkerContext& ctx_;
   std::shared_ptr<TcpFrontend> frontend_;
@@ -87,7 +91,8 @@ class TcpSession : public core::DeferredDeletable {
   uint64_t phase_started_ms_ = 0;
   sockaddr_storage src_{};       // the client, or what a trusted PROXY header said
   sockaddr_storage dst_{};
-  bool proxied_local_ = false;   // PROXY LOCAL/UNKNOWN: no addresses to pass on
+  bool proxied_local_ = false;
+  uint64_t hash_ = 0;            // client address hash, for hash-based algorithms   // PROXY LOCAL/UNKNOWN: no addresses to pass on
 };
 
 }  // namespace fulcrum::l4

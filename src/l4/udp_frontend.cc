@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "net/address.h"
+#include "upstream/outlier.h"
 
 namespace fulcrum::l4 {
 
@@ -65,6 +66,7 @@ void UdpFlow::onIoEvents(uint32_t) {
     // next datagram picks another server.
     const auto& host = rt_->cluster->hosts[host_];
     host.state->connect_failures.fetch_add(1, std::memory_order_relaxed);
+    upstream::recordFailure(*rt_->cluster, host_, fe_.ctx_.loop.nowMs());
     log::warn("udp server error", {{"pool", rt_->cluster->config.name},
                                    {"server", host.config.address.text},
                                    {"error", std::strerror(errno)}});
@@ -84,13 +86,13 @@ void UdpFlow::onTimer() {
 }
 
 UdpFrontend::UdpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive)
-    : ctx_(ctx), fd_(fd), keepalive_(std::move(keepalive)), rr_(ctx.worker_index) {}
+    : ctx_(ctx), fd_(fd), keepalive_(std::move(keepalive)) {}
 
 UdpFrontend::~UdpFrontend() { stop(); }
 
 void UdpFrontend::update(std::shared_ptr<const ListenerRuntime> runtime) {
-  if (runtime_ && runtime_->cluster != runtime->cluster) {
-    rr_ = balance::RoundRobin(ctx_.worker_index);
+  if (!runtime_ || runtime_->cluster != runtime->cluster) {
+    picker_ = runtime->cluster->balancer->makePicker(pickerSeed(ctx_.worker_index));
   }
   runtime_ = std::move(runtime);
 }
@@ -181,9 +183,25 @@ UdpFlow* UdpFrontend::createFlow(const sockaddr_storage& client, socklen_t len, 
     return nullptr;
   }
   const auto& hosts = rt->cluster->hosts;
-  auto pick = rr_.pick(
-      hosts.size(), [&](size_t i) { return hosts[i].config.weight > 0 && hosts[i].tryAcquire(); },
-      [&](size_t i) { return hosts[i].config.backup; });
+  upstream::ClusterLoad load(*rt->cluster, now);
+  balance::PickRequest req;
+  req.hash = needsClientHash(*rt->cluster) ? clientHash(client) : 0;
+  req.load = &load;
+  req.now = static_cast<double>(now) / 1000.0;
+  std::vector<bool> skip(hosts.size(), false);
+  req.exclude = &skip;
+  std::optional<size_t> pick;
+  for (size_t k = 0; k <= hosts.size() && !pick; ++k) {
+    auto p = picker_->pick(req);
+    if (!p) {
+      break;
+    }
+    if (hosts[*p].tryAcquire()) {
+      pick = p;
+    } else {
+      skip[*p] = true;
+    }
+  }
   if (!pick) {
     dropWarn("no usable server");
     return nullptr;

@@ -12,7 +12,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "balance/round_robin.h"
+#include "balance/balancer.h"
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
 #include "l4/context.h"
@@ -70,7 +70,7 @@ class UdpFrontend : public core::IoHandler {
   int fd_;
   std::shared_ptr<const void> keepalive_;
   std::shared_ptr<const ListenerRuntime> runtime_;
-  balance::RoundRobin rr_;
+  std::unique_ptr<balance::Picker> picker_;  // for runtime_->cluster
   std::unordered_map<std::string, std::unique_ptr<UdpFlow>> flows_;
   bool registered_ = false;
   uint64_t last_drop_warning_ms_ = 0;

@@ -83,6 +83,14 @@ int Server::run() {
   for (size_t i = 0; i < worker_count_; ++i) {
     workers_.push_back(std::make_unique<Worker>(i));
   }
+  upstream::HealthMonitor::Hooks hooks;
+  hooks.republish = [this] { republish(); };
+  hooks.close_sessions = [this](std::shared_ptr<upstream::HostState> state) {
+    for (auto& w : workers_) {
+      w->closeSessionsTo(state);
+    }
+  };
+  health_ = std::make_unique<upstream::HealthMonitor>(loop_, std::move(hooks));
   if (auto st = apply(loaded.config); !st) {
     log::error("not started", {{"error", st.message()}});
     return 1;
@@ -99,11 +107,12 @@ int Server::run() {
     w->join();
   }
   workers_.clear();
+  health_.reset();
   log::info("fulcrum stopped");
   return 0;
 }
 
-Status Server::apply(std::shared_ptr<const config::Config> config) {
+Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
   auto sockets = listeners_.prepare(*config, worker_count_);
   if (!sockets) {
     return sockets.error();
@@ -111,8 +120,12 @@ Status Server::apply(std::shared_ptr<const config::Config> config) {
   auto snap = std::make_shared<Snapshot>();
   snap->version = ++version_;
   snap->config = config;
+  uint64_t now = loop_.nowMs();
+  std::vector<std::shared_ptr<const upstream::Cluster>> clusters;
   for (const auto& pool : config->pools) {
-    snap->clusters[pool.name] = hosts_.build(pool);
+    auto c = hosts_.build(pool, now, version_ == 1);
+    snap->clusters[pool.name] = c;
+    clusters.push_back(std::move(c));
   }
   for (const auto& l : config->listeners) {
     auto rt = std::make_shared<l4::ListenerRuntime>();
@@ -120,6 +133,9 @@ Status Server::apply(std::shared_ptr<const config::Config> config) {
     rt->listener = &l;
     rt->cluster = snap->clusters.at(l.pool);
     snap->listeners.push_back({sockets->at(l.name), std::move(rt)});
+    if (quiet) {
+      continue;
+    }
     log::info("listener", {{"name", l.name},
                            {"bind", l.bind.text},
                            {"protocol", l.protocol == config::Protocol::Udp ? "udp" : "tcp"},
@@ -131,6 +147,11 @@ Status Server::apply(std::shared_ptr<const config::Config> config) {
     w->publish(snap);
   }
   hosts_.prune();
+  health_->update(clusters, static_cast<uint64_t>(config->timeouts.drain.count()));
+  if (quiet) {
+    log::debug("snapshot republished", {{"version", snap->version}});
+    return {};
+  }
   log::info("config applied", {{"version", snap->version}, {"config", config->source}, {"summary", describe(*config)}});
   return {};
 }
@@ -156,6 +177,22 @@ void Server::reload() {
   }
 }
 
+void Server::republish() {
+  // Coalesce: checks and ramps may ask many times in one turn.
+  if (republish_pending_ || stopping_) {
+    return;
+  }
+  republish_pending_ = true;
+  loop_.post([this] {
+    republish_pending_ = false;
+    if (current_ && !stopping_) {
+      if (auto st = apply(current_->config, true); !st) {
+        log::error("republish failed", {{"error", st.message()}});
+      }
+    }
+  });
+}
+
 void Server::beginStop(const char* why) {
   if (stopping_) {
     log::warn("second stop signal: closing every connection now");
@@ -165,6 +202,7 @@ void Server::beginStop(const char* why) {
     return;
   }
   stopping_ = true;
+  health_->stop();
   uint64_t drain = current_ ? static_cast<uint64_t>(current_->config->timeouts.drain.count()) : 0;
   log::info("stopping: no new connections, open ones may finish", {{"signal", why}, {"drain_ms", drain}});
   for (auto& w : workers_) {

@@ -12,6 +12,7 @@
 #include "server/snapshot.h"
 #include "server/worker.h"
 #include "upstream/cluster.h"
+#include "upstream/health_monitor.h"
 
 namespace fulcrum::server {
 
@@ -36,7 +37,10 @@ class Server {
   };
 
   // Binds, builds and publishes a snapshot of config; on failure nothing changes.
-  Status apply(std::shared_ptr<const config::Config> config);
+  // quiet: a republish of the same config (new effective weights), logged at debug.
+  Status apply(std::shared_ptr<const config::Config> config, bool quiet = false);
+  // Effective weights changed (slow start, agent): the same config, rebuilt.
+  void republish();
   void reload();
   void beginStop(const char* why);
   void onSignals();
@@ -53,6 +57,8 @@ class Server {
   std::shared_ptr<const Snapshot> current_;
   uint64_t version_ = 0;
   bool stopping_ = false;
+  bool republish_pending_ = false;
+  std::unique_ptr<upstream::HealthMonitor> health_;
   core::Timer stop_poll_;
 };
 

@@ -142,3 +142,24 @@ void Worker::forceStop() {
 }
 
 }  // namespace fulcrum::server
+
+namespace fulcrum::server {
+
+void Worker::closeSessionsTo(std::shared_ptr<upstream::HostState> state) {
+  loop_.post([this, state = std::move(state)] {
+    size_t closed = 0;
+    for (l4::TcpSession* s = ctx_.sessions; s;) {
+      l4::TcpSession* next = s->next;
+      if (s->hostState() == state.get()) {
+        s->close("server drain timeout", true);
+        ++closed;
+      }
+      s = next;
+    }
+    if (closed > 0) {
+      log::info("closed connections to a drained server", {{"worker", index_}, {"connections", closed}});
+    }
+  });
+}
+
+}  // namespace fulcrum::server

@@ -26,6 +26,8 @@ class Worker {
   void drain(uint64_t drainMs);
   // Any thread: close every connection now (a second Ctrl-C).
   void forceStop();
+  // Any thread: close this worker's connections to a server whose drain timed out.
+  void closeSessionsTo(std::shared_ptr<upstream::HostState> state);
   void join();
   bool finished() const { return finished_.load(); }
 

@@ -1,6 +1,27 @@
 #include "upstream/cluster.h"
 
+#include <algorithm>
+
 namespace fulcrum::upstream {
+
+namespace {
+balance::Algorithm toBalance(config::Algorithm a) {
+  using A = config::Algorithm;
+  using B = balance::Algorithm;
+  switch (a) {
+    case A::RoundRobin: return B::RoundRobin;
+    case A::WeightedRoundRobin: return B::WeightedRoundRobin;
+    case A::LeastConnections: return B::LeastConnections;
+    case A::LeastResponseTime: return B::LeastResponseTime;
+    case A::Random: return B::Random;
+    case A::RandomTwoChoices: return B::RandomTwoChoices;
+    case A::IpHash: return B::IpHash;
+    case A::ConsistentHash: return B::ConsistentHash;
+    case A::Maglev: return B::Maglev;
+  }
+  return B::RoundRobin;
+}
+}  // namespace
 
 bool Host::tryAcquire() const {
   uint32_t limit = config.max_connections;
@@ -12,29 +33,81 @@ bool Host::tryAcquire() const {
   return true;
 }
 
-std::shared_ptr<const Cluster> HostRegistry::build(const config::Pool& pool) {
+bool Host::healthy(uint64_t nowMs) const {
+  const auto& s = *state;
+  return !draining() && !s.check_down.load(std::memory_order_relaxed) &&
+         !s.agent_down.load(std::memory_order_relaxed) &&
+         !(s.ejected.load(std::memory_order_relaxed) && s.ejected_until_ms.load(std::memory_order_relaxed) > nowMs);
+}
+
+ClusterLoad::ClusterLoad(const Cluster& c, uint64_t nowMs)
+    : cluster_(c), now_ms_(nowMs), panic_(c.pool_state->panic.load(std::memory_order_relaxed)) {}
+
+bool ClusterLoad::usable(size_t i) const {
+  const Host& h = cluster_.hosts[i];
+  if (h.full()) {
+    return false;
+  }
+  // In panic every server that is not being drained takes traffic: spreading over all
+  // of them beats crushing the few that still pass their checks.
+  return panic_ ? !h.draining() : h.healthy(now_ms_);
+}
+
+uint32_t ClusterLoad::active(size_t i) const {
+  return cluster_.hosts[i].state->active.load(std::memory_order_relaxed);
+}
+
+uint32_t effectiveWeight(const config::Pool& pool, const Host& host, uint64_t nowMs, bool& ramping) {
+  double w = host.config.weight;
+  w *= host.state->agent_weight_percent.load(std::memory_order_relaxed) / 100.0;
+  uint64_t since = host.state->up_since_ms.load(std::memory_order_relaxed);
+  auto slow = static_cast<uint64_t>(pool.slow_start.count());
+  if (slow > 0 && since != 0 && nowMs < since + slow) {
+    double f = 0.1 + 0.9 * static_cast<double>(nowMs - since) / static_cast<double>(slow);
+    w *= std::min(1.0, f);
+    ramping = true;
+  }
+  // Weights are integers: scale by 10 so a 10% ramp of weight 1 is still a share (the
+  // balancers divide by the common factor, so equal weights cost nothing).
+  return static_cast<uint32_t>(std::max(0.0, w * 10.0 + 0.5));
+}
+
+std::shared_ptr<const Cluster> HostRegistry::build(const config::Pool& pool, uint64_t nowMs, bool firstBuild) {
   auto cluster = std::make_shared<Cluster>();
   cluster->config = pool;
+  auto& ps = pools_[pool.name];
+  cluster->pool_state = ps.lock();
+  if (!cluster->pool_state) {
+    cluster->pool_state = std::make_shared<PoolState>();
+    ps = cluster->pool_state;
+  }
+  std::vector<balance::HostSpec> specs;
   for (const auto& server : pool.servers) {
     std::string key = pool.name + "\n" + server.address.text;
     auto state = states_[key].lock();
     if (!state) {
       state = std::make_shared<HostState>();
+      if (!firstBuild) {
+        state->up_since_ms.store(nowMs, std::memory_order_relaxed);  // new by reload: slow start
+      }
       states_[key] = state;
     }
     cluster->hosts.push_back(Host{server, state});
+    bool ramping = false;
+    specs.push_back({server.address.text, effectiveWeight(pool, cluster->hosts.back(), nowMs, ramping),
+                     server.backup});
+    cluster->ramping = cluster->ramping || ramping;
   }
+  balance::BalancerOptions options;
+  options.algorithm = toBalance(pool.algorithm);
+  options.vnodes_per_weight = pool.vnodes;
+  cluster->balancer = balance::Balancer::create(options, std::move(specs));
   return cluster;
 }
 
 void HostRegistry::prune() {
-  for (auto it = states_.begin(); it != states_.end();) {
-    if (it->second.expired()) {
-      it = states_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  std::erase_if(states_, [](const auto& kv) { return kv.second.expired(); });
+  std::erase_if(pools_, [](const auto& kv) { return kv.second.expired(); });
 }
 
 }  // namespace fulcrum::upstream

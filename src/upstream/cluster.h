@@ -1,7 +1,8 @@
 #pragma once
-// Cluster: the runtime view of one configured pool. Immutable once built, except the
-// per-host counters in HostState, which are shared by every worker and by every
-// snapshot that contains the same server, so counts survive a reload.
+// Cluster: the runtime view of one configured pool in one snapshot. Immutable once
+// built, except the live numbers in HostState and PoolState, which are shared by every
+// worker and by every snapshot that contains the same server or pool, so counts, health
+// and ejections survive a reload.
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -9,15 +10,36 @@
 #include <unordered_map>
 #include <vector>
 
+#include "balance/balancer.h"
 #include "config/model.h"
 
 namespace fulcrum::upstream {
 
-// Live numbers of one server. Written by every worker with relaxed atomics; aligned so
-// two hosts never share a cache line.
+// Live numbers of one server. Written by workers and the control thread with relaxed
+// atomics; aligned so two hosts never share a cache line.
 struct alignas(64) HostState {
-  std::atomic<uint32_t> active{0};        // connections open to it, all workers
+  std::atomic<uint32_t> active{0};  // connections open to it, all workers
   std::atomic<uint64_t> connect_failures{0};
+  // Active checks and the agent (control thread writes, workers read).
+  std::atomic<bool> check_down{false};
+  std::atomic<bool> agent_down{false};
+  std::atomic<bool> agent_drain{false};
+  std::atomic<uint32_t> agent_weight_percent{100};
+  std::atomic<uint64_t> up_since_ms{0};  // when it last became usable; slow start ramps from here
+  // Passive health (workers write on every outcome; see outlier.h).
+  std::atomic<uint32_t> consecutive_failures{0};
+  std::atomic<uint64_t> first_failure_ms{0};
+  std::atomic<bool> ejected{false};
+  std::atomic<uint64_t> ejected_until_ms{0};
+  std::atomic<uint32_t> ejection_count{0};  // grows the next ejection's length
+  std::atomic<uint64_t> requests{0};        // outcomes, for the error-rate window
+  std::atomic<uint64_t> failures{0};
+};
+
+// Live numbers of one pool, kept across reloads by pool name.
+struct alignas(64) PoolState {
+  std::atomic<uint32_t> ejected{0};  // hosts ejected by passive health right now
+  std::atomic<bool> panic{false};    // too few healthy servers: balance over all of them
 };
 
 struct Host {
@@ -31,23 +53,50 @@ struct Host {
     return config.max_connections != 0 &&
            state->active.load(std::memory_order_relaxed) >= config.max_connections;
   }
+  bool draining() const { return config.drain || state->agent_drain.load(std::memory_order_relaxed); }
+  // Healthy and willing: checks pass, agent agrees, not ejected, not draining.
+  bool healthy(uint64_t nowMs) const;
 };
 
 struct Cluster {
   config::Pool config;
   std::vector<Host> hosts;
+  std::shared_ptr<PoolState> pool_state;
+  std::unique_ptr<const balance::Balancer> balancer;  // built over the effective weights
+  bool ramping = false;  // some host is in slow start: rebuild weights again soon
 };
 
-// Keeps HostState objects across reloads: the same pool name and server address get the
-// same state. Control thread only.
+// What a pick sees of a cluster: usability and load, read from the shared atomics.
+class ClusterLoad final : public balance::HostLoad {
+ public:
+  ClusterLoad(const Cluster& c, uint64_t nowMs);
+  bool usable(size_t host) const override;
+  uint32_t active(size_t host) const override;
+  double latencyEwma(size_t host) const override { return 0; }  // pickers keep their own (observe)
+
+ private:
+  const Cluster& cluster_;
+  uint64_t now_ms_;
+  bool panic_;
+};
+
+// The effective weight: configured weight x agent percentage x slow-start ramp (from 10%
+// to 100% over slow_start since up_since_ms). Never 0 for a weight-1 server that is up.
+uint32_t effectiveWeight(const config::Pool& pool, const Host& host, uint64_t nowMs, bool& ramping);
+
+// Keeps HostState and PoolState across reloads: the same pool name and server address
+// get the same state. Control thread only.
 class HostRegistry {
  public:
-  std::shared_ptr<const Cluster> build(const config::Pool& pool);
+  // nowMs: for slow start. firstBuild: servers in the very first config start at full
+  // weight; a server added later by a reload ramps up.
+  std::shared_ptr<const Cluster> build(const config::Pool& pool, uint64_t nowMs, bool firstBuild);
   // Forget states no live cluster refers to (after a reload has been published).
   void prune();
 
  private:
   std::unordered_map<std::string, std::weak_ptr<HostState>> states_;
+  std::unordered_map<std::string, std::weak_ptr<PoolState>> pools_;
 };
 
 }  // namespace fulcrum::upstream

@@ -236,7 +236,7 @@ TEST(LoaderErrorTest, OutOfRangePoolValues) {
   ASSERT_EQ(r.errors.size(), 4u) << testing::dump(r);
   EXPECT_TRUE(hasError(r, 7, 14, "pools[0].retries: must be between 0 and 10, got 11"));
   EXPECT_TRUE(hasError(r, 8, 17, "pools[0].queue_size: must be between 0 and 100000, got 100001"));
-  EXPECT_TRUE(hasError(r, 11, 17, "pools[0].servers[0].weight: must be between 0 and 256, got 257"));
+  EXPECT_TRUE(hasError(r, 11, 17, "pools[0].servers[0].weight: must be between 1 and 256, got 257"));
   EXPECT_TRUE(hasError(r, 12, 26, "must be between 0 and 1000000, got 1000001"));
 }
 
@@ -282,8 +282,10 @@ TEST(LoaderErrorTest, Algorithm) {
   auto r = load(kListeners +
                 "pools:\n  - name: web\n    algorithm: least_conn\n    servers: [{address: "
                 "127.0.0.1:9001}]\n");
-  EXPECT_TRUE(
-      onlyError(r, 7, 16, "pools[0].algorithm: unknown value \"least_conn\"; expected one of: round_robin"));
+  EXPECT_TRUE(onlyError(r, 7, 16,
+                        "pools[0].algorithm: unknown value \"least_conn\"; expected one of: round_robin, "
+                        "weighted_round_robin, least_connections, least_response_time, random, "
+                        "random_two_choices, ip_hash, consistent_hash, maglev"));
 }
 
 TEST(LoaderErrorTest, SendProxyProtocol) {

@@ -69,7 +69,7 @@ pools:
     send_proxy_protocol: v2
     servers:
       - address: 127.0.0.1:9001
-        weight: 0
+        weight: 1
         max_connections: 100
         backup: false
       - address: "[::1]:9002"
@@ -155,7 +155,7 @@ TEST(LoaderTest, FullConfigRoundTrip) {
   ASSERT_EQ(pw.servers.size(), 2u);
   EXPECT_EQ(pw.servers[0].address.text, "127.0.0.1:9001");
   EXPECT_EQ(port(pw.servers[0].address), 9001);
-  EXPECT_EQ(pw.servers[0].weight, 0u);
+  EXPECT_EQ(pw.servers[0].weight, 1u);
   EXPECT_EQ(pw.servers[0].max_connections, 100u);
   EXPECT_FALSE(pw.servers[0].backup);
   EXPECT_EQ(pw.servers[1].address.text, "[::1]:9002");
@@ -332,6 +332,9 @@ TEST(LoaderTest, ExampleFileLoads) {
   ASSERT_EQ(web->servers.size(), 3u);
   EXPECT_EQ(web->servers[0].address.text, "127.0.0.1:9001");
   EXPECT_EQ(web->servers[2].address.text, "127.0.0.1:9003");
+  EXPECT_EQ(web->health_check.type, CheckType::Tcp);
+  EXPECT_EQ(web->health_check.interval, 2s);
+  EXPECT_TRUE(web->outlier_detection.enabled);
   const Pool* dns = c.findPool("dns");
   ASSERT_NE(dns, nullptr);
   ASSERT_EQ(dns->servers.size(), 2u);

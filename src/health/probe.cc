@@ -1,0 +1,276 @@
+#include "health/probe.h"
+
+#include <sys/socket.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include "net/address.h"
+#include "net/socket.h"
+
+namespace fulcrum::health {
+
+namespace {
+constexpr size_t kMaxResponse = 64 * 1024;
+constexpr size_t kMaxAgentLine = 512;
+
+bool iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+}  // namespace
+
+std::optional<AgentReport> parseAgentLine(std::string_view line, std::string& why) {
+  AgentReport r;
+  r.text = std::string(line.substr(0, 200));
+  if (auto hash = line.find('#'); hash != std::string_view::npos) {
+    line = line.substr(0, hash);  // "down#reason": the reason is for people
+  }
+  bool understood = false;
+  size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == ',' || line[i] == '\t' || line[i] == '\r')) {
+      ++i;
+    }
+    size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != ',' && line[j] != '\t' && line[j] != '\r') {
+      ++j;
+    }
+    std::string_view w = line.substr(i, j - i);
+    i = j;
+    if (w.empty()) {
+      continue;
+    }
+    if (iequals(w, "up") || iequals(w, "ready")) {
+      r.state = State::Up;
+      understood = true;
+    } else if (iequals(w, "down") || iequals(w, "fail") || iequals(w, "stopped") || iequals(w, "maint")) {
+      r.state = State::Down;
+      understood = true;
+    } else if (iequals(w, "drain")) {
+      r.drain = true;
+      understood = true;
+    } else if (w.back() == '%' && w.size() >= 2 && w.size() <= 4) {
+      uint32_t v = 0;
+      bool digits = true;
+      for (char c : w.substr(0, w.size() - 1)) {
+        digits = digits && std::isdigit(static_cast<unsigned char>(c));
+        v = v * 10 + static_cast<uint32_t>(c - '0');
+      }
+      if (!digits || v > 100) {
+        why = "bad weight \"" + std::string(w) + "\"; expected 0% to 100%";
+        return std::nullopt;
+      }
+      r.weight_percent = v;
+      understood = true;
+    }
+    // Unknown words are ignored, as HAProxy does, so agents can add their own.
+  }
+  if (!understood) {
+    why = "agent answer not understood: \"" + r.text + "\"";
+    return std::nullopt;
+  }
+  return r;
+}
+
+CheckResult judgeHttp(std::string_view resp, bool closed, const HttpExpect& expect, bool& complete) {
+  complete = false;
+  CheckResult r;
+  size_t eol = resp.find("\r\n");
+  if (eol == std::string_view::npos) {
+    if (closed || resp.size() > 8192) {
+      complete = true;
+      r.reason = resp.empty() ? "closed without an answer" : "malformed status line";
+    }
+    return r;
+  }
+  std::string_view line = resp.substr(0, eol);
+  // "HTTP/1.1 200 OK"
+  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || line[8] != ' ' || !std::isdigit(static_cast<unsigned char>(line[9])) ||
+      !std::isdigit(static_cast<unsigned char>(line[10])) || !std::isdigit(static_cast<unsigned char>(line[11])) ||
+      (line.size() > 12 && line[12] != ' ')) {
+    complete = true;
+    r.reason = "malformed status line";
+    return r;
+  }
+  int status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  bool statusOk = false;
+  for (auto [lo, hi] : expect.statuses) {
+    statusOk = statusOk || (status >= lo && status <= hi);
+  }
+  if (!statusOk) {
+    complete = true;
+    r.reason = "status " + std::to_string(status);
+    return r;
+  }
+  if (expect.body_contains.empty()) {
+    complete = true;
+    r.ok = true;
+    r.reason = "ok (" + std::to_string(status) + ")";
+    return r;
+  }
+  size_t head = resp.find("\r\n\r\n");
+  if (head != std::string_view::npos && resp.substr(head + 4).find(expect.body_contains) != std::string_view::npos) {
+    complete = true;
+    r.ok = true;
+    r.reason = "ok (" + std::to_string(status) + ", body matched)";
+    return r;
+  }
+  if (closed || resp.size() >= kMaxResponse) {
+    complete = true;
+    r.reason = "status " + std::to_string(status) + " but the body lacks \"" + expect.body_contains + "\"";
+  }
+  return r;
+}
+
+Probe::Probe(core::EventLoop& loop, Kind kind, const sockaddr* addr, socklen_t len, uint32_t timeoutMs,
+             const HttpExpect* http, Done done)
+    : loop_(loop), kind_(kind), len_(len), timeout_ms_(timeoutMs), http_(http), done_(std::move(done)),
+      timer_([this] { finish(false, "timeout after " + std::to_string(timeout_ms_) + "ms"); }) {
+  std::memcpy(&addr_, addr, len);
+}
+
+Probe::~Probe() {
+  if (fd_) {
+    loop_.remove(fd_.get());
+  }
+}
+
+void Probe::start() {
+  started_ms_ = core::EventLoop::monotonicMs();
+  auto fd = net::startConnect(reinterpret_cast<const sockaddr*>(&addr_), len_);
+  if (!fd) {
+    finish(false, "connect: " + fd.error().message);
+    return;
+  }
+  fd_ = std::move(*fd);
+  if (!loop_.add(fd_.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, this)) {
+    finish(false, std::string("epoll: ") + std::strerror(errno));
+    return;
+  }
+  if (kind_ == Kind::Http) {
+    std::string host = http_->host.empty() ? net::formatAddress(reinterpret_cast<const sockaddr*>(&addr_)) : http_->host;
+    request_ = http_->method + " " + http_->path + " HTTP/1.1\r\nHost: " + host +
+               "\r\nUser-Agent: fulcrum-health-check\r\nAccept: */*\r\nConnection: close\r\n\r\n";
+  }
+  loop_.timers().schedule(timer_, timeout_ms_);
+}
+
+void Probe::onIoEvents(uint32_t events) {
+  if (finished_) {
+    return;
+  }
+  if (!connected_ && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+    int err = net::socketError(fd_.get());
+    if (err != 0) {
+      finish(false, std::string("connect: ") + std::strerror(err));
+      return;
+    }
+    connected_ = true;
+    if (kind_ == Kind::Tcp) {
+      finish(true, "connected");
+      return;
+    }
+  }
+  if (connected_ && (events & EPOLLOUT)) {
+    onWritable();
+  }
+  if (!finished_ && connected_ && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+    onReadable();
+  }
+}
+
+void Probe::onWritable() {
+  while (sent_ < request_.size()) {
+    ssize_t n = ::send(fd_.get(), request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent_ += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && errno == EAGAIN) {
+      return;
+    }
+    finish(false, std::string("send: ") + std::strerror(errno));
+    return;
+  }
+}
+
+void Probe::onReadable() {
+  char buf[4096];
+  bool closed = false;
+  for (;;) {
+    ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
+    if (n > 0) {
+      response_.append(buf, static_cast<size_t>(n));
+      if (response_.size() >= kMaxResponse) {
+        break;
+      }
+      continue;
+    }
+    if (n == 0) {
+      closed = true;
+      break;
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN) {
+      break;
+    }
+    finish(false, std::string("recv: ") + std::strerror(errno));
+    return;
+  }
+  if (kind_ == Kind::Agent) {
+    size_t nl = response_.find('\n');
+    if (nl == std::string::npos && !closed && response_.size() < kMaxAgentLine) {
+      return;
+    }
+    std::string line = response_.substr(0, std::min(nl, kMaxAgentLine));
+    std::string why;
+    auto report = parseAgentLine(line, why);
+    if (!report) {
+      finish(false, line.empty() ? std::string("agent closed without an answer") : why);
+      return;
+    }
+    finish(true, "agent: " + report->text, std::move(report));
+    return;
+  }
+  bool complete = false;
+  CheckResult r = judgeHttp(response_, closed || response_.size() >= kMaxResponse, *http_, complete);
+  if (complete) {
+    finish(r.ok, r.reason);
+  }
+}
+
+void Probe::finish(bool ok, std::string reason, std::optional<AgentReport> agent) {
+  if (finished_) {
+    return;
+  }
+  finished_ = true;
+  loop_.timers().cancel(timer_);
+  if (fd_) {
+    loop_.remove(fd_.get());
+    fd_.reset();
+  }
+  CheckResult r;
+  r.time_ms = core::EventLoop::monotonicMs();
+  r.ok = ok;
+  r.latency_ms = static_cast<uint32_t>(r.time_ms - started_ms_);
+  r.reason = std::move(reason);
+  // The callback may destroy this probe: call it last, from a moved-out copy.
+  auto done = std::move(done_);
+  done(std::move(r), std::move(agent));
+}
+
+}  // namespace fulcrum::health
