@@ -10,9 +10,12 @@ namespace {
 constexpr uint64_t kKeySeed = 0x66756c6372756d31ULL;  // fixed forever: keys must hash alike everywhere
 }  // namespace
 
-uint64_t hashKey(std::string_view bytes) { return XXH3_64bits_withSeed(bytes.data(), bytes.size(), kKeySeed); }
+uint64_t hashKey(std::string_view bytes) {
+  return XXH3_64bits_withSeed(bytes.data(), bytes.size(), kKeySeed);
+}
 
-std::unique_ptr<const Balancer> Balancer::create(const BalancerOptions& options, std::vector<HostSpec> hosts) {
+std::unique_ptr<const Balancer> Balancer::create(const BalancerOptions& options,
+                                                 std::vector<HostSpec> hosts) {
   switch (options.algorithm) {
     case Algorithm::RoundRobin:
     case Algorithm::WeightedRoundRobin:

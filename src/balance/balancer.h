@@ -23,9 +23,9 @@ namespace fulcrum::balance {
 
 // One server as the control thread sees it when building a snapshot.
 struct HostSpec {
-  std::string id;           // stable identity for hashing, e.g. "10.0.0.1:80"
-  uint32_t weight = 1;      // EFFECTIVE weight (slow start/agent already applied); 0 = never picked
-  bool backup = false;      // takes traffic only when no primary is eligible
+  std::string id;       // stable identity for hashing, e.g. "10.0.0.1:80"
+  uint32_t weight = 1;  // EFFECTIVE weight (slow start/agent already applied); 0 = never picked
+  bool backup = false;  // takes traffic only when no primary is eligible
 };
 
 struct BalancerOptions {

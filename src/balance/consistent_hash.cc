@@ -1,7 +1,7 @@
 // consistent_hash: a ring of virtual nodes (HashRing), looked up with multi-probe consistent
 // hashing (Appleton & O'Reilly, 2015): the key is hashed kProbes times and goes to the ring
 // point closest after any probe. With V points per host the per-host load spread shrinks from
-// ~1/sqrt(V) (one probe) to ~0.38/sqrt(V) (four), for the same memory, and a key still only
+// ~1/sqrt(V) (one probe) to ~0.45/sqrt(V) (three), for the same memory, and a key still only
 // moves when its winning point comes or goes, so adding or removing one of N hosts remaps
 // ~1/N of keys. An ineligible owner passes the key to the next ring point clockwise.
 #include <algorithm>
@@ -14,13 +14,14 @@
 namespace fulcrum::balance {
 namespace {
 
-constexpr size_t kProbes = 4;
+constexpr size_t kProbes = 3;
 // Ring steps tried before the exact rendezvous fallback (many hosts ineligible).
 constexpr size_t kMaxWalk = 64;
 
 class ConsistentHashBalancer : public Balancer {
  public:
-  ConsistentHashBalancer(std::vector<HostSpec> hosts, uint32_t vnodes_per_weight) : Balancer(std::move(hosts)) {
+  ConsistentHashBalancer(std::vector<HostSpec> hosts, uint32_t vnodes_per_weight)
+      : Balancer(std::move(hosts)) {
     tiers_ = splitTiers(this->hosts());
     for (size_t t = 0; t < tiers_.size(); ++t) {
       rings_[t] = HashRing(tiers_[t], this->hosts(), vnodes_per_weight);
@@ -83,7 +84,8 @@ std::unique_ptr<Picker> ConsistentHashBalancer::makePicker(uint64_t) const {
 
 }  // namespace
 
-std::unique_ptr<const Balancer> makeConsistentHashBalancer(std::vector<HostSpec> hosts, uint32_t vnodes_per_weight) {
+std::unique_ptr<const Balancer> makeConsistentHashBalancer(std::vector<HostSpec> hosts,
+                                                           uint32_t vnodes_per_weight) {
   return std::make_unique<ConsistentHashBalancer>(std::move(hosts), vnodes_per_weight);
 }
 

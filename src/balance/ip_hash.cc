@@ -80,7 +80,9 @@ class IpHashPicker : public Picker {
   const IpHashBalancer& balancer_;
 };
 
-std::unique_ptr<Picker> IpHashBalancer::makePicker(uint64_t) const { return std::make_unique<IpHashPicker>(*this); }
+std::unique_ptr<Picker> IpHashBalancer::makePicker(uint64_t) const {
+  return std::make_unique<IpHashPicker>(*this);
+}
 
 }  // namespace
 

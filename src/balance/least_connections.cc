@@ -15,7 +15,7 @@
 namespace fulcrum::balance {
 namespace {
 
-constexpr size_t kExactScanMax = 16;
+constexpr size_t kExactScanMax = 8;
 constexpr size_t kChoices = 4;
 constexpr size_t kSampleAttempts = 4 * kChoices;
 

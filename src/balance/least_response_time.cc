@@ -101,7 +101,8 @@ class LeastResponseTimePicker : public Picker {
         continue;
       }
       ++found;
-      const double cost = latency(host, eligible, now) * (eligible.active(host) + 1.0) / group.weights[position];
+      const double cost =
+          latency(host, eligible, now) * (eligible.active(host) + 1.0) / group.weights[position];
       if (!best || cost < best_cost) {
         best = position;
         best_cost = cost;
@@ -126,7 +127,8 @@ std::unique_ptr<Picker> LeastResponseTimeBalancer::makePicker(uint64_t seed) con
 
 }  // namespace
 
-std::unique_ptr<const Balancer> makeLeastResponseTimeBalancer(std::vector<HostSpec> hosts, double decay_seconds) {
+std::unique_ptr<const Balancer> makeLeastResponseTimeBalancer(std::vector<HostSpec> hosts,
+                                                              double decay_seconds) {
   return std::make_unique<LeastResponseTimeBalancer>(std::move(hosts), decay_seconds);
 }
 

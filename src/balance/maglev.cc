@@ -19,7 +19,8 @@ class MaglevBalancer : public Balancer {
     tiers_ = splitTiers(this->hosts());
     for (size_t t = 0; t < tiers_.size(); ++t) {
       if (!tiers_[t].empty()) {
-        tables_[t] = buildMaglevTable(tiers_[t], this->hosts(), maglevTableSize(tiers_[t].size(), table_size));
+        tables_[t] =
+            buildMaglevTable(tiers_[t], this->hosts(), maglevTableSize(tiers_[t].size(), table_size));
       }
     }
   }
@@ -56,7 +57,9 @@ class MaglevPicker : public Picker {
   const MaglevBalancer& balancer_;
 };
 
-std::unique_ptr<Picker> MaglevBalancer::makePicker(uint64_t) const { return std::make_unique<MaglevPicker>(*this); }
+std::unique_ptr<Picker> MaglevBalancer::makePicker(uint64_t) const {
+  return std::make_unique<MaglevPicker>(*this);
+}
 
 }  // namespace
 

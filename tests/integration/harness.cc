@@ -149,6 +149,24 @@ Backend startBackend(const TempDir& dir, const std::string& id, bool tcp, bool u
   return b;
 }
 
+Backend startBackendWith(const TempDir& dir, const std::string& id, const std::vector<std::string>& args) {
+  Backend b;
+  b.id = id;
+  std::string ready = dir.file("ready-" + id);
+  std::filesystem::remove(ready);
+  std::vector<std::string> argv{BACKEND_BIN, "--id", id, "--ready-file", ready};
+  argv.insert(argv.end(), args.begin(), args.end());
+  b.proc = std::make_unique<Process>(argv, dir.file("backend-" + id + ".log"));
+  waitFor([&] { return std::filesystem::exists(ready); }, 10s);
+  std::istringstream in(readFile(ready));
+  std::string proto, addr;
+  while (in >> proto >> addr) {
+    auto port = static_cast<uint16_t>(std::stoi(addr.substr(addr.rfind(':') + 1)));
+    (proto == "tcp" ? b.tcp_port : b.udp_port) = port;
+  }
+  return b;
+}
+
 uint16_t freePort(bool udp) {
   int fd = ::socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
   sockaddr_in a{};

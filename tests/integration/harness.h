@@ -58,6 +58,10 @@ struct Backend {
 Backend startBackend(const TempDir& dir, const std::string& id, bool tcp = true, bool udp = false,
                      const std::string& mode = "cmd", bool expectProxy = false, const std::string& host = "127.0.0.1");
 
+// Starts fulcrum-testbackend with exactly these extra arguments (give --tcp/--udp and
+// --mode yourself) and waits until ready.
+Backend startBackendWith(const TempDir& dir, const std::string& id, const std::vector<std::string>& args);
+
 uint16_t freePort(bool udp = false);
 // A TCP port on 127.0.0.1 where nothing listens (bound then closed).
 uint16_t deadPort();

@@ -577,7 +577,7 @@ class ByteQueue {
 // ---------------------------------------------------------------------------
 // Options.
 
-enum class Mode { kCmd, kHttp, kEcho };
+enum class Mode { kCmd, kHttp, kEcho, kAgent };
 
 struct Options {
   std::string id;
@@ -586,13 +586,40 @@ struct Options {
   Mode mode = Mode::kCmd;
   bool expectProxy = false;
   std::string readyFile;
+  // http mode: the status of each response is read from this file when it exists
+  // (tests change it to make a health check fail); 200 otherwise.
+  std::string statusFile;
+  // agent mode: each connection gets this file's first line (default "up") and a close.
+  std::string agentFile;
 };
+
+// First line of a file, or fallback if it cannot be read.
+std::string firstLineOf(const std::string& path, const std::string& fallback) {
+  if (path.empty()) {
+    return fallback;
+  }
+  FILE* f = fopen(path.c_str(), "r");
+  if (!f) {
+    return fallback;
+  }
+  char buf[256] = {0};
+  if (!fgets(buf, sizeof buf, f)) {
+    buf[0] = 0;
+  }
+  fclose(f);
+  std::string line(buf);
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+    line.pop_back();
+  }
+  return line.empty() ? fallback : line;
+}
 
 void printUsage(FILE* out) {
   fprintf(out,
           "usage: fulcrum-testbackend --id NAME [--tcp HOST:PORT]... [--udp HOST:PORT]...\n"
           "                           [--mode cmd|http|echo] [--expect-proxy]\n"
-          "                           [--ready-file PATH]\n"
+          "                           [--ready-file PATH] [--status-file PATH] [--agent-file PATH]\n"
+          "--mode agent: answer each connection with the --agent-file's first line (default \"up\").\n"
           "HOST:PORT is IPv4 (127.0.0.1:0) or [IPv6]:port ([::1]:0); port 0 picks a free port.\n");
 }
 
@@ -658,6 +685,8 @@ int parseOptions(int argc, char** argv, Options* opts) {
         opts->mode = Mode::kCmd;
       } else if (v == "http") {
         opts->mode = Mode::kHttp;
+      } else if (v == "agent") {
+        opts->mode = Mode::kAgent;
       } else if (v == "echo") {
         opts->mode = Mode::kEcho;
       } else {
@@ -665,6 +694,12 @@ int parseOptions(int argc, char** argv, Options* opts) {
                 static_cast<int>(v.size()), v.data());
         return 2;
       }
+    } else if (arg == "--status-file" || arg == "--agent-file") {
+      std::string_view v;
+      if (!takeValue(&v)) {
+        return 2;
+      }
+      (arg == "--status-file" ? opts->statusFile : opts->agentFile) = std::string(v);
     } else if (arg == "--ready-file") {
       if (!takeValue(&v)) {
         return 2;
@@ -845,6 +880,7 @@ class Server {
   std::unique_ptr<char[]> udpBuf_{new char[kUdpMax]};
   std::string udpPrefix_;
   std::string httpBody_;
+  size_t statusTurn_ = 0;
 };
 
 bool Server::init() {
@@ -1080,6 +1116,7 @@ void Server::onAccept(Listener& l, uint64_t token) {
         conn->modeState = State::kHttp;
         break;
       case Mode::kEcho:
+      case Mode::kAgent:
         conn->modeState = State::kEcho;
         break;
     }
@@ -1093,7 +1130,12 @@ void Server::onAccept(Listener& l, uint64_t token) {
       ::close(fd);
       continue;
     }
+    Conn& added = *conn;
     conns_.emplace(conn->token, std::move(conn));
+    if (opts_.mode == Mode::kAgent) {
+      sendData(added, firstLineOf(opts_.agentFile, "up") + "\n");
+      startDraining(added);
+    }
   }
 }
 
@@ -1463,8 +1505,24 @@ bool Server::stepHttp(Conn& c) {
       chunked = true;  // Bodies we cannot delimit: answer, then close.
     }
   }
+  // "500" or a cycle such as "200,500" (one per request, in turn).
+  std::string spec = firstLineOf(opts_.statusFile, "200");
+  std::vector<int> cycle;
+  for (size_t pos = 0; pos <= spec.size();) {
+    size_t comma = spec.find(',', pos);
+    if (comma == std::string::npos) {
+      comma = spec.size();
+    }
+    cycle.push_back(std::atoi(spec.substr(pos, comma - pos).c_str()));
+    pos = comma + 1;
+  }
+  int status = cycle[statusTurn_++ % cycle.size()];
+  if (status < 100 || status > 599) {
+    status = 200;
+  }
   std::string response =
-      "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: " +
+      "HTTP/1.1 " + std::to_string(status) + (status == 200 ? " OK" : " Status") +
+      "\r\nContent-Type: text/plain\r\nContent-Length: " +
       std::to_string(httpBody_.size()) + "\r\n\r\n";
   if (!isHead) {
     response += httpBody_;

@@ -12,7 +12,9 @@
 
 namespace fulcrum::balance::test {
 
-inline std::string hostId(size_t i) { return "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) + ":80"; }
+inline std::string hostId(size_t i) {
+  return "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250 + 1) + ":80";
+}
 
 inline std::vector<HostSpec> makeHosts(const std::vector<uint32_t>& weights, size_t backups = 0) {
   std::vector<HostSpec> hosts;

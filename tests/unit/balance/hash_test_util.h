@@ -19,8 +19,8 @@ inline std::vector<std::string> idsFor(size_t first, size_t count) {
 }
 
 // The id of the host each of `keys` keys maps to.
-inline std::vector<std::string> placement(Algorithm algorithm, const std::vector<std::string>& ids, size_t keys,
-                                          const HostLoad* load = nullptr) {
+inline std::vector<std::string> placement(Algorithm algorithm, const std::vector<std::string>& ids,
+                                          size_t keys, const HostLoad* load = nullptr) {
   std::vector<HostSpec> hosts;
   for (const std::string& id : ids) {
     hosts.push_back(HostSpec{id, 1, false});

@@ -60,7 +60,7 @@ TEST(LeastConnections, RampingHostIsFilledToItsShareNotStampeded) {
 }
 
 TEST(LeastConnections, LargePoolSamplesAndPrefersLightHosts) {
-  // Above 16 hosts a pick is the best of 4 weighted samples, not a scan.
+  // Above 8 hosts a pick is the best of 4 weighted samples, not a scan.
   auto balancer = leastConnections(test::equalHosts(100));
   auto picker = balancer->makePicker(3);
   FakeLoad load(100);
