@@ -282,6 +282,32 @@ TEST(Passive, ConsecutiveFailuresEjectAServer) {
   EXPECT_EQ(count(log, "127.0.0.1:" + std::to_string(dead) + " error"), 3u) << log;
 }
 
+TEST(Passive, ErrorRateOverTheWindowEjects) {
+  TempDir dir;
+  auto a = startBackend(dir, "a");
+  uint16_t dead = deadPort();
+  uint16_t port = freePort();
+  // Consecutive failures alone would never eject here (max_fails is high): the rate does.
+  std::string body =
+      "    outlier_detection:\n      max_fails: 1000\n      error_rate: 50\n      error_rate_window: 2s\n"
+      "      error_rate_min_requests: 5\n      max_ejection_percent: 50\n";
+  auto f = startFulcrum(dir, front(port) + pool(body, {{dead, ""}, {a.tcp_port, ""}}), port, 1);
+  std::string deadAddr = "127.0.0.1:" + std::to_string(dead) + " error";
+  ASSERT_TRUE(waitFor(
+      [&] {
+        who(port);
+        return f->log().find("server ejected") != std::string::npos;
+      },
+      5s))
+      << f->log();
+  size_t failures = count(f->log(), deadAddr);
+  EXPECT_GE(failures, 5u);
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(who(port), "a");
+  }
+  EXPECT_EQ(count(f->log(), deadAddr), failures);  // no attempt on it while ejected
+}
+
 TEST(Drain, DrainedServerGetsNoNewConnectionsAndKeepsOpenOnesUntilTheTimeout) {
   TempDir dir;
   auto a = startBackend(dir, "a"), b = startBackend(dir, "b");
