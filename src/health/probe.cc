@@ -253,6 +253,16 @@ void Probe::onReadable() {
   }
 }
 
+void Probe::cancel() {
+  finished_ = true;
+  done_ = nullptr;
+  loop_.timers().cancel(timer_);
+  if (fd_) {
+    loop_.remove(fd_.get());
+    fd_.reset();
+  }
+}
+
 void Probe::finish(bool ok, std::string reason, std::optional<AgentReport> agent) {
   if (finished_) {
     return;

@@ -39,16 +39,18 @@ std::optional<AgentReport> parseAgentLine(std::string_view line, std::string& wh
 // Judges an HTTP response head(+body). Pure; exposed for tests.
 CheckResult judgeHttp(std::string_view response, bool closed, const HttpExpect& expect, bool& complete);
 
-class Probe : public core::IoHandler {
+class Probe : public core::IoHandler, public core::DeferredDeletable {
  public:
   enum class Kind { Tcp, Http, Agent };
   using Done = std::function<void(CheckResult, std::optional<AgentReport>)>;
 
   Probe(core::EventLoop& loop, Kind kind, const sockaddr* addr, socklen_t len, uint32_t timeoutMs,
         const HttpExpect* http, Done done);
-  ~Probe();
+  ~Probe() override;
   // Starts the check; done is called exactly once, possibly before start() returns.
   void start();
+  // Stops it without a result (its owner is going away); safe with events still queued.
+  void cancel();
   void onIoEvents(uint32_t events) override;
 
  private:

@@ -26,7 +26,15 @@ ServerChecker::ServerChecker(core::EventLoop& loop, std::optional<CheckPlan> che
   }
 }
 
-ServerChecker::~ServerChecker() = default;
+ServerChecker::~ServerChecker() {
+  // In-flight probes may have events in the current batch: let the loop free them.
+  for (auto* probe : {&check_probe_, &agent_probe_}) {
+    if (*probe) {
+      (*probe)->cancel();
+      loop_.deferDelete(std::move(*probe));
+    }
+  }
+}
 
 uint64_t ServerChecker::jittered(const CheckPlan& plan) {
   if (plan.jitter_ms == 0) {
@@ -36,12 +44,12 @@ uint64_t ServerChecker::jittered(const CheckPlan& plan) {
 }
 
 void ServerChecker::runCheck() {
-  retired_.reset();
   check_probe_ = std::make_unique<Probe>(
       loop_, check_->kind, reinterpret_cast<const sockaddr*>(&check_->address), check_->address_len,
       check_->timeout_ms, &check_->http, [this](CheckResult r, std::optional<AgentReport>) {
         auto t = machine_.record(r);
-        retired_ = std::move(check_probe_);
+        // It may be on the stack, or have events later in this epoll batch.
+        loop_.deferDelete(std::move(check_probe_));
         loop_.timers().schedule(check_timer_, check_->interval_ms + jittered(*check_));
         if (callbacks_.on_result) {
           callbacks_.on_result(r, t);
@@ -51,11 +59,10 @@ void ServerChecker::runCheck() {
 }
 
 void ServerChecker::runAgent() {
-  retired_.reset();
   agent_probe_ = std::make_unique<Probe>(
       loop_, Probe::Kind::Agent, reinterpret_cast<const sockaddr*>(&agent_->address), agent_->address_len,
       agent_->timeout_ms, nullptr, [this](CheckResult r, std::optional<AgentReport> report) {
-        retired_ = std::move(agent_probe_);
+        loop_.deferDelete(std::move(agent_probe_));
         loop_.timers().schedule(agent_timer_, agent_->interval_ms + jittered(*agent_));
         if (callbacks_.on_agent) {
           callbacks_.on_agent(r, report);

@@ -59,7 +59,6 @@ class ServerChecker {
   core::Timer agent_timer_;
   std::unique_ptr<Probe> check_probe_;
   std::unique_ptr<Probe> agent_probe_;
-  std::unique_ptr<Probe> retired_;  // a finished probe, freed at the next check (it may be on the stack)
 };
 
 }  // namespace fulcrum::health

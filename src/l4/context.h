@@ -33,7 +33,8 @@ struct WorkerContext {
   size_t session_count = 0;
   size_t udp_flow_count = 0;
   bool draining = false;
-  bool closing_all = false;  // drain deadline or forced stop: no queue wake-ups
+  bool closing_all = false;
+  uint64_t picker_generation = 0;  // drain deadline or forced stop: no queue wake-ups
   // Warn about fd exhaustion at most once per second per worker.
   uint64_t last_fd_warning_ms = 0;
   // Held open so that, when accept() fails with EMFILE, closing it frees one fd to take
@@ -42,7 +43,7 @@ struct WorkerContext {
 };
 
 // Seeds a worker's pickers: workers differ, so they do not move in lockstep.
-uint64_t pickerSeed(size_t workerIndex);
+uint64_t pickerSeed(size_t workerIndex, uint64_t generation);
 // The hash of a client's address (IP only, not the port) for ip_hash/consistent_hash/maglev.
 uint64_t clientHash(const sockaddr_storage& addr);
 bool needsClientHash(const upstream::Cluster& cluster);

@@ -23,7 +23,14 @@ constexpr uint64_t kAcceptRetryMs = 50;
 WorkerContext::WorkerContext(core::EventLoop& l, size_t index)
     : loop(l), worker_index(index), reserve_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC)) {}
 
-uint64_t pickerSeed(size_t workerIndex) { return 0x9E3779B97F4A7C15ULL * (workerIndex + 1); }
+uint64_t pickerSeed(size_t workerIndex, uint64_t generation) {
+  // splitmix64 of (worker, generation): a republished snapshot (slow start steps) must not
+  // restart every picker at the same place.
+  uint64_t z = (workerIndex + 1) * 0x9E3779B97F4A7C15ULL + generation * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
 
 void warnFdExhausted(WorkerContext& ctx, const char* where) {
   uint64_t now = ctx.loop.nowMs();
@@ -54,17 +61,18 @@ balance::Picker& TcpFrontend::picker(const std::shared_ptr<const upstream::Clust
   if (cluster == old_cluster_) {
     return *old_picker_;
   }
-  auto made = cluster->balancer->makePicker(pickerSeed(ctx_.worker_index));
+  auto made = cluster->balancer->makePicker(pickerSeed(ctx_.worker_index, ++ctx_.picker_generation));
   if (runtime_ && cluster == runtime_->cluster) {
     // The new current cluster; the previous one stays for sessions still retrying on it.
-    old_cluster_ = std::move(picker_cluster_);
+    // Pickers point into their cluster's balancer: replace the picker before the cluster.
     old_picker_ = std::move(picker_);
-    picker_cluster_ = cluster;
+    old_cluster_ = std::move(picker_cluster_);
     picker_ = std::move(made);
+    picker_cluster_ = cluster;
     return *picker_;
   }
-  old_cluster_ = cluster;
   old_picker_ = std::move(made);
+  old_cluster_ = cluster;
   return *old_picker_;
 }
 

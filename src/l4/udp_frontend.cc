@@ -53,6 +53,10 @@ void UdpFlow::onIoEvents(uint32_t) {
     ssize_t n = ::recv(upstream_.get(), buf, sizeof buf, MSG_DONTWAIT);
     if (n >= 0) {
       last_activity_ms_ = fe_.ctx_.loop.nowMs();
+      if (!answered_) {
+        answered_ = true;
+        upstream::recordSuccess(*rt_->cluster, host_);
+      }
       fe_.sendToClient(*this, buf, static_cast<size_t>(n));
       continue;
     }
@@ -75,6 +79,8 @@ void UdpFlow::onIoEvents(uint32_t) {
   }
 }
 
+const upstream::HostState* UdpFlow::hostState() const { return rt_->cluster->hosts[host_].state.get(); }
+
 void UdpFlow::onTimer() {
   uint64_t idle = static_cast<uint64_t>(rt_->listener->udp_flow_idle.count());
   uint64_t quiet = fe_.ctx_.loop.nowMs() - last_activity_ms_;
@@ -92,7 +98,7 @@ UdpFrontend::~UdpFrontend() { stop(); }
 
 void UdpFrontend::update(std::shared_ptr<const ListenerRuntime> runtime) {
   if (!runtime_ || runtime_->cluster != runtime->cluster) {
-    picker_ = runtime->cluster->balancer->makePicker(pickerSeed(ctx_.worker_index));
+    picker_ = runtime->cluster->balancer->makePicker(pickerSeed(ctx_.worker_index, ++ctx_.picker_generation));
   }
   runtime_ = std::move(runtime);
 }
@@ -264,6 +270,19 @@ void UdpFrontend::sendToClient(UdpFlow& flow, const uint8_t* data, size_t len) {
     }
   }
   ::sendmsg(fd_, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+size_t UdpFrontend::removeFlowsTo(const upstream::HostState* state) {
+  std::vector<UdpFlow*> doomed;
+  for (auto& [key, flow] : flows_) {
+    if (flow->hostState() == state) {
+      doomed.push_back(flow.get());
+    }
+  }
+  for (UdpFlow* f : doomed) {
+    removeFlow(*f, "server drain timeout");
+  }
+  return doomed.size();
 }
 
 void UdpFrontend::removeFlow(UdpFlow& flow, const char* reason) {

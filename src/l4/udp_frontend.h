@@ -36,6 +36,7 @@ class UdpFlow : public core::IoHandler, public core::DeferredDeletable {
 
  private:
   friend class UdpFrontend;
+  const upstream::HostState* hostState() const;
   void onTimer();
 
   UdpFrontend& fe_;
@@ -44,7 +45,8 @@ class UdpFlow : public core::IoHandler, public core::DeferredDeletable {
   core::Fd upstream_;
   core::Timer timer_;
   uint64_t last_activity_ms_ = 0;
-  bool removed_ = false;  // awaiting deferred delete; events left in the batch are ignored
+  bool removed_ = false;
+  bool answered_ = false;  // the server has replied at least once (passive health)  // awaiting deferred delete; events left in the batch are ignored
 };
 
 class UdpFrontend : public core::IoHandler {
@@ -58,6 +60,8 @@ class UdpFrontend : public core::IoHandler {
   void onIoEvents(uint32_t events) override;
 
   size_t flowCount() const { return flows_.size(); }
+  // Forgets the flows pinned to a server (its drain timed out); returns how many.
+  size_t removeFlowsTo(const upstream::HostState* state);
 
  private:
   friend class UdpFlow;

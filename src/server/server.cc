@@ -228,16 +228,20 @@ void Server::onSignals() {
   signalfd_siginfo info;
   while (::read(signal_fd_.get(), &info, sizeof info) == sizeof info) {
     switch (info.ssi_signo) {
+      // Run after this epoll batch: both destroy handlers (checkers, probes) that may
+      // still have events queued in it.
       case SIGHUP:
-        if (!stopping_) {
-          reload();
-        }
+        loop_.post([this] {
+          if (!stopping_) {
+            reload();
+          }
+        });
         break;
       case SIGTERM:
-        beginStop("SIGTERM");
+        loop_.post([this] { beginStop("SIGTERM"); });
         break;
       case SIGINT:
-        beginStop("SIGINT");
+        loop_.post([this] { beginStop("SIGINT"); });
         break;
       default:
         break;

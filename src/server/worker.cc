@@ -147,14 +147,19 @@ namespace fulcrum::server {
 
 void Worker::closeSessionsTo(std::shared_ptr<upstream::HostState> state) {
   loop_.post([this, state = std::move(state)] {
-    size_t closed = 0;
-    for (l4::TcpSession* s = ctx_.sessions; s;) {
-      l4::TcpSession* next = s->next;
+    // Collect first: closing one can start or close queued sessions and change the list.
+    std::vector<l4::TcpSession*> doomed;
+    for (l4::TcpSession* s = ctx_.sessions; s; s = s->next) {
       if (s->hostState() == state.get()) {
-        s->close("server drain timeout", true);
-        ++closed;
+        doomed.push_back(s);
       }
-      s = next;
+    }
+    for (l4::TcpSession* s : doomed) {
+      s->close("server drain timeout", true);  // a no-op if it already closed meanwhile
+    }
+    size_t closed = doomed.size();
+    for (auto& [g, fe] : udp_) {
+      closed += fe->removeFlowsTo(state.get());
     }
     if (closed > 0) {
       log::info("closed connections to a drained server", {{"worker", index_}, {"connections", closed}});

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <unordered_set>
 
 #include "common/log.h"
 #include "upstream/outlier.h"
@@ -29,7 +30,8 @@ sockaddr_storage withPort(const config::SocketAddress& a, uint16_t port, socklen
 
 std::string planKey(const config::Pool& pool, const config::Server& s) {
   const auto& h = pool.health_check;
-  std::string k = pool.name + "|" + s.address.text + "|" + std::to_string(static_cast<int>(h.type)) + "|" +
+  std::string k = pool.name + "|" + s.address.text + "|" + std::to_string(pool.slow_start.count()) + "|" +
+                  std::to_string(static_cast<int>(h.type)) + "|" +
                   std::to_string(h.interval.count()) + "|" + std::to_string(h.jitter.count()) + "|" +
                   std::to_string(h.timeout.count()) + "|" + std::to_string(h.rise) + "|" + std::to_string(h.fall) +
                   "|" + std::to_string(h.port) + "|" + h.method + "|" + h.path + "|" + h.host + "|" +
@@ -63,14 +65,41 @@ const health::ServerChecker* HealthMonitor::checker(const std::string& pool, con
 }
 
 void HealthMonitor::update(const std::vector<std::shared_ptr<const Cluster>>& clusters, uint64_t drainMs) {
+  // Servers that left their pool: give back an ejection slot they still hold, and forget
+  // what the sweep kept about them.
+  std::unordered_set<const HostState*> live;
+  for (const auto& c : clusters) {
+    for (const auto& h : c->hosts) {
+      live.insert(h.state.get());
+    }
+  }
+  for (const auto& c : clusters_) {
+    for (const auto& h : c->hosts) {
+      if (!live.count(h.state.get()) && h.state->ejected.exchange(false)) {
+        c->pool_state->ejected.fetch_sub(1, std::memory_order_relaxed);
+      }
+    }
+  }
+  auto gone = [&](const auto& kv) { return !live.count(kv.first.get()); };
+  std::erase_if(windows_, gone);
+  std::erase_if(drain_since_, gone);
+  std::erase_if(ejection_ended_, gone);
   clusters_ = clusters;
   drain_ms_ = drainMs;
   std::unordered_map<std::string, std::unique_ptr<Checked>> next;
+  bool republishNeeded = false;
   for (const auto& cluster : clusters) {
     const auto& pool = cluster->config;
     const auto& hc = pool.health_check;
     for (const auto& host : cluster->hosts) {
       const auto& server = host.config;
+      if (server.agent.port == 0) {
+        // No agent (any more): what an earlier one said no longer holds.
+        auto& st = *host.state;
+        if (st.agent_down.exchange(false) | st.agent_drain.exchange(false) | (st.agent_weight_percent.exchange(100) != 100)) {
+          republishNeeded = true;
+        }
+      }
       if (hc.type == config::CheckType::None && server.agent.port == 0) {
         host.state->check_down.store(false, std::memory_order_relaxed);
         continue;
@@ -129,6 +158,9 @@ void HealthMonitor::update(const std::vector<std::shared_ptr<const Cluster>>& cl
     }
   }
   checked_ = std::move(next);
+  if (republishNeeded && hooks_.republish) {
+    hooks_.republish();
+  }
   if (!tick_timer_.armed()) {
     loop_.timers().schedule(tick_timer_, kTickMs);
   }
@@ -209,7 +241,7 @@ void HealthMonitor::tick() {
 void HealthMonitor::sweepCluster(const Cluster& cluster, uint64_t now, bool rateTick, bool& republish) {
   const auto& pool = cluster.config;
   const auto& od = pool.outlier_detection;
-  size_t primaries = 0, healthyPrimaries = 0;
+  size_t primaries = 0, healthyPrimaries = 0, healthyBackups = 0;
   for (size_t i = 0; i < cluster.hosts.size(); ++i) {
     const Host& host = cluster.hosts[i];
     HostState& s = *host.state;
@@ -218,26 +250,33 @@ void HealthMonitor::sweepCluster(const Cluster& cluster, uint64_t now, bool rate
       s.ejected.store(false, std::memory_order_relaxed);
       cluster.pool_state->ejected.fetch_sub(1, std::memory_order_relaxed);
       s.up_since_ms.store(now, std::memory_order_relaxed);
-      ejection_ended_[&s] = now;
+      ejection_ended_[host.state] = now;
       log::info("server ejection ended", {{"pool", pool.name}, {"server", host.config.address.text}});
       republish = republish || pool.slow_start.count() > 0;
     }
     // Healthy long enough after an ejection: the next one starts short again.
-    if (auto it = ejection_ended_.find(&s);
-        it != ejection_ended_.end() && now - it->second > static_cast<uint64_t>(od.max_ejection_time.count())) {
-      s.ejection_count.store(0, std::memory_order_relaxed);
-      ejection_ended_.erase(it);
+    if (auto it = ejection_ended_.find(host.state); it != ejection_ended_.end()) {
+      if (s.ejected.load(std::memory_order_relaxed)) {
+        ejection_ended_.erase(it);  // ejected again: its count keeps growing
+      } else if (now - it->second > static_cast<uint64_t>(od.max_ejection_time.count())) {
+        s.ejection_count.store(0, std::memory_order_relaxed);
+        ejection_ended_.erase(it);
+      }
     }
     // Error rate over the window, one bucket per second.
     if (rateTick && od.enabled && od.error_rate_percent > 0) {
-      auto& w = windows_[&s];
-      size_t nb = std::max<size_t>(1, static_cast<size_t>(od.error_rate_window.count() / kRateBucketMs));
-      if (w.buckets.size() != nb) {
-        w.buckets.assign(nb, {0, 0});
-        w.next = 0;
-      }
       uint64_t req = s.requests.load(std::memory_order_relaxed);
       uint64_t fail = s.failures.load(std::memory_order_relaxed);
+      auto [wit, fresh] = windows_.try_emplace(host.state);
+      auto& w = wit->second;
+      size_t nb = std::max<size_t>(1, static_cast<size_t>(od.error_rate_window.count() / kRateBucketMs));
+      if (fresh || w.buckets.size() != nb) {
+        // Start from now: counts from before the rule was on are not this window's.
+        w.buckets.assign(nb, {0, 0});
+        w.next = 0;
+        w.last_requests = req;
+        w.last_failures = fail;
+      }
       w.buckets[w.next] = {req - w.last_requests, fail - w.last_failures};
       w.next = (w.next + 1) % nb;
       w.last_requests = req;
@@ -255,7 +294,7 @@ void HealthMonitor::sweepCluster(const Cluster& cluster, uint64_t now, bool rate
     }
     // Drain: after the drain timeout, close what is still open to a draining server.
     if (host.draining()) {
-      auto [it, fresh] = drain_since_.try_emplace(&s, now);
+      auto [it, fresh] = drain_since_.try_emplace(host.state, now);
       if (!fresh && it->second != 0 && now - it->second >= drain_ms_) {
         it->second = 0;  // once
         log::info("drain timeout: closing the server's remaining connections",
@@ -265,14 +304,18 @@ void HealthMonitor::sweepCluster(const Cluster& cluster, uint64_t now, bool rate
         }
       }
     } else {
-      drain_since_.erase(&s);
+      drain_since_.erase(host.state);
     }
     if (!host.config.backup) {
       ++primaries;
       healthyPrimaries += host.healthy(now) ? 1 : 0;
+    } else {
+      healthyBackups += host.healthy(now) ? 1 : 0;
     }
   }
-  bool panic = pool.panic_threshold > 0 && primaries > 0 && healthyPrimaries * 100 < primaries * pool.panic_threshold;
+  // Healthy backups are what backups are for: no panic while one can serve.
+  bool panic = pool.panic_threshold > 0 && primaries > 0 && healthyBackups == 0 &&
+               healthyPrimaries * 100 < primaries * pool.panic_threshold;
   if (cluster.pool_state->panic.exchange(panic) != panic) {
     (panic ? log::warn : log::info)(panic ? "panic mode: too few healthy servers, balancing across all of them"
                                           : "panic mode ended",

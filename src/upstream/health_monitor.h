@@ -63,9 +63,10 @@ class HealthMonitor {
   std::unordered_map<std::string, std::unique_ptr<Checked>> checked_;
   std::vector<std::shared_ptr<const Cluster>> clusters_;
   uint64_t drain_ms_ = 30000;
-  std::unordered_map<const HostState*, RateWindow> windows_;
-  std::unordered_map<const HostState*, uint64_t> drain_since_;
-  std::unordered_map<const HostState*, uint64_t> ejection_ended_;
+  // Keyed by shared_ptr: a freed HostState's address can be reused by a new one.
+  std::unordered_map<std::shared_ptr<HostState>, RateWindow> windows_;
+  std::unordered_map<std::shared_ptr<HostState>, uint64_t> drain_since_;
+  std::unordered_map<std::shared_ptr<HostState>, uint64_t> ejection_ended_;
   uint64_t last_rate_ms_ = 0;
   uint64_t last_ramp_publish_ms_ = 0;
   uint64_t seed_ = 0x5eed;

@@ -244,6 +244,34 @@ TEST(Health, EveryServerDownRefusesPromptlyOrPanics) {
   }
 }
 
+TEST(Health, HealthyBackupServesInsteadOfPanic) {
+  TempDir dir;
+  std::string status = dir.file("status");
+  writeFile(status, "503");
+  auto p1 = startBackendWith(dir, "p1", {"--mode", "http", "--tcp", "127.0.0.1:0", "--status-file", status});
+  auto p2 = startBackendWith(dir, "p2", {"--mode", "http", "--tcp", "127.0.0.1:0", "--status-file", status});
+  auto bk = startBackendWith(dir, "bk", {"--mode", "http", "--tcp", "127.0.0.1:0"});
+  uint16_t port = freePort();
+  std::string body = "    health_check:\n      type: http\n      interval: 100ms\n      timeout: 100ms\n";
+  auto f = startFulcrum(dir, front(port) + pool(body, {{p1.tcp_port, ""}, {p2.tcp_port, ""}, {bk.tcp_port, "backup: true"}}),
+                        port);
+  ASSERT_TRUE(waitFor([&] { return count(f->log(), "to=down") == 2; }, 3s)) << f->log();
+  std::this_thread::sleep_for(300ms);  // a few sweeps
+  for (int i = 0; i < 5; ++i) {
+    int fd = connectTcp(port);
+    sendStr(fd, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    std::string resp;
+    char buf[512];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) {
+      resp.append(buf, static_cast<size_t>(n));
+    }
+    ::close(fd);
+    EXPECT_NE(resp.find("hello from bk"), std::string::npos) << resp;
+  }
+  EXPECT_EQ(f->log().find("panic mode"), std::string::npos);
+}
+
 TEST(Health, AgentReportingFiftyPercentHalvesTheShare) {
   TempDir dir;
   std::string answer = dir.file("agent");
