@@ -30,6 +30,41 @@ struct FieldCheck {
 // whitespace before the colon, non-tchar name bytes and CTLs (CR, NUL, DEL...) in the value.
 FieldCheck parseFieldLine(const char* base, size_t begin, size_t end, FieldSpan& out);
 
+// The fast path of parseFieldLine, for a line not yet known to be complete: true (with `out`
+// and `cr`, the offset of its CR) when base[begin, size) starts with a complete valid field
+// line, found in one pass. False when it is partial, invalid or empty: the caller then finds
+// the line end first and calls parseFieldLine, so that limits and errors are decided the
+// same way whatever the split.
+inline bool scanFieldLine(const char* base, size_t begin, size_t size, FieldSpan& out, size_t& cr) {
+  const char* p = base + begin;
+  const char* const e = base + size;
+  if (p == e || !chars::is(*p, chars::kTchar)) {
+    return false;
+  }
+  p = chars::skipToken(p, e);
+  if (p == e || *p != ':') {
+    return false;
+  }
+  const char* const colon = p++;
+  while (p < e && chars::isOws(*p)) {
+    ++p;
+  }
+  const char* const valueBegin = p;
+  p = chars::skipFieldValue(p, e, base);
+  if (e - p < 2 || p[0] != '\r' || p[1] != '\n') {
+    return false;
+  }
+  cr = static_cast<size_t>(p - base);
+  while (p > valueBegin && chars::isOws(p[-1])) {
+    --p;
+  }
+  out.nameBegin = begin;
+  out.nameEnd = static_cast<size_t>(colon - base);
+  out.valueBegin = static_cast<size_t>(valueBegin - base);
+  out.valueEnd = static_cast<size_t>(p - base);
+  return true;
+}
+
 // Calls f(element) for each comma-separated element with its OWS trimmed, empty ones included,
 // until f returns false. Returns whether every call returned true.
 template <class F>

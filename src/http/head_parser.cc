@@ -111,6 +111,21 @@ ParseResult HeadParser::feed(std::string_view data) {
   const char* const base = data.data();
   const size_t size = data.size();
   while (true) {
+    if (phase_ == Phase::Fields && scanned_ == lineStart_) {
+      // Fast path: a whole valid field line found and checked in one pass. Anything else
+      // (partial, invalid, the empty line) goes the slow way below.
+      FieldSpan span;
+      size_t cr = 0;
+      if (scanFieldLine(base, lineStart_, size, span, cr) && cr + 2 - fieldsStart_ <= maxHeaderBytes_ &&
+          fields_.size() < maxHeaders_) {
+        const size_t begin = lineStart_;
+        lineStart_ = scanned_ = cr + 2;
+        if (!addField(base, span, begin)) {
+          return result_;
+        }
+        continue;
+      }
+    }
     const char* found = chars::findLf(base + scanned_, base + size, base);
     if (found == nullptr) {
       scanned_ = size;
@@ -279,6 +294,10 @@ bool HeadParser::fieldLine(const char* base, size_t begin, size_t end) {
     fail(400, check.reason, check.offset);
     return false;
   }
+  return addField(base, span, begin);
+}
+
+bool HeadParser::addField(const char* base, const FieldSpan& span, size_t begin) {
   fields_.push_back(FieldPos{
       static_cast<uint32_t>(span.nameBegin), static_cast<uint32_t>(span.nameEnd - span.nameBegin),
       static_cast<uint32_t>(span.valueBegin), static_cast<uint32_t>(span.valueEnd - span.valueBegin)});

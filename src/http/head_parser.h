@@ -43,6 +43,7 @@ class HeadParser {
   bool statusLine(const char* base, size_t begin, size_t end);
   bool requestTarget(const char* base, size_t begin, size_t end);
   bool fieldLine(const char* base, size_t begin, size_t end);
+  bool addField(const char* base, const FieldSpan& span, size_t begin);
   bool applyField(std::string_view name, std::string_view value, size_t index, size_t offset);
   bool finishRequest();
   bool finishResponse();

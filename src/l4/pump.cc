@@ -43,6 +43,7 @@ Pump::State Pump::run(net::Transport& src, bool& src_readable, net::Transport& d
   if (shut_) {
     return State::Done;
   }
+  const uint64_t start = moved;
   for (;;) {
     // 1. Flush what is in flight.
     if (buffer_ && !buffer_->empty()) {
@@ -95,6 +96,9 @@ Pump::State Pump::run(net::Transport& src, bool& src_readable, net::Transport& d
     }
     if (!src_readable) {
       return State::Blocked;
+    }
+    if (moved - start >= kBudgetPerRun) {
+      return State::Yield;
     }
     // 3. Fill one chunk: splice when both ends are plain sockets and a pipe is free.
     if (src.spliceable() && dst.spliceable() && pipes_.acquire(pipe_)) {

@@ -15,7 +15,10 @@ namespace fulcrum::l4 {
 
 class Pump {
  public:
-  enum class State { Blocked, Done, Error };
+  // Yield: the per-call budget is spent with more to move; call run() again soon (on a
+  // later loop turn, so other connections on the worker get their turn).
+  enum class State { Blocked, Done, Error, Yield };
+  static constexpr uint64_t kBudgetPerRun = 512 * 1024;
 
   Pump(core::BufferPool& buffers, core::PipePool& pipes) : buffers_(buffers), pipes_(pipes) {}
   ~Pump() { releaseAll(); }

@@ -28,6 +28,7 @@ TcpSession::TcpSession(WorkerContext& ctx, std::shared_ptr<TcpFrontend> frontend
       rt_(std::move(rt)),
       client_(std::move(client)),
       timer_([this] { onTimer(); }),
+      resume_([this] { pump(); }),
       up_(ctx.buffers, ctx.pipes),
       down_(ctx.buffers, ctx.pipes) {
   next = ctx_.sessions;
@@ -350,6 +351,10 @@ void TcpSession::pump() {
   }
   if (up_.done() && down_.done()) {
     close("done", false);
+    return;
+  }
+  if ((a == Pump::State::Yield || b == Pump::State::Yield) && !resume_.armed()) {
+    ctx_.loop.timers().schedule(resume_, 0);
   }
 }
 
@@ -417,6 +422,7 @@ void TcpSession::close(const char* reason, bool reset) {
   phase_ = Phase::Closed;
   log::debug("session closed", {{"reason", reason}});
   ctx_.loop.timers().cancel(timer_);
+  ctx_.loop.timers().cancel(resume_);
   up_.releaseAll();
   down_.releaseAll();
   if (reset) {

@@ -77,6 +77,7 @@ class TcpSession : public core::DeferredDeletable {
   Side server_sides_[2] = {{*this, 1}, {*this, 2}};
   int server_side_ = 1;  // the Side of the current server fd
   core::Timer timer_;
+  core::Timer resume_;  // a pump yielded: run again on the next loop turn
   Phase phase_ = Phase::Handshake;
   Pump up_;    // client -> server
   Pump down_;  // server -> client

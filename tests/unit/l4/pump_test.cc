@@ -129,3 +129,21 @@ TEST_P(PumpTest, ReportsWriteErrorsWhenThePeerIsGone) {
 
 INSTANTIATE_TEST_SUITE_P(SpliceAndCopy, PumpTest, ::testing::Values(true, false),
                          [](const auto& info) { return info.param ? std::string("Splice") : std::string("Copy"); });
+
+TEST_P(PumpTest, YieldsWhenItsBudgetIsSpent) {
+  Pair src, dst;
+  int big = 4 << 20;
+  setsockopt(src.far, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+  setsockopt(dst.near, SOL_SOCKET, SO_SNDBUF, &big, sizeof big);
+  net::RawTransport in(core::Fd(dup(src.near))), out(core::Fd(dup(dst.near)));
+  l4::Pump pump(buffers, pipes);
+  std::vector<char> chunk(1 << 20, 'y');
+  ASSERT_GT(::write(src.far, chunk.data(), chunk.size()), 0);
+  bool r = true, w = true;
+  uint64_t moved = 0;
+  auto st = pump.run(in, r, out, w, moved);
+  // Readable and writable, but it stops after its budget so others on the worker get a turn.
+  EXPECT_EQ(st, l4::Pump::State::Yield);
+  EXPECT_GE(moved, l4::Pump::kBudgetPerRun);
+  EXPECT_LT(moved, l4::Pump::kBudgetPerRun + 64 * 1024 + 1);
+}
