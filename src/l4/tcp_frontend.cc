@@ -18,6 +18,7 @@ namespace fulcrum::l4 {
 namespace {
 constexpr uint64_t kQueuePollMs = 5;
 constexpr uint64_t kAcceptRetryMs = 50;
+constexpr int kAcceptBatch = 64;
 }
 
 WorkerContext::WorkerContext(core::EventLoop& l, size_t index)
@@ -97,7 +98,13 @@ void TcpFrontend::stop() {
 void TcpFrontend::onIoEvents(uint32_t) { acceptAll(); }
 
 void TcpFrontend::acceptAll() {
-  while (registered_) {
+  // At most a batch per turn: a connection flood on one listener must not starve the
+  // worker's other connections; the rest are taken on the next turn.
+  for (int taken = 0; registered_; ++taken) {
+    if (taken == kAcceptBatch) {
+      ctx_.loop.timers().schedule(accept_retry_, 0);
+      return;
+    }
     int fd = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) {

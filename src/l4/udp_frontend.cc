@@ -14,6 +14,7 @@ namespace fulcrum::l4 {
 
 namespace {
 constexpr size_t kMaxDatagram = 65535;
+constexpr int kReceiveBatch = 64;
 
 std::string flowKey(const sockaddr_storage& ss) {
   if (ss.ss_family == AF_INET) {
@@ -92,7 +93,7 @@ void UdpFlow::onTimer() {
 }
 
 UdpFrontend::UdpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive)
-    : ctx_(ctx), fd_(fd), keepalive_(std::move(keepalive)) {}
+    : ctx_(ctx), fd_(fd), keepalive_(std::move(keepalive)), resume_([this] { receiveAll(); }) {}
 
 UdpFrontend::~UdpFrontend() { stop(); }
 
@@ -115,6 +116,7 @@ void UdpFrontend::stop() {
     ctx_.loop.remove(fd_);
     registered_ = false;
   }
+  ctx_.loop.timers().cancel(resume_);
   while (!flows_.empty()) {
     removeFlow(*flows_.begin()->second, "stopped");
   }
@@ -125,7 +127,11 @@ void UdpFrontend::onIoEvents(uint32_t) { receiveAll(); }
 void UdpFrontend::receiveAll() {
   uint8_t buf[kMaxDatagram];
   alignas(cmsghdr) char control[256];
-  while (registered_) {
+  for (int taken = 0; registered_; ++taken) {
+    if (taken == kReceiveBatch) {
+      ctx_.loop.timers().schedule(resume_, 0);  // fairness, as for TCP accepts
+      return;
+    }
     sockaddr_storage from{};
     iovec iov{buf, sizeof buf};
     msghdr msg{};

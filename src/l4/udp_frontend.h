@@ -78,6 +78,7 @@ class UdpFrontend : public core::IoHandler {
   std::unordered_map<std::string, std::unique_ptr<UdpFlow>> flows_;
   bool registered_ = false;
   uint64_t last_drop_warning_ms_ = 0;
+  core::Timer resume_;  // more datagrams were waiting after a batch: read on the next turn
 };
 
 }  // namespace fulcrum::l4
