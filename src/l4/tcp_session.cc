@@ -175,9 +175,6 @@ void TcpSession::connectNext() {
   const auto& cluster = *rt_->cluster;
   const auto& hosts = cluster.hosts;
   const size_t n = hosts.size();
-  if (tried_.size() != n) {
-    tried_.assign(n, false);
-  }
   if (attempts_ > cluster.config.retries) {
     close("no server could be reached", false);
     return;
@@ -190,11 +187,11 @@ void TcpSession::connectNext() {
   req.load = &load;
   req.now = static_cast<double>(now) / 1000.0;
   std::optional<size_t> pick;
+  // tried_ stays empty (no allocation) until an attempt fails; skip is built only when a
+  // host fills up between the pick and taking its slot (other workers).
+  std::vector<bool> skip;
   for (int pass = 0; pass < 2 && !pick; ++pass) {
-    // A host can fill up between the pick and taking its slot (other workers): skip it
-    // for this pick and ask again, at most once per host.
-    std::vector<bool> skip = tried_;
-    req.exclude = &skip;
+    req.exclude = tried_.empty() ? nullptr : &tried_;
     for (size_t k = 0; k <= n && !pick; ++k) {
       auto p = picker.pick(req);
       if (!p) {
@@ -203,6 +200,10 @@ void TcpSession::connectNext() {
       if (hosts[*p].tryAcquire()) {
         pick = p;
       } else {
+        if (req.exclude != &skip) {
+          skip = tried_.empty() ? std::vector<bool>(n, false) : tried_;
+          req.exclude = &skip;
+        }
         skip[*p] = true;
       }
     }
@@ -211,7 +212,7 @@ void TcpSession::connectNext() {
         break;
       }
       // Every usable server was tried once and attempts remain: go round again.
-      tried_.assign(n, false);
+      tried_.clear();
     }
   }
   if (!pick) {
@@ -250,7 +251,7 @@ void TcpSession::connectNext() {
                                  {"error", fd.error().message}});
     host.state->connect_failures.fetch_add(1, std::memory_order_relaxed);
     upstream::recordFailure(cluster, *pick, ctx_.loop.nowMs());
-    tried_[*pick] = true;
+    markTried(*pick);
     releaseHost();
     connectNext();
     return;
@@ -259,7 +260,7 @@ void TcpSession::connectNext() {
   server_readable_ = server_writable_ = false;
   server_side_ = server_side_ == 1 ? 2 : 1;
   if (!ctx_.loop.add(server_.fd(), kEvents, &server_sides_[server_side_ - 1])) {
-    tried_[*pick] = true;
+    markTried(*pick);
     releaseHost();
     server_ = net::RawTransport(core::Fd());
     connectNext();
@@ -294,7 +295,7 @@ void TcpSession::connectFailed(const char* reason) {
                                {"attempt", attempts_}});
   host.state->connect_failures.fetch_add(1, std::memory_order_relaxed);
   upstream::recordFailure(*rt_->cluster, static_cast<size_t>(host_), ctx_.loop.nowMs());
-  tried_[static_cast<size_t>(host_)] = true;
+  markTried(static_cast<size_t>(host_));
   ctx_.loop.remove(server_.fd());
   server_ = net::RawTransport(core::Fd());
   releaseHost();
@@ -387,6 +388,13 @@ void TcpSession::onTimer() {
     case Phase::Closed:
       return;
   }
+}
+
+void TcpSession::markTried(size_t host) {
+  if (tried_.empty()) {
+    tried_.assign(rt_->cluster->hosts.size(), false);
+  }
+  tried_[host] = true;
 }
 
 void TcpSession::serverFailed() {

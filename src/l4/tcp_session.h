@@ -66,7 +66,8 @@ class TcpSession : public core::DeferredDeletable {
   void startRelay();
   void pump();
   void releaseHost();
-  void serverFailed();  // passive health: a reset or error from the server
+  void serverFailed();
+  void markTried(size_t host);  // passive health: a reset or error from the server
 
   WorkerContext& ctx_;
   std::shared_ptr<TcpFrontend> frontend_;
@@ -87,7 +88,7 @@ class TcpSession : public core::DeferredDeletable {
   bool server_writable_ = false;
   int host_ = -1;                // index into rt_->cluster->hosts while holding a slot
   uint32_t attempts_ = 0;
-  std::vector<bool> tried_;
+  std::vector<bool> tried_;      // servers whose connect failed; empty until one does
   uint64_t last_activity_ms_ = 0;
   uint64_t phase_started_ms_ = 0;
   sockaddr_storage src_{};       // the client, or what a trusted PROXY header said
