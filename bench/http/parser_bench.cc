@@ -3,6 +3,7 @@
 // Run: bench_http_parser --benchmark_min_time=0.5 --benchmark_repetitions=3
 #include <benchmark/benchmark.h>
 
+#include <cstdio>
 #include <string>
 
 #include "http/chunked.h"

@@ -127,7 +127,8 @@ inline int vcharMisses(__m128i v) { return 0xffff & ~_mm_movemask_epi8(inRange(v
 inline int lfHits(__m128i v) { return _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\n'))); }
 inline int commonNameMisses(__m128i v) {  // outside [A-Za-z0-9-], a subset of tchar
   const __m128i alpha = inRange(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z');
-  const __m128i ok = _mm_or_si128(_mm_or_si128(alpha, inRange(v, '0', '9')), _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+  const __m128i ok =
+      _mm_or_si128(_mm_or_si128(alpha, inRange(v, '0', '9')), _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
   return 0xffff & ~_mm_movemask_epi8(ok);
 }
 

@@ -129,11 +129,10 @@ ParseResult HeadParser::feed(std::string_view data) {
     const char* found = chars::findLf(base + scanned_, base + size, base);
     if (found == nullptr) {
       scanned_ = size;
-      // The line, once complete, will end past at least one more byte (its LF).
-      if (!checkLength(size + 1)) {
-        return result_;
-      }
-      return result_;  // NeedMore
+      // The line, once complete, will end past at least one more byte (its LF): fail now if
+      // that breaks a limit, else NeedMore.
+      checkLength(size + 1);
+      return result_;
     }
     const size_t lf = static_cast<size_t>(found - base);
     scanned_ = lf + 1;
@@ -277,7 +276,8 @@ bool HeadParser::statusLine(const char* base, size_t begin, size_t end) {
   }
   reasonBegin_ = n > 12 ? begin + 13 : end;
   if (const char* bad = chars::skipFieldValue(base + reasonBegin_, base + end, base); bad != base + end) {
-    fail(502, *bad == '\r' ? "bare CR" : "invalid character in reason phrase", static_cast<size_t>(bad - base));
+    fail(502, *bad == '\r' ? "bare CR" : "invalid character in reason phrase",
+         static_cast<size_t>(bad - base));
     return false;
   }
   reasonLength_ = end - reasonBegin_;

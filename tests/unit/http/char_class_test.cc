@@ -1,10 +1,10 @@
 // The vectorised scans agree with the 256-entry table for every byte at every position.
+#include "http/char_class.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <string>
-
-#include "http/char_class.h"
 
 namespace fulcrum::http::chars {
 namespace {
@@ -31,12 +31,16 @@ TEST(CharClass, VectorScansMatchTheTable) {
           if (to > 48 || to < from) {
             continue;
           }
-          SCOPED_TRACE(::testing::Message() << "byte " << c << " at " << at << " in [" << from << "," << to << ")");
-          EXPECT_EQ(static_cast<size_t>(skipFieldValue(b + from, b + to, b) - b), reference(buffer, from, to, kField));
+          SCOPED_TRACE(::testing::Message()
+                       << "byte " << c << " at " << at << " in [" << from << "," << to << ")");
+          EXPECT_EQ(static_cast<size_t>(skipFieldValue(b + from, b + to, b) - b),
+                    reference(buffer, from, to, kField));
           EXPECT_EQ(static_cast<size_t>(skipFieldValue(b + from, b + to, b + from) - b),
                     reference(buffer, from, to, kField));
-          EXPECT_EQ(static_cast<size_t>(skipVchar(b + from, b + to, b) - b), reference(buffer, from, to, kTarget));
-          EXPECT_EQ(static_cast<size_t>(skipToken(b + from, b + to) - b), reference(buffer, from, to, kTchar));
+          EXPECT_EQ(static_cast<size_t>(skipVchar(b + from, b + to, b) - b),
+                    reference(buffer, from, to, kTarget));
+          EXPECT_EQ(static_cast<size_t>(skipToken(b + from, b + to) - b),
+                    reference(buffer, from, to, kTchar));
           size_t lf = from;
           while (lf < to && buffer[lf] != '\n') {
             ++lf;
