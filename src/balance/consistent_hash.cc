@@ -10,6 +10,7 @@
 #include "balance/balancer_factories.h"
 #include "balance/hash_ring.h"
 #include "balance/host_tiers.h"
+#include "balance/stateless_picker.h"
 
 namespace fulcrum::balance {
 namespace {
@@ -69,17 +70,9 @@ class ConsistentHashBalancer : public Balancer {
   std::array<HashRing, 2> rings_;
 };
 
-class ConsistentHashPicker : public Picker {
- public:
-  explicit ConsistentHashPicker(const ConsistentHashBalancer& balancer) : balancer_(balancer) {}
-  std::optional<size_t> pick(const PickRequest& request) override { return balancer_.choose(request); }
-
- private:
-  const ConsistentHashBalancer& balancer_;
-};
 
 std::unique_ptr<Picker> ConsistentHashBalancer::makePicker(uint64_t) const {
-  return std::make_unique<ConsistentHashPicker>(*this);
+  return std::make_unique<StatelessPicker<ConsistentHashBalancer>>(*this);
 }
 
 }  // namespace

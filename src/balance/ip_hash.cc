@@ -8,6 +8,7 @@
 
 #include "balance/balancer_factories.h"
 #include "balance/host_tiers.h"
+#include "balance/stateless_picker.h"
 
 namespace fulcrum::balance {
 namespace {
@@ -71,17 +72,9 @@ class IpHashBalancer : public Balancer {
   std::array<std::vector<uint64_t>, 2> cumulative_;
 };
 
-class IpHashPicker : public Picker {
- public:
-  explicit IpHashPicker(const IpHashBalancer& balancer) : balancer_(balancer) {}
-  std::optional<size_t> pick(const PickRequest& request) override { return balancer_.choose(request); }
-
- private:
-  const IpHashBalancer& balancer_;
-};
 
 std::unique_ptr<Picker> IpHashBalancer::makePicker(uint64_t) const {
-  return std::make_unique<IpHashPicker>(*this);
+  return std::make_unique<StatelessPicker<IpHashBalancer>>(*this);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 
 #include "balance/balancer_factories.h"
 #include "balance/host_tiers.h"
+#include "balance/stateless_picker.h"
 #include "balance/maglev_table.h"
 
 namespace fulcrum::balance {
@@ -48,17 +49,9 @@ class MaglevBalancer : public Balancer {
   std::array<std::vector<uint32_t>, 2> tables_;
 };
 
-class MaglevPicker : public Picker {
- public:
-  explicit MaglevPicker(const MaglevBalancer& balancer) : balancer_(balancer) {}
-  std::optional<size_t> pick(const PickRequest& request) override { return balancer_.choose(request); }
-
- private:
-  const MaglevBalancer& balancer_;
-};
 
 std::unique_ptr<Picker> MaglevBalancer::makePicker(uint64_t) const {
-  return std::make_unique<MaglevPicker>(*this);
+  return std::make_unique<StatelessPicker<MaglevBalancer>>(*this);
 }
 
 }  // namespace
