@@ -31,6 +31,17 @@ PipePool::~PipePool() {
   }
 }
 
+size_t PipePool::trim() {
+  size_t n = free_.size();
+  for (auto& p : free_) {
+    ::close(p.read_fd);
+    ::close(p.write_fd);
+  }
+  free_.clear();
+  alive_ -= n;
+  return n;
+}
+
 bool PipePool::acquire(Pipe& out) {
   if (!free_.empty()) {
     out = free_.back();

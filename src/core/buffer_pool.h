@@ -54,6 +54,9 @@ class PipePool {
   // Only an empty pipe may be given back for reuse; pass empty=false to close it.
   void release(Pipe& pipe, bool empty);
   size_t alive() const { return alive_; }
+  // Closes every idle pipe; returns how many. Called when the process runs out of fds:
+  // idle pipes must never be what keeps a connection from being accepted.
+  size_t trim();
 
  private:
   size_t max_pipes_;

@@ -48,7 +48,8 @@ uint64_t pickerSeed(size_t workerIndex, uint64_t generation);
 uint64_t clientHash(const sockaddr_storage& addr);
 bool needsClientHash(const upstream::Cluster& cluster);
 
-// Logs "out of file descriptors" at most once a second.
-void warnFdExhausted(WorkerContext& ctx, const char* where);
+// Out of file descriptors: gives the worker's idle pipes back (returns how many) and logs
+// it at most once a second.
+size_t onFdExhausted(WorkerContext& ctx, const char* where);
 
 }  // namespace fulcrum::l4

@@ -33,12 +33,14 @@ uint64_t pickerSeed(size_t workerIndex, uint64_t generation) {
   return z ^ (z >> 31);
 }
 
-void warnFdExhausted(WorkerContext& ctx, const char* where) {
+size_t onFdExhausted(WorkerContext& ctx, const char* where) {
+  size_t freed = ctx.pipes.trim();
   uint64_t now = ctx.loop.nowMs();
   if (now - ctx.last_fd_warning_ms >= 1000 || ctx.last_fd_warning_ms == 0) {
     ctx.last_fd_warning_ms = now;
     log::warn("out of file descriptors: refusing", {{"where", where}, {"errno", std::strerror(errno)}});
   }
+  return freed;
 }
 
 TcpFrontend::TcpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive)
@@ -113,7 +115,9 @@ void TcpFrontend::acceptAll() {
       if (errno == EMFILE || errno == ENFILE) {
         // The connection stays queued in the kernel and, with an edge-triggered
         // listener, would never be reported again: take it off the queue and close it.
-        warnFdExhausted(ctx_, "accept");
+        if (onFdExhausted(ctx_, "accept") > 0) {
+          continue;  // idle pipes gave fds back: try again
+        }
         ctx_.reserve_fd.reset();  // (it may already be gone: another thread took its number)
         int spare = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
         if (spare >= 0) {

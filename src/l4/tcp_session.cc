@@ -244,7 +244,7 @@ void TcpSession::connectNext() {
   auto fd = net::startConnect(host.config.address.sa(), host.config.address.length);
   if (!fd) {
     if (errno == EMFILE || errno == ENFILE) {
-      warnFdExhausted(ctx_, "connect");
+      onFdExhausted(ctx_, "connect");
     }
     log::warn("connect failed", {{"pool", cluster.config.name},
                                  {"server", host.config.address.text},

@@ -222,7 +222,7 @@ UdpFlow* UdpFrontend::createFlow(const sockaddr_storage& client, socklen_t len, 
   core::Fd fd(::socket(addr.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd || ::connect(fd.get(), addr.sa(), addr.length) != 0) {
     if (errno == EMFILE || errno == ENFILE) {
-      warnFdExhausted(ctx_, "udp flow");
+      onFdExhausted(ctx_, "udp flow");
     } else {
       dropWarn(std::strerror(errno));
     }

@@ -47,3 +47,16 @@ TEST(PipePool, BoundsLivePipesAndReusesEmptyOnes) {
   EXPECT_EQ(fcntl(fd, F_GETFD), 0 | FD_CLOEXEC);
   pool.release(p3, true);
 }
+
+TEST(PipePool, TrimClosesIdlePipes) {
+  PipePool pool(4, 4);
+  Pipe a, b;
+  ASSERT_TRUE(pool.acquire(a));
+  ASSERT_TRUE(pool.acquire(b));
+  int fd = a.read_fd;
+  pool.release(a, true);
+  EXPECT_EQ(pool.trim(), 1u);  // the idle one; b is in use and stays
+  EXPECT_EQ(pool.alive(), 1u);
+  EXPECT_EQ(fcntl(fd, F_GETFD), -1);  // closed
+  pool.release(b, true);
+}
