@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -74,6 +75,11 @@ TEST(Limits, SlowReaderDoesNotGrowMemory) {
 }
 
 TEST(Limits, OutOfFileDescriptorsRefusesAndRecovers) {
+#ifdef FULCRUM_SANITIZED
+  // Sanitizer runtimes need fds of their own (UBSan's vptr check opens a pipe to probe
+  // memory): with none left they report false errors. The Release run covers this test.
+  GTEST_SKIP() << "fd exhaustion is not testable under sanitizers";
+#endif
   TempDir dir;
   auto a = startBackend(dir, "a");
   uint16_t port = freePort();
@@ -118,5 +124,6 @@ TEST(Limits, OutOfFileDescriptorsRefusesAndRecovers) {
         ::close(fd);
         return line && *line == "a";
       },
-      5s));
+      5s))
+      << f.log();
 }
