@@ -1,9 +1,11 @@
 #pragma once
 // Walker/Vose alias table: O(1) weighted sampling, O(n) to build.
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
+#include "balance/host_tiers.h"
 #include "balance/prng.h"
 
 namespace fulcrum::balance {
@@ -31,5 +33,10 @@ class AliasTable {
   size_t size_ = 0;
   std::vector<Column> columns_;  // empty when all weights are equal
 };
+
+// One weighted sampler per tier (primaries, backups), as the sampling balancers keep them.
+inline std::array<AliasTable, 2> tierSamplers(const Tiers& tiers) {
+  return {AliasTable(tiers[0].weights), AliasTable(tiers[1].weights)};
+}
 
 }  // namespace fulcrum::balance

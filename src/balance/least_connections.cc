@@ -23,9 +23,7 @@ class LeastConnectionsBalancer : public Balancer {
  public:
   explicit LeastConnectionsBalancer(std::vector<HostSpec> hosts) : Balancer(std::move(hosts)) {
     tiers_ = splitTiers(this->hosts());
-    for (size_t t = 0; t < tiers_.size(); ++t) {
-      samplers_[t] = AliasTable(tiers_[t].weights);
-    }
+    samplers_ = tierSamplers(tiers_);
   }
   std::unique_ptr<Picker> makePicker(uint64_t seed) const override;
 

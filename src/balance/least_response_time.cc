@@ -30,9 +30,7 @@ class LeastResponseTimeBalancer : public Balancer {
   LeastResponseTimeBalancer(std::vector<HostSpec> hosts, double decay_seconds)
       : Balancer(std::move(hosts)), decay_seconds_(decay_seconds > 0 ? decay_seconds : 10.0) {
     tiers_ = splitTiers(this->hosts());
-    for (size_t t = 0; t < tiers_.size(); ++t) {
-      samplers_[t] = AliasTable(tiers_[t].weights);
-    }
+    samplers_ = tierSamplers(tiers_);
   }
   std::unique_ptr<Picker> makePicker(uint64_t seed) const override;
 

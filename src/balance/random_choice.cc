@@ -19,9 +19,7 @@ class RandomBalancer : public Balancer {
   RandomBalancer(std::vector<HostSpec> hosts, bool two_choices)
       : Balancer(std::move(hosts)), choices_(two_choices ? 2 : 1) {
     tiers_ = splitTiers(this->hosts());
-    for (size_t t = 0; t < tiers_.size(); ++t) {
-      samplers_[t] = AliasTable(tiers_[t].weights);
-    }
+    samplers_ = tierSamplers(tiers_);
   }
   std::unique_ptr<Picker> makePicker(uint64_t seed) const override;
 
