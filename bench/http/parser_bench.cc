@@ -6,8 +6,8 @@
 #include <cstdio>
 #include <string>
 
-#include "http/chunked.h"
-#include "http/parser.h"
+#include "codec/chunked.h"
+#include "codec/parser.h"
 
 namespace fulcrum::http {
 namespace {

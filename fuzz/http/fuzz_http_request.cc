@@ -1,5 +1,5 @@
 // libFuzzer target: the HTTP/1 request head parser. The property is in http_fuzz_properties.h,
-// which tests/unit/http/fuzz_corpus_test.cc also replays over this target's seed corpus.
+// which tests/unit/codec/fuzz_corpus_test.cc also replays over this target's seed corpus.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>

@@ -1,6 +1,6 @@
 #pragma once
 // The properties the HTTP/1 fuzz targets check, kept apart from the libFuzzer entry points so
-// tests/unit/http/fuzz_corpus_test.cc can replay the seed corpora in ordinary (gcc) builds.
+// tests/unit/codec/fuzz_corpus_test.cc can replay the seed corpora in ordinary (gcc) builds.
 // Each check returns what failed, or an empty string.
 #include <cstddef>
 #include <cstdint>
@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "http/chunked.h"
-#include "http/parser.h"
+#include "codec/chunked.h"
+#include "codec/parser.h"
 
 namespace fulcrum::http::fuzz {
 

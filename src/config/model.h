@@ -36,7 +36,7 @@ struct Cidr {
   bool contains(const sockaddr* addr) const;  // IPv4-mapped IPv6 peers match IPv4 ranges
 };
 
-enum class Protocol { Tcp, Udp };
+enum class Protocol { Tcp, Udp, Http };
 enum class ProxyProtocolVersion { None, V1, V2 };
 // How a pool picks a server. YAML names: round_robin, weighted_round_robin, least_connections,
 // least_response_time, random, random_two_choices, ip_hash, consistent_hash, maglev.
@@ -107,6 +107,11 @@ struct Timeouts {
   Millis queue{10000};    // wait for a free slot when every server is at max_connections
   Millis drain{30000};    // graceful stop: how long open connections may finish
   Millis handshake{5000}; // a PROXY protocol header from a trusted front must arrive within this
+  // HTTP listeners only:
+  Millis request_head{10000};  // a client's request head must be complete within this (slowloris)
+  Millis request_body{60000};  // longest wait for the next bytes of a request body
+  Millis response{60000};      // from the request sent to the server's response head
+  Millis keepalive{60000};     // a client connection idle between requests is closed after this
 };
 
 struct Server {
@@ -116,6 +121,41 @@ struct Server {
   bool backup = false;
   bool drain = false;            // no new connections; open ones finish
   AgentCheck agent;
+};
+
+// Sticky sessions (HTTP listeners only).
+enum class StickyMode { None, Cookie, ClientAddress };
+struct Sticky {
+  StickyMode mode = StickyMode::None;
+  // Cookie mode: Fulcrum sets NAME=<opaque server id>; the id never shows the address.
+  std::string cookie_name = "FULCRUM_SRV";  // an HTTP token
+  std::string path = "/";                   // printable ASCII without ';' or spaces
+  Millis max_age{0};                        // 0 = a session cookie (no Max-Age)
+  bool http_only = true;
+  bool secure = false;
+  std::string same_site;                    // "", "Strict", "Lax" or "None"
+};
+
+// When an HTTP request is tried again on another server (bit set).
+enum RetryOn : uint32_t {
+  kRetryConnectFailure = 1u << 0,  // connect refused, failed or timed out (nothing was sent)
+  kRetryReset = 1u << 1,           // the server closed or reset before a response head
+  kRetryTimeout = 1u << 2,         // no response head within timeouts.response
+  kRetry502 = 1u << 3,
+  kRetry503 = 1u << 4,
+  kRetry504 = 1u << 5,
+};
+
+// How HTTP listeners use a pool (ignored by tcp/udp listeners).
+struct PoolHttp {
+  uint32_t idle_connections = 32;  // idle keep-alive connections kept per server per worker, 0..10000
+  Millis idle_timeout{60000};      // an idle pooled connection is closed after this, 1ms..24h
+  uint32_t retry_on = kRetryConnectFailure | kRetryReset;  // YAML: retry_on: [connect_failure, reset, timeout, 502, 503, 504]
+  uint32_t retry_budget_percent = 20;  // retries at most this share of requests (0..100) ...
+  uint32_t retry_budget_min = 10;      // ... but always allow this many retries per second, 0..100000
+  uint32_t max_requests = 0;       // concurrent requests to the pool (all workers); 0 = unlimited;
+                                   // beyond it requests wait (queue_size, timeouts.queue), then 503
+  Sticky sticky;
 };
 
 struct Pool {
@@ -132,18 +172,122 @@ struct Pool {
   uint32_t retries = 2;          // extra connect attempts, each on another server when possible
   uint32_t queue_size = 1024;    // waiters per worker when every server is full; 0 = refuse at once
   ProxyProtocolVersion send_proxy = ProxyProtocolVersion::None;
+  PoolHttp http;
+};
+
+// --- HTTP listeners ---
+
+// A header name and value for add/set.
+struct HeaderValue {
+  std::string name;   // an HTTP token
+  std::string value;  // no CR, LF or NUL
+};
+
+// Per route: headers added (appended), set (replacing any of that name) and removed.
+struct HeaderEdits {
+  std::vector<HeaderValue> add;
+  std::vector<HeaderValue> set;
+  std::vector<std::string> remove;
+  bool empty() const { return add.empty() && set.empty() && remove.empty(); }
+};
+
+// How a header, query parameter or cookie must look for a route to match.
+enum class ValueMatchKind { Present, Exact, Regex, Absent };
+struct ValueMatch {
+  std::string name;  // header names match case-insensitively; query and cookie names exactly
+  ValueMatchKind kind = ValueMatchKind::Present;
+  std::string value;  // Exact: the value; Regex: an RE2 pattern that must match the whole value
+};
+
+enum class PathMatchKind { Any, Exact, Prefix, Regex };
+
+// All given conditions must hold (an empty list or Any matches everything).
+struct RouteMatch {
+  // Lower-case; exact ("api.example.com") or a leading wildcard ("*.example.com" matches
+  // "a.example.com" and "a.b.example.com", not "example.com"). The request's port is ignored.
+  std::vector<std::string> hosts;
+  PathMatchKind path_kind = PathMatchKind::Any;
+  std::string path;  // Exact/Prefix: starts with '/'; Regex: RE2 pattern searched for in the path (no query)
+  std::vector<std::string> methods;  // e.g. GET, POST; upper-case tokens
+  std::vector<ValueMatch> headers;
+  std::vector<ValueMatch> query;
+  std::vector<ValueMatch> cookies;
+};
+
+struct WeightedPool {
+  std::string pool;     // validated: names an existing pool
+  uint32_t weight = 1;  // 0..1000 (0 = takes nothing, for a canary turned off); the sum must be > 0
+};
+
+enum class RouteAction { Forward, Respond, Redirect };
+
+struct Route {
+  std::string name;  // optional (defaults to "routes[N]"); shown in logs
+  RouteMatch match;
+  RouteAction action = RouteAction::Forward;
+  // Forward: one pool, or several split by weight (a canary).
+  std::vector<WeightedPool> pools;
+  // Respond: a fixed response.
+  uint16_t status = 200;  // Respond: 200..599; Redirect: 301, 302, 303, 307 or 308
+  std::string body;       // Respond only, at most 64 KiB
+  std::string content_type = "text/plain; charset=utf-8";
+  // Redirect: Location. "{host}" and "{uri}" (path and query) are replaced from the request,
+  // e.g. "https://{host}{uri}".
+  std::string location;
+  HeaderEdits request_headers;   // Forward only: applied to the request sent to the server
+  HeaderEdits response_headers;  // applied to every response given to the client on this route
+  std::string host_rewrite;      // Forward only: the Host sent to the server; empty = the client's
+};
+
+// X-Forwarded-* and X-Real-IP on requests sent to servers.
+struct Forwarded {
+  bool x_forwarded_for = true;    // append the client's address
+  bool x_forwarded_proto = true;  // set "http"
+  bool x_forwarded_host = true;   // set the client's Host
+  bool x_real_ip = true;          // set the client's address
+  // Fronts whose X-Forwarded-* / X-Real-IP are believed: from them the headers are kept (and
+  // X-Forwarded-For appended to); from anyone else they are removed first. Empty = no one.
+  std::vector<Cidr> trusted;
+};
+
+// Token bucket per key (NGINX limit_req): `rate` requests per second with `burst` extra.
+enum class RateLimitKey { ClientAddress, Header };
+struct RateLimit {
+  bool enabled = false;
+  RateLimitKey key = RateLimitKey::ClientAddress;
+  std::string header;   // Header key: an HTTP token; requests without it share one bucket
+  double rate = 0;      // requests per second, > 0 (YAML: "10/s", "600/m")
+  uint32_t burst = 0;   // 0..100000
+  // false: requests within the burst are delayed to the rate (NGINX's default); true: served
+  // at once while tokens last. Beyond the burst: 429 with Retry-After.
+  bool nodelay = false;
+  uint32_t max_keys = 100000;  // buckets kept per worker (least recently used dropped), 1..10000000
+};
+
+struct HttpListener {
+  std::vector<Route> routes;  // tried in order; none matching = Listener::pool, or 404 without one
+  Forwarded forwarded;
+  RateLimit rate_limit;
+  uint32_t max_connections_per_client = 0;  // per client address per worker; 0 = unlimited
+  // Parser limits (http/limits.h).
+  uint32_t max_request_line = 8 * 1024;   // 64..1 MiB
+  uint32_t max_header_bytes = 64 * 1024;  // 256..1 MiB
+  uint32_t max_headers = 100;             // 1..10000
+  uint64_t max_body_size = 0;             // 0 = unlimited; else 413 above it
 };
 
 struct Listener {
   std::string name;
   SocketAddress bind;
   Protocol protocol = Protocol::Tcp;
-  std::string pool;              // validated: names an existing pool
-  bool accept_proxy = false;     // expect a PROXY v1/v2 header from a trusted front (TCP only)
+  std::string pool;              // validated: names an existing pool; optional for http listeners
+                                 // (the default when no route matches)
+  bool accept_proxy = false;     // expect a PROXY v1/v2 header from a trusted front (tcp and http)
   std::vector<Cidr> trusted_proxies;  // allowed to send PROXY; empty = any peer
   uint32_t backlog = 4096;
   Millis udp_flow_idle{30000};   // UDP: a flow with no datagram for this long is forgotten
   uint32_t udp_max_flows = 10000; // UDP: flows per worker; beyond it new flows are dropped
+  HttpListener http;             // protocol http only
 };
 
 struct Config {

@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "codec/chunked.h"
+#include "codec/parser.h"
 #include "net/address.h"
 #include "net/socket.h"
 
@@ -81,35 +83,43 @@ std::optional<AgentReport> parseAgentLine(std::string_view line, std::string& wh
   return r;
 }
 
+// Uses the proxy's own strict codec, so a server the proxy would refuse (a 502) also fails
+// its check, with the parser's reason.
 CheckResult judgeHttp(std::string_view resp, bool closed, const HttpExpect& expect, bool& complete) {
   complete = false;
   CheckResult r;
-  size_t eol = resp.find("\r\n");
-  if (eol == std::string_view::npos) {
-    if (closed || resp.size() > 8192) {
-      complete = true;
-      r.reason = resp.empty() ? "closed without an answer" : "malformed status line";
+  auto fail = [&](std::string why) {
+    complete = true;
+    r.reason = std::move(why);
+    return r;
+  };
+  http::ResponseParser parser({}, http::ResponseContext{expect.method == "HEAD", false});
+  http::ParseResult head;
+  size_t at = 0;  // interim 1xx responses are skipped
+  for (;;) {
+    head = parser.feed(resp.substr(at));
+    if (head.status != http::ParseStatus::Done || parser.head().status >= 200 || parser.head().status == 101) {
+      break;
+    }
+    at += head.consumed;
+    parser.reset(http::ResponseContext{expect.method == "HEAD", false});
+  }
+  if (head.status == http::ParseStatus::Error) {
+    return fail("invalid response: " + std::string(head.error.reason));
+  }
+  if (head.status == http::ParseStatus::NeedMore) {
+    if (closed) {
+      return fail(resp.empty() ? "closed without an answer" : "closed in the response head");
     }
     return r;
   }
-  std::string_view line = resp.substr(0, eol);
-  // "HTTP/1.1 200 OK"
-  if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || line[8] != ' ' || !std::isdigit(static_cast<unsigned char>(line[9])) ||
-      !std::isdigit(static_cast<unsigned char>(line[10])) || !std::isdigit(static_cast<unsigned char>(line[11])) ||
-      (line.size() > 12 && line[12] != ' ')) {
-    complete = true;
-    r.reason = "malformed status line";
-    return r;
-  }
-  int status = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  int status = parser.head().status;
   bool statusOk = false;
   for (auto [lo, hi] : expect.statuses) {
     statusOk = statusOk || (status >= lo && status <= hi);
   }
   if (!statusOk) {
-    complete = true;
-    r.reason = "status " + std::to_string(status);
-    return r;
+    return fail("status " + std::to_string(status));
   }
   if (expect.body_contains.empty()) {
     complete = true;
@@ -117,16 +127,51 @@ CheckResult judgeHttp(std::string_view resp, bool closed, const HttpExpect& expe
     r.reason = "ok (" + std::to_string(status) + ")";
     return r;
   }
-  size_t head = resp.find("\r\n\r\n");
-  if (head != std::string_view::npos && resp.substr(head + 4).find(expect.body_contains) != std::string_view::npos) {
+  // The body, as far as it has arrived, decoded from its framing.
+  std::string_view rest = resp.substr(at + head.consumed);
+  const http::BodyFraming framing = parser.head().body;
+  std::string body;
+  bool ended = closed;
+  switch (framing.kind) {
+    case http::BodyKind::None:
+      ended = true;
+      break;
+    case http::BodyKind::ContentLength:
+      body.assign(rest.substr(0, framing.length));
+      ended = ended || body.size() == framing.length;
+      break;
+    case http::BodyKind::UntilClose:
+      body.assign(rest);
+      break;
+    case http::BodyKind::Chunked: {
+      http::ChunkedDecoder decoder;
+      for (;;) {
+        auto c = decoder.decode(rest);
+        if (c.status == http::ChunkStatus::Error) {
+          return fail("invalid chunked body: " + std::string(c.error.reason));
+        }
+        if (c.status == http::ChunkStatus::Data) {
+          body.append(c.data);
+        }
+        rest.remove_prefix(c.consumed);
+        if (c.status == http::ChunkStatus::Done) {
+          ended = true;
+        }
+        if (c.status != http::ChunkStatus::Data) {
+          break;
+        }
+      }
+      break;
+    }
+  }
+  if (body.find(expect.body_contains) != std::string::npos) {
     complete = true;
     r.ok = true;
     r.reason = "ok (" + std::to_string(status) + ", body matched)";
     return r;
   }
-  if (closed || resp.size() >= kMaxResponse) {
-    complete = true;
-    r.reason = "status " + std::to_string(status) + " but the body lacks \"" + expect.body_contains + "\"";
+  if (ended || resp.size() >= kMaxResponse) {
+    return fail("status " + std::to_string(status) + " but the body lacks \"" + expect.body_contains + "\"");
   }
   return r;
 }

@@ -10,10 +10,13 @@
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
 #include "l4/context.h"
+#include "upstream/acceptor.h"
 
 namespace fulcrum::l4 {
 
-class TcpFrontend : public core::IoHandler, public std::enable_shared_from_this<TcpFrontend> {
+class TcpSession;
+
+class TcpFrontend : public std::enable_shared_from_this<TcpFrontend> {
  public:
   // fd stays owned by the caller (the listener registry), kept alive by keepalive.
   TcpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive);
@@ -22,8 +25,6 @@ class TcpFrontend : public core::IoHandler, public std::enable_shared_from_this<
   void update(std::shared_ptr<const ListenerRuntime> runtime);
   bool start();  // registers with the loop
   void stop();   // stops accepting; sessions already accepted go on
-
-  void onIoEvents(uint32_t events) override;
 
   // This worker's picker for cluster (the frontend's current one, or a stand-in kept
   // for sessions begun under an older snapshot).
@@ -36,12 +37,12 @@ class TcpFrontend : public core::IoHandler, public std::enable_shared_from_this<
   WorkerContext& context() { return ctx_; }
 
  private:
-  void acceptAll();
+  void onAccepted(core::Fd client);
   void pollQueue();
 
   WorkerContext& ctx_;
-  int fd_;
   std::shared_ptr<const void> keepalive_;
+  upstream::Acceptor acceptor_;
   std::shared_ptr<const ListenerRuntime> runtime_;
   std::shared_ptr<const upstream::Cluster> picker_cluster_;
   std::unique_ptr<balance::Picker> picker_;
@@ -50,10 +51,6 @@ class TcpFrontend : public core::IoHandler, public std::enable_shared_from_this<
   std::deque<TcpSession*> queue_;
   // Slots freed on other workers are not signalled here: poll while someone waits.
   core::Timer queue_poll_;
-  // After an accept error that left connections queued (fd exhaustion), try again
-  // shortly: the edge-triggered listener will not report them a second time.
-  core::Timer accept_retry_;
-  bool registered_ = false;
   bool in_queue_pass_ = false;
 };
 

@@ -31,12 +31,7 @@ TcpSession::TcpSession(WorkerContext& ctx, std::shared_ptr<TcpFrontend> frontend
       resume_([this] { pump(); }),
       up_(ctx.buffers, ctx.pipes),
       down_(ctx.buffers, ctx.pipes) {
-  next = ctx_.sessions;
-  if (next) {
-    next->prev = this;
-  }
-  ctx_.sessions = this;
-  ++ctx_.session_count;
+  link(ctx_);
 }
 
 // Sessions end only through close(), which hands them to deferDelete.
@@ -332,7 +327,7 @@ void TcpSession::startRelay() {
 void TcpSession::pump() {
   uint64_t moved = 0;
   auto a = up_.run(client_, client_readable_, server_, server_writable_, moved);
-  if (a == Pump::State::Error) {
+  if (a == net::Pump::State::Error) {
     if (!up_.errorOnRead()) {
       serverFailed();
     }
@@ -340,7 +335,7 @@ void TcpSession::pump() {
     return;
   }
   auto b = down_.run(server_, server_readable_, client_, client_writable_, moved);
-  if (b == Pump::State::Error) {
+  if (b == net::Pump::State::Error) {
     if (down_.errorOnRead()) {
       serverFailed();
     }
@@ -354,7 +349,7 @@ void TcpSession::pump() {
     close("done", false);
     return;
   }
-  if ((a == Pump::State::Yield || b == Pump::State::Yield) && !resume_.armed()) {
+  if ((a == net::Pump::State::Yield || b == net::Pump::State::Yield) && !resume_.armed()) {
     ctx_.loop.timers().schedule(resume_, 0);
   }
 }
@@ -403,8 +398,8 @@ void TcpSession::serverFailed() {
   }
 }
 
-const upstream::HostState* TcpSession::hostState() const {
-  return host_ >= 0 ? rt_->cluster->hosts[static_cast<size_t>(host_)].state.get() : nullptr;
+bool TcpSession::usesHost(const upstream::HostState* state) const {
+  return host_ >= 0 && rt_->cluster->hosts[static_cast<size_t>(host_)].state.get() == state;
 }
 
 void TcpSession::releaseHost() {
@@ -446,16 +441,7 @@ void TcpSession::close(const char* reason, bool reset) {
   client_.ownedFd().reset();
   server_.ownedFd().reset();
   // Unlink before giving the slot back: onSlotFreed may start queued sessions.
-  if (prev) {
-    prev->next = next;
-  } else {
-    ctx_.sessions = next;
-  }
-  if (next) {
-    next->prev = prev;
-  }
-  prev = next = nullptr;
-  --ctx_.session_count;
+  unlink(ctx_);
   releaseHost();
   ctx_.loop.deferDelete(std::unique_ptr<core::DeferredDeletable>(this));
 }

@@ -18,14 +18,14 @@
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
 #include "l4/context.h"
-#include "l4/pump.h"
+#include "net/pump.h"
 #include "net/transport.h"
 
 namespace fulcrum::l4 {
 
 class TcpFrontend;
 
-class TcpSession : public core::DeferredDeletable {
+class TcpSession final : public upstream::Session {
  public:
   TcpSession(WorkerContext& ctx, std::shared_ptr<TcpFrontend> frontend, std::shared_ptr<const ListenerRuntime> rt,
              core::Fd client);
@@ -35,15 +35,9 @@ class TcpSession : public core::DeferredDeletable {
   // Called by the frontend's queue when a slot may be free. Returns false if the
   // session is still waiting.
   bool retryFromQueue();
-  // Closes both sides; reset=true sends RST instead of FIN.
-  void close(const char* reason, bool reset);
-
-  // The server this session holds a slot on, if any (drain timeout closes by it).
-  const upstream::HostState* hostState() const;
-
-  // Intrusive links in WorkerContext::sessions.
-  TcpSession* prev = nullptr;
-  TcpSession* next = nullptr;
+  void close(const char* reason, bool reset) override;
+  // The server this session holds a slot on, if any.
+  bool usesHost(const upstream::HostState* state) const override;
 
  private:
   enum class Phase { Handshake, Connecting, Queued, Relaying, Closed };
@@ -80,8 +74,8 @@ class TcpSession : public core::DeferredDeletable {
   core::Timer timer_;
   core::Timer resume_;  // a pump yielded: run again on the next loop turn
   Phase phase_ = Phase::Handshake;
-  Pump up_;    // client -> server
-  Pump down_;  // server -> client
+  net::Pump up_;    // client -> server
+  net::Pump down_;  // server -> client
   bool client_readable_ = false;
   bool client_writable_ = false;
   bool server_readable_ = false;

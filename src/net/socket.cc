@@ -42,7 +42,7 @@ Result<core::Fd> openListenSocket(const config::SocketAddress& addr, config::Pro
   if (::bind(fd.get(), addr.sa(), addr.length) != 0) {
     return sysError("bind", addr.text);
   }
-  if (protocol == config::Protocol::Tcp && ::listen(fd.get(), backlog) != 0) {
+  if (protocol != config::Protocol::Udp && ::listen(fd.get(), backlog) != 0) {
     return sysError("listen", addr.text);
   }
   return fd;

@@ -128,18 +128,39 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
     clusters.push_back(std::move(c));
   }
   for (const auto& l : config->listeners) {
-    auto rt = std::make_shared<l4::ListenerRuntime>();
-    rt->config = config;
-    rt->listener = &l;
-    rt->cluster = snap->clusters.at(l.pool);
-    snap->listeners.push_back({sockets->at(l.name), std::move(rt)});
+    Snapshot::ListenerEntry entry{sockets->at(l.name), nullptr, nullptr};
+    if (l.protocol == config::Protocol::Http) {
+      // Rate-limit buckets and per-client counts outlive the snapshot (kept by name).
+      auto& shared = http_state_[l.name];
+      if (!shared) {
+        shared = std::make_shared<http::SharedListenerState>();
+      }
+      entry.http = http::buildRuntime(config, l, snap->clusters, shared);
+    } else {
+      auto rt = std::make_shared<l4::ListenerRuntime>();
+      rt->config = config;
+      rt->listener = &l;
+      rt->cluster = snap->clusters.at(l.pool);
+      entry.runtime = std::move(rt);
+    }
+    snap->listeners.push_back(std::move(entry));
     if (quiet) {
       continue;
     }
     log::info("listener", {{"name", l.name},
                            {"bind", l.bind.text},
-                           {"protocol", l.protocol == config::Protocol::Udp ? "udp" : "tcp"},
-                           {"pool", l.pool}});
+                           {"protocol", l.protocol == config::Protocol::Udp    ? "udp"
+                                        : l.protocol == config::Protocol::Http ? "http"
+                                                                               : "tcp"},
+                           {"pool", l.pool},
+                           {"routes", l.http.routes.size()}});
+  }
+  for (auto it = http_state_.begin(); it != http_state_.end();) {
+    bool live = false;
+    for (const auto& l : config->listeners) {
+      live = live || (l.name == it->first && l.protocol == config::Protocol::Http);
+    }
+    it = live ? std::next(it) : http_state_.erase(it);
   }
   listeners_.commit(*sockets);
   current_ = snap;

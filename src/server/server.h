@@ -2,6 +2,7 @@
 // Server: the control thread. Owns the config, the listening sockets, the workers and
 // the signals; builds and publishes snapshots. Later: health checks and the admin API.
 #include <memory>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,7 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
   ListenerRegistry listeners_;
   upstream::HostRegistry hosts_;
+  std::unordered_map<std::string, std::shared_ptr<http::SharedListenerState>> http_state_;  // by listener name
   std::shared_ptr<const Snapshot> current_;
   uint64_t version_ = 0;
   bool stopping_ = false;

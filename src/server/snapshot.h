@@ -2,7 +2,7 @@
 // Snapshot: everything a worker needs to serve, built whole by the control thread and
 // never changed after publication. Workers swap to a new one at the top of a loop turn;
 // connections keep the ListenerRuntime they began under, so a reload changes only new
-// connections. Later issues add health state, routes and stats views here.
+// connections. Later issues add stats views here.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/model.h"
+#include "http/runtime.h"
 #include "l4/context.h"
 #include "server/listener_registry.h"
 #include "upstream/cluster.h"
@@ -19,7 +20,8 @@ namespace fulcrum::server {
 struct Snapshot {
   struct ListenerEntry {
     std::shared_ptr<ListenSocketGroup> sockets;
-    std::shared_ptr<const l4::ListenerRuntime> runtime;
+    std::shared_ptr<const l4::ListenerRuntime> runtime;     // tcp and udp listeners
+    std::shared_ptr<const http::ListenerRuntime> http;      // http listeners
   };
   uint64_t version = 0;
   std::shared_ptr<const config::Config> config;

@@ -46,7 +46,26 @@ void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {
     const ListenSocketGroup* group = entry.sockets.get();
     live.insert(group);
     int fd = group->fds[index_].get();
-    if (group->protocol == config::Protocol::Tcp) {
+    if (entry.http) {
+      // (A listener that changed between tcp and http keeps its socket but not its frontend.)
+      if (auto old = tcp_.find(group); old != tcp_.end()) {
+        old->second->stop();
+        tcp_.erase(old);
+      }
+      auto& fe = http_[group];
+      if (!fe) {
+        fe = std::make_shared<http::HttpFrontend>(ctx_, fd, entry.sockets);
+      }
+      fe->update(entry.http);
+      if (!fe->start()) {
+        log::error("cannot watch listening socket; this worker will not accept on it",
+                   {{"worker", index_}, {"listener", entry.http->listener->name}, {"errno", std::strerror(errno)}});
+      }
+    } else if (group->protocol != config::Protocol::Udp) {
+      if (auto old = http_.find(group); old != http_.end()) {
+        old->second->stop();
+        http_.erase(old);
+      }
       auto& fe = tcp_[group];
       if (!fe) {
         fe = std::make_shared<l4::TcpFrontend>(ctx_, fd, entry.sockets);
@@ -84,6 +103,14 @@ void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {
       ++it;
     }
   }
+  for (auto it = http_.begin(); it != http_.end();) {
+    if (!live.count(it->first)) {
+      it->second->stop();
+      it = http_.erase(it);
+    } else {
+      ++it;
+    }
+  }
   snapshot_ = std::move(snapshot);
 }
 
@@ -96,6 +123,10 @@ void Worker::stopFrontends() {
     fe->stop();
   }
   udp_.clear();
+  for (auto& [g, fe] : http_) {
+    fe->stop();
+  }
+  http_.clear();
 }
 
 void Worker::drain(uint64_t drainMs) {
@@ -106,6 +137,14 @@ void Worker::drain(uint64_t drainMs) {
     ctx_.draining = true;
     stopFrontends();
     snapshot_.reset();
+    // Idle keep-alive connections close now; busy ones after their current response.
+    std::vector<upstream::Session*> all;
+    for (upstream::Session* s = ctx_.sessions; s; s = s->next) {
+      all.push_back(s);
+    }
+    for (upstream::Session* s : all) {
+      s->drain();
+    }
     drain_deadline_ms_ = loop_.nowMs() + drainMs;
     checkDrained();
   });
@@ -148,13 +187,13 @@ namespace fulcrum::server {
 void Worker::closeSessionsTo(std::shared_ptr<upstream::HostState> state) {
   loop_.post([this, state = std::move(state)] {
     // Collect first: closing one can start or close queued sessions and change the list.
-    std::vector<l4::TcpSession*> doomed;
-    for (l4::TcpSession* s = ctx_.sessions; s; s = s->next) {
-      if (s->hostState() == state.get()) {
+    std::vector<upstream::Session*> doomed;
+    for (upstream::Session* s = ctx_.sessions; s; s = s->next) {
+      if (s->usesHost(state.get())) {
         doomed.push_back(s);
       }
     }
-    for (l4::TcpSession* s : doomed) {
+    for (upstream::Session* s : doomed) {
       s->close("server drain timeout", true);  // a no-op if it already closed meanwhile
     }
     size_t closed = doomed.size();

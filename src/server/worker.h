@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "core/event_loop.h"
+#include "http/frontend.h"
 #include "l4/context.h"
 #include "l4/tcp_frontend.h"
 #include "l4/udp_frontend.h"
@@ -38,10 +39,11 @@ class Worker {
 
   size_t index_;
   core::EventLoop loop_;
-  l4::WorkerContext ctx_;
+  upstream::WorkerContext ctx_;
   std::shared_ptr<const Snapshot> snapshot_;
   std::unordered_map<const ListenSocketGroup*, std::shared_ptr<l4::TcpFrontend>> tcp_;
   std::unordered_map<const ListenSocketGroup*, std::unique_ptr<l4::UdpFrontend>> udp_;
+  std::unordered_map<const ListenSocketGroup*, std::shared_ptr<http::HttpFrontend>> http_;
   core::Timer drain_timer_;
   uint64_t drain_deadline_ms_ = 0;
   std::thread thread_;

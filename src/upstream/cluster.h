@@ -40,6 +40,7 @@ struct alignas(64) HostState {
 struct alignas(64) PoolState {
   std::atomic<uint32_t> ejected{0};  // hosts ejected by passive health right now
   std::atomic<bool> panic{false};    // too few healthy servers: balance over all of them
+  std::atomic<uint32_t> requests{0}; // HTTP requests in flight to the pool (max_requests)
 };
 
 struct Host {

@@ -167,6 +167,36 @@ Backend startBackendWith(const TempDir& dir, const std::string& id, const std::v
   return b;
 }
 
+HttpBackend startHttpBackend(const TempDir& dir, const std::string& id, const std::vector<std::string>& extraArgs) {
+  HttpBackend b;
+  b.id = id;
+  std::string ready = dir.file("http-ready-" + id);
+  std::filesystem::remove(ready);
+  std::vector<std::string> argv{"/usr/bin/python3", SOURCE_DIR "/tools/httpbackend/httpbackend.py",
+                                "--id", id, "--port", "0", "--ready-file", ready};
+  argv.insert(argv.end(), extraArgs.begin(), extraArgs.end());
+  b.proc = std::make_unique<Process>(argv, dir.file("httpbackend-" + id + ".log"));
+  waitFor([&] { return std::filesystem::exists(ready) || !b.proc->running(); }, 10s);
+  std::istringstream in(readFile(ready));
+  unsigned port = 0;
+  if (in >> port && port > 0 && port <= 65535) {
+    b.port = static_cast<uint16_t>(port);
+  }
+  return b;
+}
+
+std::string httpBlock(uint64_t offset, size_t n) {
+  // sha256("fulcrum") = f577060e ba024252 bcbd67f1 d9e7cfae a534b7cb b2763bfe 4b9dc854 53fba3b4
+  static constexpr uint8_t kSeed[32] = {0xf5, 0x77, 0x06, 0x0e, 0xba, 0x02, 0x42, 0x52, 0xbc, 0xbd, 0x67,
+                                        0xf1, 0xd9, 0xe7, 0xcf, 0xae, 0xa5, 0x34, 0xb7, 0xcb, 0xb2, 0x76,
+                                        0x3b, 0xfe, 0x4b, 0x9d, 0xc8, 0x54, 0x53, 0xfb, 0xa3, 0xb4};
+  std::string out(n, '\0');
+  for (size_t i = 0; i < n; ++i) {
+    out[i] = static_cast<char>(kSeed[(offset + i) % sizeof kSeed]);
+  }
+  return out;
+}
+
 uint16_t freePort(bool udp) {
   int fd = ::socket(AF_INET, udp ? SOCK_DGRAM : SOCK_STREAM, 0);
   sockaddr_in a{};

@@ -98,6 +98,22 @@ class StreamGen {
   uint64_t state_;
 };
 
+// tools/httpbackend/httpbackend.py (an HTTP/1.1 server, see its README) on 127.0.0.1.
+struct HttpBackend {
+  std::string id;
+  uint16_t port = 0;  // 0 if it did not become ready within 10 s
+  std::unique_ptr<Process> proc;
+};
+
+// Starts httpbackend.py (Debian's /usr/bin/python3) with --id, --port 0 and
+// --ready-file in dir plus extraArgs (e.g. {"--status-file", dir.file("status")}),
+// and waits (at most 10 s) until it listens. Its output goes to dir/httpbackend-<id>.log.
+HttpBackend startHttpBackend(const TempDir& dir, const std::string& id, const std::vector<std::string>& extraArgs = {});
+
+// n bytes of httpbackend's /source stream starting at offset: byte i is
+// sha256("fulcrum")[i % 32] (the 1 MiB BLOCK of the README is that digest repeated).
+std::string httpBlock(uint64_t offset, size_t n);
+
 // Asks the cmd-mode backend behind port for its id over a new connection.
 std::string who(uint16_t port);
 

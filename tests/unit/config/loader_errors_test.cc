@@ -295,16 +295,15 @@ TEST(LoaderErrorTest, SendProxyProtocol) {
   EXPECT_TRUE(onlyError(r, 7, 26, "unknown value \"v3\"; expected one of: none, v1, v2"));
 }
 
-TEST(LoaderErrorTest, ProtocolHttpNotSupported) {
-  auto r = load(kListeners + "    protocol: http\n" + kPools);
-  EXPECT_TRUE(
-      onlyError(r, 5, 15, "listeners[0].protocol: protocol http is not supported yet; expected tcp or udp"));
+TEST(LoaderErrorTest, ProtocolIsCaseSensitive) {
+  auto r = load(kListeners + "    protocol: HTTP\n" + kPools);
+  EXPECT_TRUE(onlyError(r, 5, 15, "listeners[0].protocol: unknown protocol \"HTTP\"; expected tcp, udp or http"));
 }
 
 TEST(LoaderErrorTest, UnknownProtocol) {
   auto r = load(kListeners + "    protocol: sctp\n    udp: {max_flows: 5}\n" + kPools);
   // The udp section is not blamed on a protocol that could not be read.
-  EXPECT_TRUE(onlyError(r, 5, 15, "unknown protocol \"sctp\"; expected tcp or udp"));
+  EXPECT_TRUE(onlyError(r, 5, 15, "unknown protocol \"sctp\"; expected tcp, udp or http"));
 }
 
 TEST(LoaderErrorTest, InvalidNames) {
@@ -482,7 +481,7 @@ timeouts:
 listeners:
   - name: web
     bind: 127.0.0.1:99999
-    protocol: http
+    protocol: htp
     pool: nowhere
   - name: web
     bind: 127.0.0.1:8081

@@ -128,7 +128,7 @@ TEST(Probe, GarbageIsAFailureWithAReason) {
   auto o = run(Probe::Kind::Http, l.addr, &http);
   ASSERT_TRUE(o.done);
   EXPECT_FALSE(o.result.ok);
-  EXPECT_EQ(o.result.reason, "malformed status line");
+  EXPECT_EQ(o.result.reason, "invalid response: invalid status line");
 }
 
 TEST(Probe, ClosedAtOnceIsAFailure) {
@@ -181,15 +181,38 @@ TEST(AgentLine, Words) {
   EXPECT_NE(why.find("0% to 100%"), std::string::npos);
 }
 
-TEST(JudgeHttp, NeedsMoreUntilTheStatusLineIsWhole) {
+// The check reads responses with the proxy's codec: the whole head must arrive and be valid.
+TEST(JudgeHttp, NeedsMoreUntilTheHeadIsWhole) {
   HttpExpect http;
   bool complete = true;
   judgeHttp("HTTP/1.1 20", false, http, complete);
   EXPECT_FALSE(complete);
-  auto r = judgeHttp("HTTP/1.1 200 OK\r\n", false, http, complete);
+  judgeHttp("HTTP/1.1 200 OK\r\n", false, http, complete);
+  EXPECT_FALSE(complete);
+  auto r = judgeHttp("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false, http, complete);
   EXPECT_TRUE(complete);
   EXPECT_TRUE(r.ok);
   r = judgeHttp("HTTP/2 200\r\n", false, http, complete);
+  EXPECT_TRUE(complete);
+  EXPECT_FALSE(r.ok);
+}
+
+TEST(JudgeHttp, FindsTheTextInAChunkedBodyAndRefusesSmuggling) {
+  HttpExpect http;
+  http.body_contains = "ready";
+  bool complete = false;
+  auto r = judgeHttp("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nrea\r\n2\r\ndy\r\n0\r\n\r\n", false,
+                     http, complete);
+  EXPECT_TRUE(complete);
+  EXPECT_TRUE(r.ok) << r.reason;
+  r = judgeHttp("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\nready", false, http,
+                complete);
+  EXPECT_TRUE(complete);
+  EXPECT_FALSE(r.ok);
+  EXPECT_NE(r.reason.find("invalid response"), std::string::npos) << r.reason;
+  r = judgeHttp("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nrea", false, http, complete);
+  EXPECT_FALSE(complete);
+  r = judgeHttp("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nrea", true, http, complete);
   EXPECT_TRUE(complete);
   EXPECT_FALSE(r.ok);
 }

@@ -1,0 +1,65 @@
+#pragma once
+// HttpFrontend: one worker's listening socket for an HTTP listener. Accepts connections and
+// starts an HttpSession for each; owns what the worker's sessions on this listener share:
+// pickers per pool, the idle server connections, retry budgets and the queue of requests
+// waiting for a pool's max_requests. Kept across reloads while the listener's socket is kept;
+// update() swaps in the new runtime, which each session takes at its next request.
+#include <deque>
+#include <memory>
+#include <random>
+#include <unordered_map>
+
+#include "balance/balancer.h"
+#include "core/timer_wheel.h"
+#include "http/retry_budget.h"
+#include "http/runtime.h"
+#include "http/upstream_conn.h"
+#include "upstream/acceptor.h"
+#include "upstream/worker_context.h"
+
+namespace fulcrum::http {
+
+class HttpSession;
+
+class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
+ public:
+  HttpFrontend(upstream::WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive);
+  ~HttpFrontend();
+
+  void update(std::shared_ptr<const ListenerRuntime> runtime);
+  bool start();
+  void stop();  // stops accepting and closes idle server connections
+
+  const std::shared_ptr<const ListenerRuntime>& runtime() const { return runtime_; }
+  balance::Picker& picker(const std::shared_ptr<const upstream::Cluster>& cluster);
+  ConnPool& connections() { return pool_; }
+  RetryBudget& retryBudget(const upstream::Cluster& cluster) { return budgets_[cluster.pool_state.get()]; }
+  uint64_t random() { return rng_(); }
+
+  // Requests waiting for a pool below its max_requests (FIFO per worker).
+  bool enqueue(HttpSession* s, size_t limit);
+  void dequeue(HttpSession* s);
+  void onRequestDone();
+
+ private:
+  void onAccepted(core::Fd client);
+  void pollQueue();
+
+  upstream::WorkerContext& ctx_;
+  std::shared_ptr<const void> keepalive_;
+  upstream::Acceptor acceptor_;
+  std::shared_ptr<const ListenerRuntime> runtime_;
+  struct PickerEntry {
+    std::shared_ptr<const upstream::Cluster> cluster;
+    std::unique_ptr<balance::Picker> picker;
+  };
+  std::unordered_map<const upstream::Cluster*, PickerEntry> pickers_;
+  ConnPool pool_;
+  std::unordered_map<const upstream::PoolState*, RetryBudget> budgets_;
+  std::mt19937_64 rng_;
+  std::deque<HttpSession*> queue_;
+  core::Timer queue_poll_;  // slots freed on other workers are not signalled: poll
+  bool in_queue_pass_ = false;
+};
+
+}  // namespace fulcrum::http

@@ -1,0 +1,268 @@
+#include "http/head_writer.h"
+
+#include <algorithm>
+
+namespace fulcrum::http {
+
+namespace {
+
+bool listed(const std::vector<std::string>& names, std::string_view name) {
+  return std::any_of(names.begin(), names.end(), [&](const std::string& n) { return equalsIgnoreCase(n, name); });
+}
+
+bool listedValue(const std::vector<config::HeaderValue>& values, std::string_view name) {
+  return std::any_of(values.begin(), values.end(),
+                     [&](const config::HeaderValue& v) { return equalsIgnoreCase(v.name, name); });
+}
+
+void field(std::string& out, std::string_view name, std::string_view value) {
+  out.append(name);
+  out.append(": ");
+  out.append(value);
+  out.append("\r\n");
+}
+
+// Fields from `head` that survive: not hop-by-hop, not framing, not edited away.
+template <typename Skip>
+void copyFields(std::string& out, const MessageHead& head, const config::HeaderEdits* edits, Skip skip) {
+  for (const Header& h : head.headers) {
+    if (head.isHopByHop(h.name) || equalsIgnoreCase(h.name, "content-length") || skip(h)) {
+      continue;
+    }
+    if (edits && (listed(edits->remove, h.name) || listedValue(edits->set, h.name))) {
+      continue;
+    }
+    field(out, h.name, h.value);
+  }
+}
+
+void applyEdits(std::string& out, const config::HeaderEdits* edits) {
+  if (!edits) {
+    return;
+  }
+  for (const auto& v : edits->set) {
+    field(out, v.name, v.value);
+  }
+  for (const auto& v : edits->add) {
+    field(out, v.name, v.value);
+  }
+}
+
+void appendNumber(std::string& out, uint64_t n) {
+  char buf[24];
+  size_t i = sizeof buf;
+  do {
+    buf[--i] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n);
+  out.append(buf + i, sizeof buf - i);
+}
+
+}  // namespace
+
+void writeRequestHead(std::string& out, const ForwardParams& p) {
+  const RequestInfo& req = *p.request;
+  const RequestHead& head = *req.head;
+  const config::Forwarded& fwd = *p.forwarded;
+  const config::HeaderEdits* edits = p.route ? &p.route->request_headers : nullptr;
+  out.append(head.method);
+  out.push_back(' ');
+  out.append(req.uri);
+  out.append(head.version == Version::Http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
+  std::string_view host = head.host;
+  if (head.targetForm == TargetForm::Absolute) {
+    host = req.host;
+  }
+  if (p.route && !p.route->host_rewrite.empty()) {
+    host = p.route->host_rewrite;
+  }
+  if (!host.empty()) {
+    field(out, "Host", host);
+  }
+  std::string_view priorFor;
+  std::string_view priorRealIp;
+  copyFields(out, head, edits, [&](const Header& h) {
+    if (equalsIgnoreCase(h.name, "host")) {
+      return true;
+    }
+    bool xff = equalsIgnoreCase(h.name, "x-forwarded-for");
+    bool ours = xff || equalsIgnoreCase(h.name, "x-forwarded-proto") || equalsIgnoreCase(h.name, "x-forwarded-host") ||
+                equalsIgnoreCase(h.name, "x-real-ip") || equalsIgnoreCase(h.name, "forwarded");
+    if (!ours) {
+      return false;
+    }
+    // From an untrusted peer these are forgeries: drop them. From a trusted front keep
+    // them; X-Forwarded-For is rewritten below with our peer appended.
+    if (!p.trusted_front) {
+      return true;
+    }
+    if (xff && fwd.x_forwarded_for) {
+      priorFor = h.value;  // (a second X-Forwarded-For field is dropped; the parser kept order)
+      return true;
+    }
+    if (equalsIgnoreCase(h.name, "x-real-ip") && fwd.x_real_ip) {
+      priorRealIp = h.value;
+      return true;
+    }
+    if (equalsIgnoreCase(h.name, "x-forwarded-proto") && fwd.x_forwarded_proto) {
+      return false;  // keep the front's scheme (it may have terminated TLS)
+    }
+    return false;
+  });
+  switch (head.body.kind) {
+    case BodyKind::ContentLength:
+      out.append("Content-Length: ");
+      appendNumber(out, head.body.length);
+      out.append("\r\n");
+      break;
+    case BodyKind::Chunked:
+      out.append("Transfer-Encoding: chunked\r\n");
+      break;
+    default:
+      break;
+  }
+  if (head.upgrade) {
+    if (const Header* up = head.find("upgrade")) {
+      field(out, "Connection", "upgrade");
+      field(out, "Upgrade", up->value);
+    }
+  }
+  if (fwd.x_forwarded_for) {
+    out.append("X-Forwarded-For: ");
+    if (!priorFor.empty()) {
+      out.append(priorFor);
+      out.append(", ");
+    }
+    out.append(p.client_ip);
+    out.append("\r\n");
+  }
+  if (fwd.x_forwarded_proto && !(p.trusted_front && head.find("x-forwarded-proto"))) {
+    field(out, "X-Forwarded-Proto", "http");
+  }
+  if (fwd.x_forwarded_host && !head.host.empty() && !(p.trusted_front && head.find("x-forwarded-host"))) {
+    field(out, "X-Forwarded-Host", head.host);
+  }
+  if (fwd.x_real_ip) {
+    field(out, "X-Real-IP", priorRealIp.empty() ? p.client_ip : priorRealIp);
+  }
+  applyEdits(out, edits);
+  out.append("\r\n");
+}
+
+void writeResponseHead(std::string& out, const ResponseParams& p) {
+  const ResponseHead& head = *p.head;
+  out.append("HTTP/1.1 ");
+  appendNumber(out, head.status);
+  out.push_back(' ');
+  out.append(head.reason);
+  out.append("\r\n");
+  bool bodiless = head.body.kind == BodyKind::None;
+  for (const Header& h : head.headers) {
+    bool framing = equalsIgnoreCase(h.name, "content-length");
+    // A bodiless response (HEAD, 304) keeps the length it describes.
+    if (framing && bodiless && head.status != 204 && head.status >= 200) {
+      field(out, h.name, h.value);
+    }
+  }
+  copyFields(out, head, p.edits, [](const Header&) { return false; });
+  switch (head.body.kind) {
+    case BodyKind::ContentLength:
+      out.append("Content-Length: ");
+      appendNumber(out, head.body.length);
+      out.append("\r\n");
+      break;
+    case BodyKind::Chunked:
+      out.append("Transfer-Encoding: chunked\r\n");
+      break;
+    default:
+      break;
+  }
+  if (head.status == 101) {
+    if (const Header* up = head.find("upgrade")) {
+      field(out, "Connection", "upgrade");
+      field(out, "Upgrade", up->value);
+    }
+  } else if (p.close) {
+    out.append("Connection: close\r\n");
+  } else if (p.client_http10) {
+    out.append("Connection: keep-alive\r\n");
+  }
+  if (!p.set_cookie.empty()) {
+    field(out, "Set-Cookie", p.set_cookie);
+  }
+  applyEdits(out, p.edits);
+  out.append("\r\n");
+}
+
+void writeLocalResponse(std::string& out, const LocalResponse& r) {
+  out.append("HTTP/1.1 ");
+  appendNumber(out, r.status);
+  out.push_back(' ');
+  out.append(reasonPhrase(r.status));
+  out.append("\r\n");
+  if (!r.body.empty() || r.status >= 200) {
+    if (r.status != 204 && r.status != 304) {
+      field(out, "Content-Type", r.content_type);
+      out.append("Content-Length: ");
+      appendNumber(out, r.body.size());
+      out.append("\r\n");
+    }
+  }
+  out.append(r.extra);
+  if (r.close) {
+    out.append("Connection: close\r\n");
+  } else if (r.client_http10) {
+    out.append("Connection: keep-alive\r\n");
+  }
+  if (r.edits) {
+    for (const auto& v : r.edits->set) field(out, v.name, v.value);
+    for (const auto& v : r.edits->add) field(out, v.name, v.value);
+  }
+  out.append("\r\n");
+  if (!r.head_request && r.status != 204 && r.status != 304) {
+    out.append(r.body);
+  }
+}
+
+std::string_view reasonPhrase(uint16_t status) {
+  switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 417: return "Expectation Failed";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return status < 300 ? "OK" : status < 400 ? "Redirect" : status < 500 ? "Client Error" : "Server Error";
+  }
+}
+
+std::string errorBody(uint16_t status) {
+  std::string body = std::to_string(status);
+  body.push_back(' ');
+  body.append(reasonPhrase(status));
+  body.push_back('\n');
+  return body;
+}
+
+}  // namespace fulcrum::http

@@ -1,0 +1,149 @@
+#include "http/request_info.h"
+
+namespace fulcrum::http {
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
+    if (x != y) {
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+std::string_view stripPort(std::string_view host) {
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    return close == std::string_view::npos ? host : host.substr(0, close + 1);
+  }
+  size_t colon = host.rfind(':');
+  return colon == std::string_view::npos ? host : host.substr(0, colon);
+}
+
+bool hasDotSegment(std::string_view path) {
+  size_t i = 0;
+  while (i < path.size()) {
+    size_t next = path.find('/', i + 1);
+    std::string_view seg = path.substr(i + 1, next == std::string_view::npos ? std::string_view::npos : next - i - 1);
+    if (seg == "." || seg == ".." || equalsIgnoreCase(seg, "%2e") || equalsIgnoreCase(seg, "%2e%2e") ||
+        equalsIgnoreCase(seg, ".%2e") || equalsIgnoreCase(seg, "%2e.")) {
+      return true;
+    }
+    if (next == std::string_view::npos) {
+      break;
+    }
+    i = next;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool describeRequest(const RequestHead& head, RequestInfo& out, std::string_view& why) {
+  out = RequestInfo{};
+  out.head = &head;
+  std::string_view target = head.target;
+  std::string_view host = head.host;
+  switch (head.targetForm) {
+    case TargetForm::Absolute: {
+      // RFC 9112 §3.2.2: the target's authority wins over Host.
+      size_t scheme = target.find("://");
+      std::string_view rest = target.substr(scheme + 3);
+      size_t slash = rest.find_first_of("/?");
+      host = rest.substr(0, slash);
+      if (size_t at = host.rfind('@'); at != std::string_view::npos) {
+        host.remove_prefix(at + 1);
+      }
+      target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+      break;
+    }
+    case TargetForm::Asterisk:
+      out.host = stripPort(host);
+      out.path = "*";
+      out.uri = target;
+      return true;
+    case TargetForm::Authority:
+      why = "CONNECT is not supported";
+      return false;
+    case TargetForm::Origin:
+      break;
+  }
+  out.host = stripPort(host);
+  if (target.empty() || target.front() != '/') {
+    // "http://h?q": an absolute form without a path.
+    out.uri = target;
+    out.path = "/";
+    out.query = target.empty() ? target : target.substr(1);
+    return true;
+  }
+  out.uri = target;
+  size_t q = target.find('?');
+  out.path = target.substr(0, q);
+  if (q != std::string_view::npos) {
+    out.query = target.substr(q + 1);
+  }
+  if (hasDotSegment(out.path)) {
+    why = "dot segment in the path";
+    return false;
+  }
+  return true;
+}
+
+std::string_view queryParam(std::string_view query, std::string_view name, bool& found) {
+  found = false;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      found = true;
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    }
+    if (amp == std::string_view::npos) {
+      break;
+    }
+    query.remove_prefix(amp + 1);
+  }
+  return {};
+}
+
+std::string_view cookieValue(const RequestHead& head, std::string_view name, bool& found) {
+  found = false;
+  for (const Header& h : head.headers) {
+    if (!equalsIgnoreCase(h.name, "cookie")) {
+      continue;
+    }
+    std::string_view list = h.value;
+    while (!list.empty()) {
+      size_t semi = list.find(';');
+      std::string_view pair = list.substr(0, semi);
+      while (!pair.empty() && pair.front() == ' ') {
+        pair.remove_prefix(1);
+      }
+      size_t eq = pair.find('=');
+      if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
+        found = true;
+        std::string_view v = pair.substr(eq + 1);
+        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
+          v = v.substr(1, v.size() - 2);
+        }
+        return v;
+      }
+      if (semi == std::string_view::npos) {
+        break;
+      }
+      list.remove_prefix(semi + 1);
+    }
+  }
+  return {};
+}
+
+}  // namespace fulcrum::http

@@ -1,0 +1,49 @@
+#include "http/runtime.h"
+
+namespace fulcrum::http {
+
+namespace {
+
+RouteTarget resolve(const std::vector<config::WeightedPool>& pools,
+                    const std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>>& clusters) {
+  RouteTarget t;
+  for (const auto& p : pools) {
+    auto it = clusters.find(p.pool);
+    if (it == clusters.end() || p.weight == 0) {
+      continue;  // (the loader checked every name; weight 0 takes nothing)
+    }
+    t.clusters.push_back(it->second);
+    t.weights.push_back(p.weight);
+    t.total_weight += p.weight;
+  }
+  return t;
+}
+
+}  // namespace
+
+std::shared_ptr<const ListenerRuntime> buildRuntime(
+    std::shared_ptr<const config::Config> config, const config::Listener& listener,
+    const std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>>& clusters,
+    std::shared_ptr<SharedListenerState> shared) {
+  auto rt = std::make_shared<ListenerRuntime>();
+  rt->config = std::move(config);
+  rt->listener = &listener;
+  rt->router = std::make_unique<Router>(listener.http.routes);
+  for (const auto& route : listener.http.routes) {
+    rt->targets.push_back(resolve(route.pools, clusters));
+  }
+  if (!listener.pool.empty()) {
+    rt->default_target = resolve({{listener.pool, 1}}, clusters);
+  }
+  const auto& h = listener.http;
+  rt->limits.maxRequestLine = h.max_request_line;
+  rt->limits.maxHeaderBytes = h.max_header_bytes;
+  rt->limits.maxHeaders = h.max_headers;
+  if (h.max_body_size != 0) {
+    rt->limits.maxBodySize = h.max_body_size;
+  }
+  rt->shared = std::move(shared);
+  return rt;
+}
+
+}  // namespace fulcrum::http

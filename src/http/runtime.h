@@ -1,0 +1,49 @@
+#pragma once
+// What an HTTP connection is accepted under: one snapshot's listener config, compiled
+// router and resolved pools. A request reads one runtime from start to end; a keep-alive
+// connection takes the frontend's newest runtime for each new request, so a reload (a canary
+// weight change) applies to the next request, not only to new connections.
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "codec/limits.h"
+#include "config/model.h"
+#include "http/rate_limiter.h"
+#include "http/router.h"
+#include "upstream/cluster.h"
+
+namespace fulcrum::http {
+
+// The pools a forwarding route sends to, with their split weights.
+struct RouteTarget {
+  std::vector<std::shared_ptr<const upstream::Cluster>> clusters;
+  std::vector<uint32_t> weights;
+  uint32_t total_weight = 0;
+  bool empty() const { return total_weight == 0; }
+};
+
+// Listener state that lives across reloads and is shared by every worker.
+struct SharedListenerState {
+  RateLimiter rate_limiter;
+  ClientConnections client_connections;
+};
+
+struct ListenerRuntime {
+  std::shared_ptr<const config::Config> config;
+  const config::Listener* listener = nullptr;  // points into *config
+  std::unique_ptr<const Router> router;
+  std::vector<RouteTarget> targets;  // parallel to listener->http.routes
+  RouteTarget default_target;        // listener->pool, or empty
+  Limits limits;
+  std::shared_ptr<SharedListenerState> shared;
+};
+
+// Built on the control thread; `clusters` holds every pool of the snapshot by name.
+std::shared_ptr<const ListenerRuntime> buildRuntime(
+    std::shared_ptr<const config::Config> config, const config::Listener& listener,
+    const std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>>& clusters,
+    std::shared_ptr<SharedListenerState> shared);
+
+}  // namespace fulcrum::http

@@ -1,0 +1,1197 @@
+#include "http/session.h"
+
+#include <arpa/inet.h>
+#include <sys/epoll.h>
+
+#include <cstring>
+
+#include "common/log.h"
+#include "http/frontend.h"
+#include "http/head_writer.h"
+#include "http/sticky.h"
+#include "net/address.h"
+#include "net/proxy_protocol.h"
+#include "net/socket.h"
+#include "upstream/outlier.h"
+
+namespace fulcrum::http {
+
+namespace {
+
+constexpr uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+// Local answers to pipelined requests stop being produced while this much is unsent.
+constexpr size_t kMaxPendingOut = 64 * 1024;
+
+std::string ipText(const sockaddr_storage& addr) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (addr.ss_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, buf, sizeof buf);
+  } else if (addr.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      inet_ntop(AF_INET, in6->sin6_addr.s6_addr + 12, buf, sizeof buf);
+    } else {
+      inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+    }
+  }
+  return buf;
+}
+
+bool isIdempotent(Method m) {
+  return m == Method::Get || m == Method::Head || m == Method::Options || m == Method::Put ||
+         m == Method::Delete || m == Method::Trace;
+}
+
+size_t headCapacity(const Limits& l) { return l.maxRequestLine + l.maxHeaderBytes + 1024; }
+
+}  // namespace
+
+HttpSession::HttpSession(upstream::WorkerContext& ctx, std::shared_ptr<HttpFrontend> frontend, core::Fd client)
+    : ctx_(ctx),
+      frontend_(std::move(frontend)),
+      rt_(frontend_->runtime()),
+      client_(std::move(client)),
+      cin_(ctx.buffers),
+      parser_(rt_->limits),
+      timer_([this] { onTimer(); }),
+      resume_([this] { drive(); }) {
+  link(ctx_);
+}
+
+HttpSession::~HttpSession() = default;
+
+void HttpSession::start() {
+  last_client_ms_ = ctx_.loop.nowMs();
+  peer_ = net::peerAddress(client_.fd());
+  client_ip_ = ipText(peer_);
+  const auto& http = rt_->listener->http;
+  for (const auto& c : http.forwarded.trusted) {
+    trusted_front_ = trusted_front_ || c.contains(reinterpret_cast<const sockaddr*>(&peer_));
+  }
+  if (!ctx_.loop.add(client_.fd(), kEvents, this)) {
+    close("epoll add failed", true);
+    return;
+  }
+  if (http.max_connections_per_client > 0) {
+    if (!rt_->shared->client_connections.tryAdd(client_ip_, http.max_connections_per_client)) {
+      log::debug("too many connections from one client", {{"client", client_ip_}});
+      client_writable_ = true;
+      respondLocal(429, errorBody(429), "Retry-After: 1\r\n", true);
+      return;
+    }
+    counted_client_ = true;
+  }
+  scheduleTimer();
+}
+
+void HttpSession::onIoEvents(uint32_t events) {
+  if (phase_ == Phase::Closed) {
+    return;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    client_readable_ = true;
+  }
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+    client_writable_ = true;
+  }
+  if ((events & EPOLLERR) && net::socketError(client_.fd()) != 0) {
+    close("client reset", true);
+    return;
+  }
+  drive();
+}
+
+void HttpSession::onUpstreamEvents(uint32_t events) {
+  if (phase_ == Phase::Closed || !up_) {
+    return;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    up_->readable = true;
+  }
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+    up_->writable = true;
+  }
+  if (phase_ == Phase::Connecting) {
+    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+      int err = net::socketError(up_->transport.fd());
+      if (err != 0) {
+        upstreamFailed(Failure::ConnectFailed, std::strerror(err));
+        return;
+      }
+      onConnected();
+    }
+    return;
+  }
+  drive();
+}
+
+void HttpSession::drive() {
+  switch (phase_) {
+    case Phase::Head:
+      readHead();
+      return;
+    case Phase::Exchange:
+      pumpExchange();
+      return;
+    case Phase::Tunnel:
+      pumpTunnel();
+      return;
+    case Phase::Closing:
+      if (flushClient()) {
+        close("done", false);
+      }
+      return;
+    case Phase::Waiting:
+    case Phase::Connecting:
+    case Phase::Closed:
+      return;
+  }
+}
+
+// --- reading requests ---
+
+bool HttpSession::readClient(size_t maxBuffered) {
+  bool got = false;
+  while (client_readable_) {
+    auto room = cin_.room(maxBuffered);
+    if (room.empty()) {
+      return got;
+    }
+    auto r = client_.read(room.data(), room.size());
+    if (r.status == net::IoStatus::Ok) {
+      cin_.commit(r.bytes);
+      got = true;
+      last_client_ms_ = ctx_.loop.nowMs();
+      if (r.bytes < room.size()) {
+        // A short read usually means the socket is empty; the next read would say so.
+        continue;
+      }
+    } else if (r.status == net::IoStatus::WouldBlock) {
+      client_readable_ = false;
+    } else if (r.status == net::IoStatus::Eof) {
+      client_readable_ = false;
+      client_eof_ = true;
+    } else {
+      close("client read error", true);
+      return false;
+    }
+  }
+  return got;
+}
+
+void HttpSession::readHead() {
+  while (phase_ == Phase::Head) {
+    if (!flushClient()) {
+      if (phase_ != Phase::Head || cout_.size() - cout_sent_ > kMaxPendingOut) {
+        return;
+      }
+    }
+    if (rt_->listener->accept_proxy && requests_ == 0 && !proxy_done_) {
+      auto r = net::parseProxyHeader(std::span<const uint8_t>(cin_.data(), cin_.size()));
+      if (r.status == net::ParseStatus::Invalid) {
+        log::warn("bad PROXY header", {{"listener", rt_->listener->name}, {"reason", r.error}});
+        close("bad PROXY header", true);
+        return;
+      }
+      if (r.status == net::ParseStatus::Done) {
+        cin_.consume(r.consumed);
+        proxy_done_ = true;
+        if (!r.header.local) {
+          peer_ = r.header.source;
+          client_ip_ = ipText(peer_);
+        }
+        continue;
+      }
+    } else if (!cin_.empty()) {
+      if (head_started_ms_ == 0) {
+        head_started_ms_ = ctx_.loop.nowMs();
+        scheduleTimer();
+      }
+      ParseResult r = parser_.feed(cin_.view());
+      if (r.status == ParseStatus::Error) {
+        log::debug("bad request", {{"listener", rt_->listener->name}, {"client", client_ip_}, {"reason", r.error.reason}});
+        x_.reset();
+        respondError(r.error.status, "bad request");
+        return;
+      }
+      if (r.status == ParseStatus::Done) {
+        onHead(r.consumed);
+        continue;
+      }
+    }
+    if (client_eof_) {
+      close(cin_.empty() ? "client closed" : "client closed in a request head", false);
+      return;
+    }
+    if (draining_ && cin_.empty()) {
+      close("drain", false);
+      return;
+    }
+    if (!client_readable_) {
+      return;
+    }
+    if (!readClient(headCapacity(rt_->limits)) && phase_ == Phase::Closed) {
+      return;
+    }
+  }
+}
+
+void HttpSession::onHead(size_t headLength) {
+  const RequestHead& h = parser_.head();
+  rt_ = frontend_->runtime();  // the newest config for each new request
+  const auto& listener = *rt_->listener;
+  const auto& http = listener.http;
+  ++requests_;
+  head_started_ms_ = 0;
+  x_ = std::make_unique<Exchange>(rt_->limits);
+  Exchange& x = *x_;
+  x.client_http10 = h.version == Version::Http10;
+  x.client_keepalive = h.keepAlive && !draining_;
+  x.method = h.methodId;
+  x.head_request = h.methodId == Method::Head;
+  x.upgrade = h.upgrade;
+  x.idempotent = isIdempotent(h.methodId);
+  x.req_framing = h.body;
+  x.resp_parser.reset(ResponseContext::forMethod(h.methodId));
+  // A local answer to a request whose body was not read must close the connection: the body
+  // would be taken for the next request.
+  bool bodyUnread = !(h.body.kind == BodyKind::None || (h.body.kind == BodyKind::ContentLength && h.body.length == 0));
+  auto answer = [&](uint16_t status, std::string_view body, std::string_view extra, const config::HeaderEdits* edits,
+                    std::string_view type) {
+    cin_.consume(headLength);
+    parser_.reset();
+    respondLocal(status, body, extra, bodyUnread, edits, type);
+  };
+
+  RequestInfo info;
+  std::string_view why;
+  if (!describeRequest(h, info, why)) {
+    log::debug("request refused", {{"client", client_ip_}, {"reason", why}});
+    uint16_t status = h.targetForm == TargetForm::Authority ? 405 : 400;
+    cin_.consume(headLength);
+    parser_.reset();
+    respondLocal(status, errorBody(status), "", true);
+    return;
+  }
+  if (http.rate_limit.enabled) {
+    const auto& rl = http.rate_limit;
+    std::string_view key = client_ip_;
+    if (rl.key == config::RateLimitKey::Header) {
+      const Header* f = h.find(rl.header);
+      key = f ? f->value : std::string_view();
+    }
+    auto d = rt_->shared->rate_limiter.check(key, rl.rate, rl.burst, rl.nodelay, rl.max_keys, ctx_.loop.nowMs());
+    if (!d.allowed) {
+      std::string extra = "Retry-After: " + std::to_string(d.retry_after_s) + "\r\n";
+      answer(429, errorBody(429), extra, nullptr, {});
+      return;
+    }
+    wait_until_ms_ = d.delay_ms > 0 ? ctx_.loop.nowMs() + d.delay_ms : 0;
+  }
+  int routeIndex = rt_->router->match(info);
+  const RouteTarget* target = nullptr;
+  const config::Route* route = nullptr;
+  if (routeIndex >= 0) {
+    route = &http.routes[static_cast<size_t>(routeIndex)];
+    if (route->action == config::RouteAction::Respond) {
+      answer(route->status, route->body, "", &route->response_headers, route->content_type);
+      return;
+    }
+    if (route->action == config::RouteAction::Redirect) {
+      std::string location = route->location;
+      for (size_t at; (at = location.find("{host}")) != std::string::npos;) {
+        location.replace(at, 6, h.host);
+      }
+      for (size_t at; (at = location.find("{uri}")) != std::string::npos;) {
+        location.replace(at, 5, info.uri);
+      }
+      answer(route->status, {}, "Location: " + location + "\r\n", &route->response_headers, {});
+      return;
+    }
+    target = &rt_->targets[static_cast<size_t>(routeIndex)];
+  } else if (!rt_->default_target.empty()) {
+    target = &rt_->default_target;
+  }
+  if (!target) {
+    answer(404, errorBody(404), "", nullptr, {});
+    return;
+  }
+  if (target->empty()) {
+    answer(503, errorBody(503), "", route ? &route->response_headers : nullptr, {});
+    return;
+  }
+  size_t pick = 0;
+  if (target->clusters.size() > 1) {
+    uint64_t r = frontend_->random() % target->total_weight;
+    while (r >= target->weights[pick]) {
+      r -= target->weights[pick++];
+    }
+  }
+  x.cluster = target->clusters[pick];
+  x.route = route;
+  const auto& pool = x.cluster->config;
+  if (upstream::needsClientHash(*x.cluster)) {
+    switch (pool.hash_key.source) {
+      case config::HashKeySource::ClientAddress:
+        x.hash = upstream::clientHash(peer_);
+        break;
+      case config::HashKeySource::Header: {
+        const Header* f = h.find(pool.hash_key.name);
+        x.hash = balance::hashKey(f ? f->value : std::string_view());
+        break;
+      }
+      case config::HashKeySource::Cookie: {
+        bool found = false;
+        x.hash = balance::hashKey(cookieValue(h, pool.hash_key.name, found));
+        break;
+      }
+      case config::HashKeySource::Path:
+        x.hash = balance::hashKey(info.path);
+        break;
+    }
+  }
+  if (pool.http.sticky.mode == config::StickyMode::Cookie) {
+    bool found = false;
+    x.sticky_id = std::string(cookieValue(h, pool.http.sticky.cookie_name, found));
+  }
+  ForwardParams fp;
+  fp.request = &info;
+  fp.client_ip = client_ip_;
+  fp.trusted_front = trusted_front_;
+  fp.forwarded = &http.forwarded;
+  fp.route = route;
+  writeRequestHead(x.head, fp);
+  // Everything needed from the head's views is copied: its bytes can go.
+  cin_.consume(headLength);
+  parser_.reset();
+  x.req_body.start(x.req_framing);
+  x.req_complete = x.req_body.complete();
+  close_after_ = !x.client_keepalive;
+  frontend_->retryBudget(*x.cluster).onRequest(pool.http.retry_budget_percent);
+  if (wait_until_ms_ > ctx_.loop.nowMs()) {
+    phase_ = Phase::Waiting;
+    scheduleTimer();
+    return;
+  }
+  admit();
+}
+
+void HttpSession::respondLocal(uint16_t status, std::string_view body, std::string_view extra, bool closeAfter,
+                               const config::HeaderEdits* edits, std::string_view contentType) {
+  LocalResponse r;
+  r.status = status;
+  r.body = body;
+  r.extra = extra;
+  r.edits = edits;
+  if (!contentType.empty()) {
+    r.content_type = contentType;
+  }
+  r.close = closeAfter || close_after_ || draining_ || (x_ && !x_->client_keepalive);
+  r.head_request = x_ && x_->head_request;
+  r.client_http10 = x_ && x_->client_http10;
+  writeLocalResponse(cout_, r);
+  x_.reset();
+  if (r.close) {
+    phase_ = Phase::Closing;
+    close_after_ = true;
+    if (flushClient()) {
+      close("answered", false);
+    } else if (phase_ != Phase::Closed) {
+      scheduleTimer();
+    }
+    return;
+  }
+  phase_ = Phase::Head;
+  scheduleTimer();
+}
+
+void HttpSession::respondError(uint16_t status, const char* why) {
+  log::debug(why, {{"status", status}, {"client", client_ip_}});
+  respondLocal(status, errorBody(status), "", true);
+}
+
+// --- choosing and reaching a server ---
+
+void HttpSession::admit() {
+  const auto& pool = x_->cluster->config;
+  if (pool.http.max_requests > 0 && !x_->pool_slot && !takePoolSlot()) {
+    if (!frontend_->enqueue(this, pool.queue_size)) {
+      respondLocal(503, errorBody(503), "", !x_->req_complete);
+      return;
+    }
+    queued_ = true;
+    phase_ = Phase::Waiting;
+    wait_until_ms_ = ctx_.loop.nowMs() + static_cast<uint64_t>(rt_->config->timeouts.queue.count());
+    scheduleTimer();
+    return;
+  }
+  pickAndConnect();
+}
+
+bool HttpSession::takePoolSlot() {
+  auto& requests = x_->cluster->pool_state->requests;
+  uint32_t limit = x_->cluster->config.http.max_requests;
+  uint32_t n = requests.load(std::memory_order_relaxed);
+  while (n < limit) {
+    if (requests.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
+      x_->pool_slot = true;
+      return true;
+    }
+  }
+  return false;
+}
+
+bool HttpSession::retryFromQueue() {
+  if (phase_ != Phase::Waiting || !queued_) {
+    return true;
+  }
+  if (!takePoolSlot()) {
+    return false;
+  }
+  queued_ = false;
+  pickAndConnect();
+  return true;
+}
+
+int HttpSession::pickHost() {
+  Exchange& x = *x_;
+  const auto& cluster = *x.cluster;
+  const auto& hosts = cluster.hosts;
+  uint64_t now = ctx_.loop.nowMs();
+  upstream::ClusterLoad load(cluster, now);
+  auto tried = [&](size_t i) { return !x.tried.empty() && x.tried[i]; };
+  const auto& sticky = cluster.config.http.sticky;
+  if (sticky.mode == config::StickyMode::Cookie && !x.sticky_id.empty()) {
+    int i = findStickyHost(cluster, x.sticky_id);
+    if (i >= 0 && load.usable(static_cast<size_t>(i)) && !tried(static_cast<size_t>(i)) &&
+        hosts[static_cast<size_t>(i)].tryAcquire()) {
+      return i;
+    }
+  } else if (sticky.mode == config::StickyMode::ClientAddress) {
+    int i = affinityHost(cluster, upstream::clientHash(peer_), load);
+    if (i >= 0 && !tried(static_cast<size_t>(i)) && hosts[static_cast<size_t>(i)].tryAcquire()) {
+      return i;
+    }
+  }
+  auto& picker = frontend_->picker(x.cluster);
+  balance::PickRequest req;
+  req.hash = x.hash;
+  req.load = &load;
+  req.now = static_cast<double>(now) / 1000.0;
+  std::vector<bool> skip;
+  for (int pass = 0; pass < 2; ++pass) {
+    req.exclude = x.tried.empty() ? nullptr : &x.tried;
+    for (size_t k = 0; k <= hosts.size(); ++k) {
+      auto p = picker.pick(req);
+      if (!p) {
+        break;
+      }
+      if (hosts[*p].tryAcquire()) {
+        return static_cast<int>(*p);
+      }
+      if (req.exclude != &skip) {
+        skip = x.tried.empty() ? std::vector<bool>(hosts.size(), false) : x.tried;
+        req.exclude = &skip;
+      }
+      skip[*p] = true;
+    }
+    if (x.tried.empty()) {
+      break;
+    }
+    x.tried.clear();  // every usable server was tried once: go round again
+  }
+  return -1;
+}
+
+void HttpSession::pickAndConnect() {
+  Exchange& x = *x_;
+  int host = pickHost();
+  if (host < 0) {
+    log::debug("no usable server", {{"pool", x.cluster->config.name}});
+    releaseSlots();
+    respondLocal(503, errorBody(503), "", !x.req_complete);
+    return;
+  }
+  x.host = host;
+  ++x.attempts;
+  x.started_ms = ctx_.loop.nowMs();
+  const auto& h = x.cluster->hosts[static_cast<size_t>(host)];
+  const auto& sticky = x.cluster->config.http.sticky;
+  if (sticky.mode == config::StickyMode::Cookie) {
+    std::string id = stickyId(*x.cluster, static_cast<size_t>(host));
+    x.set_cookie = id == x.sticky_id ? std::string() : stickyCookie(sticky, id);
+  }
+  up_ = frontend_->connections().take(h.state.get());
+  if (up_) {
+    x.reused = true;
+    up_->owner = this;
+    up_->writable = true;  // an idle connection's send buffer is empty
+    up_->readable = false;
+    phase_ = Phase::Exchange;
+    last_server_ms_ = ctx_.loop.nowMs();
+    scheduleTimer();
+    pumpExchange();
+    return;
+  }
+  x.reused = false;
+  auto fd = net::startConnect(h.config.address.sa(), h.config.address.length);
+  if (!fd) {
+    if (errno == EMFILE || errno == ENFILE) {
+      upstream::onFdExhausted(ctx_, "connect");
+    }
+    upstreamFailed(Failure::ConnectFailed, fd.error().message.c_str());
+    return;
+  }
+  up_ = std::make_unique<UpstreamConn>(ctx_, std::move(*fd), h.state);
+  up_->owner = this;
+  if (!ctx_.loop.add(up_->transport.fd(), kEvents, up_.get())) {
+    upstreamFailed(Failure::ConnectFailed, "epoll add failed");
+    return;
+  }
+  up_->registered = true;
+  phase_ = Phase::Connecting;
+  scheduleTimer();
+}
+
+void HttpSession::onConnected() {
+  phase_ = Phase::Exchange;
+  last_server_ms_ = ctx_.loop.nowMs();
+  scheduleTimer();
+  pumpExchange();
+}
+
+// --- the exchange ---
+
+void HttpSession::pumpExchange() {
+  if (!sendRequest() || phase_ != Phase::Exchange) {
+    return;
+  }
+  if (!receiveResponse() || phase_ != Phase::Exchange) {
+    return;
+  }
+  Exchange& x = *x_;
+  if (x.resp_head_done && x.resp_body.finished() && cout_sent_ == cout_.size()) {
+    finishExchange();
+  }
+}
+
+bool HttpSession::sendRequest() {
+  Exchange& x = *x_;
+  uint64_t now = ctx_.loop.nowMs();
+  while (x.head_sent < x.head.size()) {
+    if (!up_->writable) {
+      return true;
+    }
+    auto r = up_->transport.write(reinterpret_cast<const uint8_t*>(x.head.data()) + x.head_sent,
+                                  x.head.size() - x.head_sent);
+    if (r.status == net::IoStatus::Ok) {
+      x.head_sent += r.bytes;
+      last_server_ms_ = now;
+    } else if (r.status == net::IoStatus::WouldBlock) {
+      up_->writable = false;
+      return true;
+    } else {
+      upstreamFailed(Failure::Reset, "write to server failed");
+      return false;
+    }
+  }
+  while (!x.req_complete) {
+    if (!x.req_body.scan(cin_.view())) {
+      log::debug("bad request body", {{"client", client_ip_}, {"reason", x.req_body.error().reason}});
+      discard(std::move(up_), true);
+      releaseSlots();
+      if (x.resp_started) {
+        close("bad request body", true);
+      } else {
+        respondError(x.req_body.error().status, "bad request body");
+      }
+      return false;
+    }
+    size_t ready = x.req_body.ready();
+    if (ready > 0) {
+      if (!up_->writable) {
+        return true;
+      }
+      auto r = up_->transport.write(cin_.data(), ready);
+      if (r.status == net::IoStatus::Ok) {
+        cin_.consume(r.bytes);
+        x.req_body.forwarded(r.bytes);
+        x.body_sent += r.bytes;
+        last_server_ms_ = now;
+        continue;
+      }
+      if (r.status == net::IoStatus::WouldBlock) {
+        up_->writable = false;
+        return true;
+      }
+      upstreamFailed(Failure::Reset, "write to server failed");
+      return false;
+    }
+    if (x.req_body.complete()) {
+      x.req_complete = true;
+      break;
+    }
+    if (client_eof_) {
+      close("client closed in the request body", true);
+      return false;
+    }
+    if (!client_readable_) {
+      return true;
+    }
+    readClient(core::Buffer::kCapacity);
+    if (phase_ != Phase::Exchange) {
+      return false;
+    }
+  }
+  if (x.sent_ms == 0) {
+    x.sent_ms = now;
+    scheduleTimer();
+  }
+  return true;
+}
+
+bool HttpSession::receiveResponse() {
+  for (;;) {
+    if (!flushClient()) {
+      return phase_ == Phase::Exchange;
+    }
+    Exchange& x = *x_;
+    if (!x.resp_head_done) {
+      if (!up_->in.empty()) {
+        ParseResult r = x.resp_parser.feed(up_->in.view());
+        if (r.status == ParseStatus::Error) {
+          upstreamFailed(Failure::BadResponse, r.error.reason.data());
+          return false;
+        }
+        if (r.status == ParseStatus::Done) {
+          onResponseHead(r.consumed);
+          if (phase_ != Phase::Exchange) {
+            return false;
+          }
+          continue;
+        }
+      }
+      if (!up_->readable) {
+        return true;
+      }
+      auto room = up_->in.room(headCapacity({}));
+      if (room.empty()) {
+        upstreamFailed(Failure::BadResponse, "response head too large");
+        return false;
+      }
+      auto r = up_->transport.read(room.data(), room.size());
+      if (r.status == net::IoStatus::Ok) {
+        up_->in.commit(r.bytes);
+        last_server_ms_ = ctx_.loop.nowMs();
+      } else if (r.status == net::IoStatus::WouldBlock) {
+        up_->readable = false;
+        return true;
+      } else {
+        upstreamFailed(Failure::Reset, r.status == net::IoStatus::Eof ? "server closed before responding"
+                                                                        : "server reset before responding");
+        return false;
+      }
+      continue;
+    }
+    if (!x.resp_body.scan(up_->in.view())) {
+      log::warn("malformed response body", {{"pool", x.cluster->config.name}, {"reason", x.resp_body.error().reason}});
+      recordOutcome(true);
+      close("malformed response body", true);
+      return false;
+    }
+    size_t ready = x.resp_body.ready();
+    if (ready > 0) {
+      if (!client_writable_) {
+        return true;
+      }
+      auto r = client_.write(up_->in.data(), ready);
+      if (r.status == net::IoStatus::Ok) {
+        up_->in.consume(r.bytes);
+        x.resp_body.forwarded(r.bytes);
+        last_client_ms_ = ctx_.loop.nowMs();
+        continue;
+      }
+      if (r.status == net::IoStatus::WouldBlock) {
+        client_writable_ = false;
+        return true;
+      }
+      close("client write failed", true);
+      return false;
+    }
+    if (x.resp_body.complete()) {
+      return true;
+    }
+    if (!up_->readable) {
+      return true;
+    }
+    auto room = up_->in.room(core::Buffer::kCapacity);
+    auto r = up_->transport.read(room.data(), room.size());
+    if (r.status == net::IoStatus::Ok) {
+      up_->in.commit(r.bytes);
+      last_server_ms_ = ctx_.loop.nowMs();
+    } else if (r.status == net::IoStatus::WouldBlock) {
+      up_->readable = false;
+      return true;
+    } else if (r.status == net::IoStatus::Eof && x.resp_body.untilClose()) {
+      x.resp_body.onEof();
+      x.resp_keepalive = false;
+      up_->readable = false;
+    } else {
+      log::warn("server closed in the middle of a response",
+                {{"pool", x.cluster->config.name},
+                 {"server", x.cluster->hosts[static_cast<size_t>(x.host)].config.address.text}});
+      recordOutcome(true);
+      close("server closed mid-response", true);
+      return false;
+    }
+  }
+}
+
+void HttpSession::onResponseHead(size_t headLength) {
+  Exchange& x = *x_;
+  const ResponseHead& h = x.resp_parser.head();
+  if (h.status < 200 && h.status != 101) {
+    // Interim (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients.
+    if (!x.client_http10) {
+      ResponseParams p;
+      p.head = &h;
+      writeResponseHead(cout_, p);
+    }
+    up_->in.consume(headLength);
+    x.resp_parser.reset(ResponseContext::forMethod(x.method));
+    return;
+  }
+  if (h.status == 101) {
+    if (!x.upgrade) {
+      upstreamFailed(Failure::BadResponse, "101 without an upgrade request");
+      return;
+    }
+    ResponseParams p;
+    p.head = &h;
+    writeResponseHead(cout_, p);
+    up_->in.consume(headLength);
+    recordOutcome(false);
+    startTunnel();
+    return;
+  }
+  if (x.client_http10 && h.body.kind == BodyKind::Chunked) {
+    upstreamFailed(Failure::BadResponse, "chunked response to an HTTP/1.0 request");
+    return;
+  }
+  const auto& pool = x.cluster->config;
+  uint32_t bit = h.status == 502 ? config::kRetry502 : h.status == 503 ? config::kRetry503
+                 : h.status == 504 ? config::kRetry504 : 0;
+  if (bit && (pool.http.retry_on & bit) && mayRetry(Failure::BadResponse, bit)) {
+    recordOutcome(true);
+    if (x.tried.empty()) {
+      x.tried.assign(x.cluster->hosts.size(), false);
+    }
+    x.tried[static_cast<size_t>(x.host)] = true;
+    discard(std::move(up_), true);
+    if (x.host >= 0) {
+      x.cluster->hosts[static_cast<size_t>(x.host)].release();
+      x.host = -1;
+    }
+    restartRequest();
+    pickAndConnect();
+    return;
+  }
+  uint64_t now = ctx_.loop.nowMs();
+  recordOutcome(h.status >= 500);
+  frontend_->picker(x.cluster).observe(static_cast<size_t>(x.host),
+                                       static_cast<double>(now - x.started_ms) / 1000.0,
+                                       static_cast<double>(now) / 1000.0);
+  x.status = h.status;
+  x.resp_head_done = true;
+  x.resp_started = true;
+  x.resp_keepalive = h.keepAlive && !x.client_http10;
+  if (h.body.kind == BodyKind::UntilClose || draining_) {
+    close_after_ = true;
+  }
+  ResponseParams p;
+  p.head = &h;
+  p.client_http10 = x.client_http10;
+  p.close = close_after_;
+  p.edits = x.route ? &x.route->response_headers : nullptr;
+  p.set_cookie = x.set_cookie;
+  writeResponseHead(cout_, p);
+  x.resp_body.start(h.body);
+  up_->in.consume(headLength);
+  scheduleTimer();
+}
+
+void HttpSession::restartRequest() {
+  Exchange& x = *x_;
+  x.head_sent = 0;
+  x.body_sent = 0;
+  x.sent_ms = 0;
+  x.req_body.start(x.req_framing);
+  x.req_complete = x.req_body.complete();
+  x.resp_parser.reset(ResponseContext::forMethod(x.method));
+  x.resp_head_done = false;
+}
+
+void HttpSession::finishExchange() {
+  Exchange& x = *x_;
+  bool early = !x.req_complete;  // the server answered before the request body ended
+  bool reusable = x.resp_keepalive && !early && !draining_ && !ctx_.draining;
+  releaseSlots();
+  releaseServer(reusable);
+  x_.reset();
+  if (close_after_ || early || draining_) {
+    phase_ = Phase::Closing;
+    if (flushClient()) {
+      close("done", false);
+    }
+    return;
+  }
+  phase_ = Phase::Head;
+  scheduleTimer();
+  readHead();
+}
+
+void HttpSession::releaseServer(bool reusable) {
+  if (!up_) {
+    return;
+  }
+  const auto& http = x_->cluster->config.http;
+  ++up_->requests;
+  if (reusable && up_->in.empty()) {
+    frontend_->connections().put(std::move(up_), http.idle_connections,
+                                 static_cast<uint64_t>(http.idle_timeout.count()));
+  } else {
+    discard(std::move(up_), false);
+  }
+}
+
+void HttpSession::releaseSlots() {
+  if (!x_) {
+    return;
+  }
+  if (x_->host >= 0) {
+    x_->cluster->hosts[static_cast<size_t>(x_->host)].release();
+    x_->host = -1;
+  }
+  if (x_->pool_slot) {
+    x_->cluster->pool_state->requests.fetch_sub(1, std::memory_order_relaxed);
+    x_->pool_slot = false;
+    frontend_->onRequestDone();
+  }
+}
+
+void HttpSession::recordOutcome(bool failure) {
+  if (!x_ || x_->host < 0) {
+    return;
+  }
+  if (failure) {
+    upstream::recordFailure(*x_->cluster, static_cast<size_t>(x_->host), ctx_.loop.nowMs());
+  } else {
+    upstream::recordSuccess(*x_->cluster, static_cast<size_t>(x_->host));
+  }
+}
+
+bool HttpSession::mayRetry(Failure failure, uint32_t statusBit) {
+  Exchange& x = *x_;
+  if (x.resp_started || x.body_sent > 0) {
+    return false;  // the client has part of a response, or the body is gone: no replay
+  }
+  bool connectFailure = failure == Failure::ConnectFailed || failure == Failure::ConnectTimeout;
+  bool nothingSent = connectFailure || x.head_sent == 0;
+  if (!x.idempotent && !nothingSent) {
+    return false;
+  }
+  // A pooled connection the server had closed: try a fresh one, uncounted.
+  if (x.reused && failure == Failure::Reset && up_ && up_->in.empty()) {
+    return true;
+  }
+  uint32_t bit = statusBit;
+  if (!bit) {
+    bit = connectFailure ? config::kRetryConnectFailure
+          : failure == Failure::Reset ? config::kRetryReset
+          : failure == Failure::ResponseTimeout ? config::kRetryTimeout
+                                                 : 0;
+  }
+  const auto& pool = x.cluster->config;
+  if (!(pool.http.retry_on & bit) || x.attempts > pool.retries) {
+    return false;
+  }
+  return frontend_->retryBudget(*x.cluster).tryRetry(pool.http.retry_budget_min, ctx_.loop.nowMs());
+}
+
+void HttpSession::upstreamFailed(Failure failure, const char* why) {
+  Exchange& x = *x_;
+  const auto& cluster = *x.cluster;
+  const char* server = x.host >= 0 ? cluster.hosts[static_cast<size_t>(x.host)].config.address.text.c_str() : "";
+  bool staleReuse = x.reused && failure == Failure::Reset && up_ && up_->in.empty() && !x.resp_started;
+  if (!staleReuse) {
+    log::warn("server failed", {{"pool", cluster.config.name}, {"server", server}, {"error", why},
+                                {"attempt", x.attempts}});
+    if (failure == Failure::ConnectFailed || failure == Failure::ConnectTimeout) {
+      cluster.hosts[static_cast<size_t>(x.host)].state->connect_failures.fetch_add(1, std::memory_order_relaxed);
+    }
+    recordOutcome(true);
+  }
+  bool retry = mayRetry(failure, 0);
+  if (staleReuse && retry) {
+    --x.attempts;  // not the server's fault: the attempt does not count
+  } else if (x.host >= 0) {
+    if (x.tried.empty()) {
+      x.tried.assign(cluster.hosts.size(), false);
+    }
+    x.tried[static_cast<size_t>(x.host)] = true;
+  }
+  discard(std::move(up_), true);
+  if (x.host >= 0) {
+    cluster.hosts[static_cast<size_t>(x.host)].release();
+    x.host = -1;
+  }
+  if (retry) {
+    restartRequest();
+    pickAndConnect();
+    return;
+  }
+  if (x.resp_started) {
+    close("server failed mid-response", true);
+    return;
+  }
+  uint16_t status = failure == Failure::ConnectTimeout || failure == Failure::ResponseTimeout ? 504 : 502;
+  releaseSlots();
+  respondLocal(status, errorBody(status), "", !x.req_complete);
+}
+
+// --- tunnel (101 Switching Protocols) ---
+
+void HttpSession::startTunnel() {
+  phase_ = Phase::Tunnel;
+  releaseSlots();
+  tunnel_up_ = std::make_unique<net::Pump>(ctx_.buffers, ctx_.pipes);
+  tunnel_down_ = std::make_unique<net::Pump>(ctx_.buffers, ctx_.pipes);
+  // Bytes already read pass first: the 101 head and anything the server sent after it; and
+  // anything the client sent after its request.
+  std::string down = cout_.substr(cout_sent_);
+  down.append(up_->in.view());
+  up_->in.release();
+  cout_.clear();
+  cout_sent_ = 0;
+  tunnel_down_->preload(down);
+  if (!cin_.empty()) {
+    tunnel_up_->preload(cin_.view());
+    cin_.release();
+  }
+  scheduleTimer();
+  pumpTunnel();
+}
+
+void HttpSession::pumpTunnel() {
+  uint64_t moved = 0;
+  auto a = tunnel_up_->run(client_, client_readable_, up_->transport, up_->writable, moved);
+  if (a == net::Pump::State::Error) {
+    close(tunnel_up_->errorOnRead() ? "client reset" : "server reset", true);
+    return;
+  }
+  auto b = tunnel_down_->run(up_->transport, up_->readable, client_, client_writable_, moved);
+  if (b == net::Pump::State::Error) {
+    close(tunnel_down_->errorOnRead() ? "server reset" : "client reset", true);
+    return;
+  }
+  if (moved > 0) {
+    last_client_ms_ = last_server_ms_ = ctx_.loop.nowMs();
+  }
+  if (tunnel_up_->done() && tunnel_down_->done()) {
+    close("tunnel done", false);
+    return;
+  }
+  if ((a == net::Pump::State::Yield || b == net::Pump::State::Yield) && !resume_.armed()) {
+    ctx_.loop.timers().schedule(resume_, 0);
+  }
+}
+
+// --- writing, timers, closing ---
+
+bool HttpSession::flushClient() {
+  while (cout_sent_ < cout_.size()) {
+    if (!client_writable_) {
+      return false;
+    }
+    auto r = client_.write(reinterpret_cast<const uint8_t*>(cout_.data()) + cout_sent_, cout_.size() - cout_sent_);
+    if (r.status == net::IoStatus::Ok) {
+      cout_sent_ += r.bytes;
+      last_client_ms_ = ctx_.loop.nowMs();
+    } else if (r.status == net::IoStatus::WouldBlock) {
+      client_writable_ = false;
+      return false;
+    } else {
+      close("client write failed", true);
+      return false;
+    }
+  }
+  cout_.clear();
+  cout_sent_ = 0;
+  if (cout_.capacity() > 16 * 1024) {
+    cout_.shrink_to_fit();
+  }
+  return true;
+}
+
+void HttpSession::scheduleTimer() {
+  if (phase_ == Phase::Closed) {
+    return;
+  }
+  const auto& t = rt_->config->timeouts;
+  uint64_t now = ctx_.loop.nowMs();
+  uint64_t deadline = now;
+  switch (phase_) {
+    case Phase::Head:
+      deadline = head_started_ms_ != 0 ? head_started_ms_ + static_cast<uint64_t>(t.request_head.count())
+                 : requests_ == 0      ? last_client_ms_ + static_cast<uint64_t>(t.request_head.count())
+                                       : last_client_ms_ + static_cast<uint64_t>(t.keepalive.count());
+      break;
+    case Phase::Waiting:
+      deadline = wait_until_ms_;
+      break;
+    case Phase::Connecting:
+      deadline = x_->started_ms + static_cast<uint64_t>(t.connect.count());
+      break;
+    case Phase::Exchange: {
+      const Exchange& x = *x_;
+      uint64_t serverQuiet = last_server_ms_ + static_cast<uint64_t>(t.response.count());
+      uint64_t clientQuiet = last_client_ms_ + static_cast<uint64_t>(x.req_complete ? t.idle.count() : t.request_body.count());
+      deadline = std::min(serverQuiet, clientQuiet);
+      break;
+    }
+    case Phase::Tunnel:
+    case Phase::Closing:
+      deadline = std::max(last_client_ms_, last_server_ms_) + static_cast<uint64_t>(t.idle.count());
+      break;
+    case Phase::Closed:
+      return;
+  }
+  ctx_.loop.timers().schedule(timer_, deadline > now ? deadline - now : 0);
+}
+
+void HttpSession::onTimer() {
+  const auto& t = rt_->config->timeouts;
+  uint64_t now = ctx_.loop.nowMs();
+  switch (phase_) {
+    case Phase::Head: {
+      bool started = head_started_ms_ != 0;
+      uint64_t limit = started || requests_ == 0 ? static_cast<uint64_t>(t.request_head.count())
+                                                 : static_cast<uint64_t>(t.keepalive.count());
+      uint64_t since = started ? head_started_ms_ : last_client_ms_;
+      if (now - since < limit) {
+        scheduleTimer();
+        return;
+      }
+      if (started) {
+        log::debug("request head timeout", {{"client", client_ip_}});
+        respondError(408, "request head timeout");
+      } else {
+        close(requests_ == 0 ? "no request" : "keep-alive timeout", false);
+      }
+      return;
+    }
+    case Phase::Waiting:
+      if (now < wait_until_ms_) {
+        scheduleTimer();
+        return;
+      }
+      if (queued_) {
+        queued_ = false;
+        frontend_->dequeue(this);
+        log::warn("queue timeout: the pool is at max_requests", {{"pool", x_->cluster->config.name}});
+        respondLocal(503, errorBody(503), "", !x_->req_complete);
+        return;
+      }
+      wait_until_ms_ = 0;
+      admit();
+      return;
+    case Phase::Connecting:
+      upstreamFailed(Failure::ConnectTimeout, "connect timeout");
+      return;
+    case Phase::Exchange: {
+      const Exchange& x = *x_;
+      if (!x.req_complete && now - last_client_ms_ >= static_cast<uint64_t>(t.request_body.count()) &&
+          now - last_server_ms_ < static_cast<uint64_t>(t.response.count())) {
+        log::debug("request body timeout", {{"client", client_ip_}});
+        discard(std::move(up_), true);
+        releaseSlots();
+        if (x.resp_started) {
+          close("request body timeout", true);
+        } else {
+          respondError(408, "request body timeout");
+        }
+        return;
+      }
+      if (now - last_server_ms_ >= static_cast<uint64_t>(t.response.count())) {
+        if (!x.resp_head_done) {
+          upstreamFailed(Failure::ResponseTimeout, "response timeout");
+        } else {
+          recordOutcome(true);
+          close("server stalled mid-response", true);
+        }
+        return;
+      }
+      if (x.req_complete && now - last_client_ms_ >= static_cast<uint64_t>(t.idle.count())) {
+        close("client stalled", true);
+        return;
+      }
+      scheduleTimer();
+      return;
+    }
+    case Phase::Tunnel:
+    case Phase::Closing:
+      if (now - std::max(last_client_ms_, last_server_ms_) >= static_cast<uint64_t>(t.idle.count())) {
+        close("idle timeout", phase_ == Phase::Closing);
+        return;
+      }
+      scheduleTimer();
+      return;
+    case Phase::Closed:
+      return;
+  }
+}
+
+void HttpSession::drain() {
+  draining_ = true;
+  if (phase_ == Phase::Head && cin_.empty() && cout_.empty()) {
+    close("drain", false);
+  }
+}
+
+bool HttpSession::usesHost(const upstream::HostState* state) const {
+  return x_ && x_->host >= 0 && x_->cluster->hosts[static_cast<size_t>(x_->host)].state.get() == state;
+}
+
+void HttpSession::close(const char* reason, bool reset) {
+  if (phase_ == Phase::Closed) {
+    return;
+  }
+  if (queued_) {
+    queued_ = false;
+    frontend_->dequeue(this);
+  }
+  phase_ = Phase::Closed;
+  log::debug("http connection closed", {{"reason", reason}});
+  ctx_.loop.timers().cancel(timer_);
+  ctx_.loop.timers().cancel(resume_);
+  if (tunnel_up_) {
+    tunnel_up_->releaseAll();
+    tunnel_down_->releaseAll();
+  }
+  releaseSlots();
+  discard(std::move(up_), true);
+  if (reset) {
+    net::setLingerZero(client_.fd());
+  }
+  ctx_.loop.remove(client_.fd());
+  client_.ownedFd().reset();
+  cin_.release();
+  if (counted_client_) {
+    rt_->shared->client_connections.remove(client_ip_);
+    counted_client_ = false;
+  }
+  unlink(ctx_);
+  ctx_.loop.deferDelete(std::unique_ptr<core::DeferredDeletable>(this));
+}
+
+}  // namespace fulcrum::http

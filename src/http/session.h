@@ -1,0 +1,162 @@
+#pragma once
+// HttpSession: one client connection of an HTTP listener, serving its requests one at a time
+// and in order (pipelined requests wait in the read buffer):
+//
+//   Head      read and parse a request head (request_head timeout; keepalive between requests)
+//     -> local answer (route respond/redirect, 4xx, 429)          -> Head, or Closing
+//     -> Waiting (rate-limit delay, or the pool's max_requests queue)
+//     -> Connecting (or an idle pooled connection) -> Exchange:
+//          the request head, then the body streamed as it arrives; the response head parsed,
+//          rewritten and sent, then its body streamed; at most one buffer in flight per
+//          direction, so a slow peer stops the reading of the other (back-pressure)
+//     -> Head again (the server connection back to the pool), or Closing;
+//     -> Tunnel after a 101 (WebSocket): raw bytes both ways until both sides are done.
+//
+// Failures before any byte of a response reached the client may be retried on another
+// server (idempotent requests, or any request before a byte of it was sent) within the
+// pool's retries and retry budget; otherwise the client gets 502/504. After a response has
+// started, a failure closes the client connection: a cut response is never made to look whole.
+#include <netinet/in.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "codec/parser.h"
+#include "core/io_buffer.h"
+#include "core/timer_wheel.h"
+#include "http/body_framer.h"
+#include "http/request_info.h"
+#include "http/runtime.h"
+#include "http/upstream_conn.h"
+#include "net/pump.h"
+#include "net/transport.h"
+#include "upstream/worker_context.h"
+
+namespace fulcrum::http {
+
+class HttpFrontend;
+
+class HttpSession final : public upstream::Session, public core::IoHandler, public UpstreamOwner {
+ public:
+  HttpSession(upstream::WorkerContext& ctx, std::shared_ptr<HttpFrontend> frontend, core::Fd client);
+  ~HttpSession() override;
+
+  void start();
+  void close(const char* reason, bool reset) override;
+  bool usesHost(const upstream::HostState* state) const override;
+  void drain() override;
+  void onIoEvents(uint32_t events) override;
+  void onUpstreamEvents(uint32_t events) override;
+  // The frontend's max_requests queue: false while still waiting.
+  bool retryFromQueue();
+
+ private:
+  enum class Phase { Head, Waiting, Connecting, Exchange, Tunnel, Closing, Closed };
+  enum class Failure { ConnectFailed, ConnectTimeout, Reset, ResponseTimeout, BadResponse };
+
+  void drive();
+  // Head phase.
+  void readHead();
+  bool readClient(size_t maxBuffered);
+  void onHead(size_t headLength);
+  void respondLocal(uint16_t status, std::string_view body, std::string_view extra, bool closeAfter,
+                    const config::HeaderEdits* edits = nullptr, std::string_view contentType = {});
+  void respondError(uint16_t status, const char* why);
+  // Waiting / connecting.
+  void admit();
+  bool takePoolSlot();
+  void pickAndConnect();
+  int pickHost();
+  void onConnected();
+  // Exchange.
+  void pumpExchange();
+  bool sendRequest();
+  bool receiveResponse();
+  bool sendResponse();
+  void onResponseHead(size_t headLength);
+  void finishExchange();
+  void upstreamFailed(Failure failure, const char* why);
+  bool mayRetry(Failure failure, uint32_t statusBit);
+  void restartRequest();
+  void releaseServer(bool reusable);
+  void releaseSlots();
+  // Tunnel.
+  void startTunnel();
+  void pumpTunnel();
+  // Writing to the client.
+  bool flushClient();
+  void scheduleTimer();
+  void onTimer();
+  void recordOutcome(bool failure);
+
+  upstream::WorkerContext& ctx_;
+  std::shared_ptr<HttpFrontend> frontend_;
+  std::shared_ptr<const ListenerRuntime> rt_;  // of the current request
+  net::RawTransport client_;
+  core::IoBuffer cin_;
+  std::string cout_;
+  size_t cout_sent_ = 0;
+  RequestParser parser_;
+  core::Timer timer_;
+  core::Timer resume_;
+  Phase phase_ = Phase::Head;
+  bool client_readable_ = false;
+  bool client_writable_ = false;
+  bool client_eof_ = false;
+  bool close_after_ = false;   // close the client connection once this response is sent
+  bool draining_ = false;
+  sockaddr_storage peer_{};
+  std::string client_ip_;
+  bool trusted_front_ = false;
+  bool counted_client_ = false;
+  bool proxy_done_ = false;   // the PROXY header (accept_proxy) was read  // in the listener's per-client connection count
+  uint64_t requests_ = 0;
+  uint64_t head_started_ms_ = 0;
+
+  // The exchange in progress (allocated per request: an idle connection holds none).
+  struct Exchange {
+    explicit Exchange(const Limits& limits) : req_body(limits) {}
+    std::shared_ptr<const upstream::Cluster> cluster;
+    const config::Route* route = nullptr;
+    int host = -1;              // index in cluster->hosts while holding its slot
+    bool pool_slot = false;     // counted in the pool's max_requests
+    std::vector<bool> tried;
+    uint32_t attempts = 0;
+    uint64_t hash = 0;
+    std::string sticky_id;      // the server the client's cookie names
+    std::string set_cookie;
+    std::string head;           // the request head for the server
+    size_t head_sent = 0;
+    BodyFramer req_body;
+    BodyFraming req_framing;
+    uint64_t body_sent = 0;
+    bool req_complete = false;
+    bool idempotent = false;
+    bool head_request = false;
+    bool upgrade = false;
+    bool client_http10 = false;
+    bool client_keepalive = false;
+    Method method = Method::Other;
+    ResponseParser resp_parser;
+    bool resp_head_done = false;
+    BodyFramer resp_body;
+    uint16_t status = 0;
+    bool resp_started = false;  // a byte of the final response reached cout_
+    bool resp_keepalive = false;
+    bool reused = false;        // the server connection came from the pool
+    uint64_t started_ms = 0;    // when the server connection was asked for
+    uint64_t sent_ms = 0;       // when the request was complete at the server
+  };
+  std::unique_ptr<Exchange> x_;
+  bool queued_ = false;
+  std::unique_ptr<UpstreamConn> up_;
+  uint64_t last_client_ms_ = 0;
+  uint64_t last_server_ms_ = 0;
+  uint64_t wait_until_ms_ = 0;
+  // Tunnel.
+  std::unique_ptr<net::Pump> tunnel_up_;
+  std::unique_ptr<net::Pump> tunnel_down_;
+};
+
+}  // namespace fulcrum::http

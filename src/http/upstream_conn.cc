@@ -1,0 +1,126 @@
+#include "http/upstream_conn.h"
+
+#include <sys/epoll.h>
+
+#include <algorithm>
+
+#include "net/socket.h"
+
+namespace fulcrum::http {
+
+UpstreamConn::UpstreamConn(upstream::WorkerContext& c, core::Fd fd, std::shared_ptr<upstream::HostState> h)
+    : ctx(c), transport(std::move(fd)), in(c.buffers), host(std::move(h)) {
+  idle_timer.setCallback([this] {
+    if (pool) {
+      pool->drop(this);
+    }
+  });
+}
+
+UpstreamConn::~UpstreamConn() { shut(false); }
+
+void UpstreamConn::onIoEvents(uint32_t events) {
+  if (owner) {
+    owner->onUpstreamEvents(events);
+    return;
+  }
+  if (pool) {
+    // An idle connection has nothing to say: data or a close both end it.
+    pool->drop(this);
+  }
+}
+
+void UpstreamConn::shut(bool reset) {
+  ctx.loop.timers().cancel(idle_timer);
+  if (transport.fd() >= 0) {
+    if (registered) {
+      ctx.loop.remove(transport.fd());
+      registered = false;
+    }
+    if (reset) {
+      net::setLingerZero(transport.fd());
+    }
+    transport.ownedFd().reset();
+  }
+  in.release();
+  owner = nullptr;
+  pool = nullptr;
+}
+
+void discard(std::unique_ptr<UpstreamConn> conn, bool reset) {
+  if (!conn) {
+    return;
+  }
+  conn->shut(reset);
+  auto& loop = conn->ctx.loop;
+  loop.deferDelete(std::move(conn));
+}
+
+std::unique_ptr<UpstreamConn> ConnPool::take(const upstream::HostState* host) {
+  auto it = idle_.find(host);
+  if (it == idle_.end() || it->second.empty()) {
+    return nullptr;
+  }
+  auto conn = std::move(it->second.back());
+  it->second.pop_back();
+  if (it->second.empty()) {
+    idle_.erase(it);
+  }
+  ctx_.loop.timers().cancel(conn->idle_timer);
+  conn->pool = nullptr;
+  return conn;
+}
+
+void ConnPool::put(std::unique_ptr<UpstreamConn> conn, uint32_t maxIdle, uint64_t idleTimeoutMs) {
+  auto& list = idle_[conn->host.get()];
+  if (list.size() >= maxIdle || !conn->in.empty()) {
+    if (list.empty()) {
+      idle_.erase(conn->host.get());
+    }
+    discard(std::move(conn), false);
+    return;
+  }
+  conn->owner = nullptr;
+  conn->pool = this;
+  conn->in.release();
+  ctx_.loop.timers().schedule(conn->idle_timer, idleTimeoutMs);
+  list.push_back(std::move(conn));
+}
+
+void ConnPool::drop(UpstreamConn* conn) {
+  auto it = idle_.find(conn->host.get());
+  if (it == idle_.end()) {
+    return;
+  }
+  auto& list = it->second;
+  auto pos = std::find_if(list.begin(), list.end(), [&](const auto& c) { return c.get() == conn; });
+  if (pos == list.end()) {
+    return;
+  }
+  auto owned = std::move(*pos);
+  list.erase(pos);
+  if (list.empty()) {
+    idle_.erase(it);
+  }
+  discard(std::move(owned), false);
+}
+
+void ConnPool::closeAll() {
+  auto all = std::move(idle_);
+  idle_.clear();
+  for (auto& [host, list] : all) {
+    for (auto& c : list) {
+      discard(std::move(c), false);
+    }
+  }
+}
+
+size_t ConnPool::idleCount() const {
+  size_t n = 0;
+  for (const auto& [h, list] : idle_) {
+    n += list.size();
+  }
+  return n;
+}
+
+}  // namespace fulcrum::http

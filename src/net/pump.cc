@@ -1,0 +1,143 @@
+#include "net/pump.h"
+
+#include <fcntl.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace fulcrum::net {
+
+namespace {
+constexpr size_t kSpliceChunk = 64 * 1024;  // the default pipe capacity
+}
+
+void Pump::preload(std::string_view bytes) {
+  if (bytes.empty()) {
+    return;
+  }
+  if (!buffer_) {
+    buffer_ = buffers_.acquire();
+  }
+  size_t n = std::min(bytes.size(), buffer_->room());
+  std::memcpy(buffer_->data + buffer_->end, bytes.data(), n);
+  buffer_->end += n;
+}
+
+void Pump::releaseAll() {
+  if (buffer_) {
+    buffers_.release(std::move(buffer_));
+  }
+  pipes_.release(pipe_, pipe_bytes_ == 0);
+  pipe_bytes_ = 0;
+}
+
+Pump::State Pump::fail(int err, bool onRead) {
+  error_ = err;
+  error_on_read_ = onRead;
+  releaseAll();
+  return State::Error;
+}
+
+Pump::State Pump::run(net::Transport& src, bool& src_readable, net::Transport& dst, bool& dst_writable,
+                      uint64_t& moved) {
+  if (shut_) {
+    return State::Done;
+  }
+  const uint64_t start = moved;
+  for (;;) {
+    // 1. Flush what is in flight.
+    if (buffer_ && !buffer_->empty()) {
+      if (!dst_writable) {
+        return State::Blocked;
+      }
+      auto r = dst.write(buffer_->data + buffer_->begin, buffer_->size());
+      if (r.status == net::IoStatus::Ok) {
+        buffer_->begin += r.bytes;
+        moved += r.bytes;
+        continue;
+      }
+      if (r.status == net::IoStatus::WouldBlock) {
+        dst_writable = false;
+        return State::Blocked;
+      }
+      return fail(r.error, false);
+    }
+    if (pipe_bytes_ > 0) {
+      if (!dst_writable) {
+        return State::Blocked;
+      }
+      ssize_t n = splice(pipe_.read_fd, nullptr, dst.fd(), nullptr, pipe_bytes_, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0) {
+        pipe_bytes_ -= static_cast<size_t>(n);
+        moved += static_cast<uint64_t>(n);
+        continue;
+      }
+      if (n < 0 && errno == EINTR) {
+        continue;
+      }
+      if (n < 0 && errno == EAGAIN) {
+        dst_writable = false;
+        return State::Blocked;
+      }
+      return fail(n < 0 ? errno : EPIPE, false);
+    }
+    // Nothing in flight: give the chunk back so an idle relay holds nothing.
+    if (buffer_) {
+      buffers_.release(std::move(buffer_));
+    }
+    if (pipe_.read_fd >= 0) {
+      pipes_.release(pipe_, true);
+    }
+    // 2. Pass EOF on once everything before it is out.
+    if (eof_) {
+      dst.shutdownWrite();
+      shut_ = true;
+      return State::Done;
+    }
+    if (!src_readable) {
+      return State::Blocked;
+    }
+    if (moved - start >= kBudgetPerRun) {
+      return State::Yield;
+    }
+    // 3. Fill one chunk: splice when both ends are plain sockets and a pipe is free.
+    if (src.spliceable() && dst.spliceable() && pipes_.acquire(pipe_)) {
+      ssize_t n = splice(src.fd(), nullptr, pipe_.write_fd, nullptr, kSpliceChunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      if (n > 0) {
+        pipe_bytes_ = static_cast<size_t>(n);
+        continue;
+      }
+      if (n == 0) {
+        eof_ = true;
+        continue;
+      }
+      if (errno == EINTR) {
+        continue;
+      }
+      if (errno == EAGAIN) {
+        src_readable = false;
+        pipes_.release(pipe_, true);
+        return State::Blocked;
+      }
+      return fail(errno, true);
+    }
+    buffer_ = buffers_.acquire();
+    auto r = src.read(buffer_->data, core::Buffer::kCapacity);
+    if (r.status == net::IoStatus::Ok) {
+      buffer_->end = r.bytes;
+      continue;
+    }
+    if (r.status == net::IoStatus::Eof) {
+      eof_ = true;
+      continue;
+    }
+    if (r.status == net::IoStatus::WouldBlock) {
+      src_readable = false;
+      buffers_.release(std::move(buffer_));
+      return State::Blocked;
+    }
+    return fail(r.error, true);
+  }
+}
+
+}  // namespace fulcrum::net

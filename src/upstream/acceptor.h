@@ -1,0 +1,38 @@
+#pragma once
+// Acceptor: one worker's accept loop on a listening socket it does not own. Takes at most a
+// batch of connections per loop turn (a flood on one listener must not starve the worker's
+// other connections), and survives fd exhaustion: a connection it cannot take is taken off
+// the kernel queue and closed (an edge-triggered listener would never report it again).
+#include <functional>
+
+#include "core/event_loop.h"
+#include "core/fd.h"
+#include "core/timer_wheel.h"
+#include "upstream/worker_context.h"
+
+namespace fulcrum::upstream {
+
+class Acceptor : public core::IoHandler {
+ public:
+  // onAccept gets each new non-blocking connection with TCP_NODELAY set.
+  Acceptor(WorkerContext& ctx, int fd, std::function<void(core::Fd)> onAccept);
+  ~Acceptor() { stop(); }
+  Acceptor(const Acceptor&) = delete;
+  Acceptor& operator=(const Acceptor&) = delete;
+
+  bool start();  // registers with the loop; false (errno set) on failure
+  void stop();
+  void onIoEvents(uint32_t events) override { acceptAll(); }
+
+ private:
+  void acceptAll();
+
+  WorkerContext& ctx_;
+  int fd_;
+  std::function<void(core::Fd)> on_accept_;
+  // After an accept error that left connections queued (fd exhaustion), try again shortly.
+  core::Timer retry_;
+  bool registered_ = false;
+};
+
+}  // namespace fulcrum::upstream
