@@ -12,7 +12,9 @@ class RetryBudget {
   void onRequest(uint32_t percent) { tokens_ = std::min(cap(), tokens_ + percent * 10); }
   bool tryRetry(uint32_t minPerSecond, uint64_t nowMs) {
     min_per_second_ = minPerSecond;
-    if (last_ms_ != 0 && nowMs > last_ms_) {
+    if (last_ms_ == 0) {
+      tokens_ = std::max(tokens_, minPerSecond * kRetry);  // the floor's first second is there at once
+    } else if (nowMs > last_ms_) {
       tokens_ = std::min(cap(), tokens_ + minPerSecond * (nowMs - last_ms_));
     }
     last_ms_ = nowMs;

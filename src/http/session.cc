@@ -403,6 +403,11 @@ void HttpSession::respondLocal(uint16_t status, std::string_view body, std::stri
   }
   phase_ = Phase::Head;
   scheduleTimer();
+  // Send it now; a pipelined request behind it is taken on the next turn (not recursively:
+  // a burst of failing pipelined requests must not grow the stack).
+  if (flushClient() && (!cin_.empty() || client_readable_) && !resume_.armed()) {
+    ctx_.loop.timers().schedule(resume_, 0);
+  }
 }
 
 void HttpSession::respondError(uint16_t status, const char* why) {
@@ -542,6 +547,7 @@ void HttpSession::pickAndConnect() {
     upstreamFailed(Failure::ConnectFailed, fd.error().message.c_str());
     return;
   }
+  net::setNoDelay(fd->get());
   up_ = std::make_unique<UpstreamConn>(ctx_, std::move(*fd), h.state);
   up_->owner = this;
   if (!ctx_.loop.add(up_->transport.fd(), kEvents, up_.get())) {
@@ -915,7 +921,11 @@ bool HttpSession::mayRetry(Failure failure, uint32_t statusBit) {
   if (!(pool.http.retry_on & bit) || x.attempts > pool.retries) {
     return false;
   }
-  return frontend_->retryBudget(*x.cluster).tryRetry(pool.http.retry_budget_min, ctx_.loop.nowMs());
+  if (!frontend_->retryBudget(*x.cluster).tryRetry(pool.http.retry_budget_min, ctx_.loop.nowMs())) {
+    log::debug("retry budget spent", {{"pool", pool.name}});
+    return false;
+  }
+  return true;
 }
 
 void HttpSession::upstreamFailed(Failure failure, const char* why) {
@@ -955,6 +965,8 @@ void HttpSession::upstreamFailed(Failure failure, const char* why) {
     return;
   }
   uint16_t status = failure == Failure::ConnectTimeout || failure == Failure::ResponseTimeout ? 504 : 502;
+  log::debug("request failed", {{"status", status}, {"attempts", x.attempts}, {"reused", x.reused},
+                                {"head_sent", x.head_sent}, {"stale", staleReuse}});
   releaseSlots();
   respondLocal(status, errorBody(status), "", !x.req_complete);
 }

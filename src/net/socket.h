@@ -18,6 +18,9 @@ Result<core::Fd> startConnect(const sockaddr* addr, socklen_t len);
 // The pending error of a socket (SO_ERROR), 0 when none.
 int socketError(int fd);
 
+// Small writes go out at once (no Nagle delay): a proxy writes heads and bodies separately.
+void setNoDelay(int fd);
+
 // Make the next close() send RST instead of FIN, to pass a reset on to the other side.
 void setLingerZero(int fd);
 

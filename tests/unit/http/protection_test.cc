@@ -61,6 +61,11 @@ TEST(RetryBudget, PercentOfRequestsPlusAFloor) {
   EXPECT_TRUE(b.tryRetry(0, 1));  // 10 requests at 20% = 2 retries
   EXPECT_TRUE(b.tryRetry(0, 1));
   EXPECT_FALSE(b.tryRetry(0, 1));
+  RetryBudget floor;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(floor.tryRetry(10, 5)) << i;  // the floor's first second is there at once
+  }
+  EXPECT_FALSE(floor.tryRetry(10, 5));
   EXPECT_TRUE(b.tryRetry(10, 201));  // 10/s floor: 2 tokens after 200 ms
   EXPECT_TRUE(b.tryRetry(10, 201));
   EXPECT_FALSE(b.tryRetry(10, 201));
