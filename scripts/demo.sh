@@ -33,7 +33,9 @@ sleep 1
 cat <<MSG
 
 Fulcrum is balancing across three demo backends (pid $fulcrum_pid).
-  TCP:  curl http://127.0.0.1:8080/     (repeat it: backend-1, -2 and -3 share the requests)
+  HTTP: curl http://127.0.0.1:8080/     (repeat it: backend-1, -2 and -3 share the requests)
+        curl http://127.0.0.1:8080/healthz   (a fixed answer from a route)
+  TCP:  curl http://127.0.0.1:8081/     (the same pool through the L4 relay)
   UDP:  echo hello | nc -u -w1 127.0.0.1 8053
   Reload the config:  kill -HUP $fulcrum_pid      Stop: Ctrl-C
 MSG
