@@ -21,6 +21,9 @@ namespace {
 constexpr uint32_t kEvents = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
 // Local answers to pipelined requests stop being produced while this much is unsent.
 constexpr size_t kMaxPendingOut = 64 * 1024;
+// Lingering close: how long and how much of a client's input is drained after the last answer.
+constexpr uint64_t kLingerMs = 2000;
+constexpr size_t kLingerMaxBytes = 1024 * 1024;
 
 std::string ipText(const sockaddr_storage& addr) {
   char buf[INET6_ADDRSTRLEN] = {0};
@@ -71,6 +74,18 @@ void HttpSession::start() {
   if (!ctx_.loop.add(client_.fd(), kEvents, this)) {
     close("epoll add failed", true);
     return;
+  }
+  const auto& trusted = rt_->listener->trusted_proxies;
+  if (rt_->listener->accept_proxy && !trusted.empty()) {
+    bool ok = false;
+    for (const auto& c : trusted) {
+      ok = ok || c.contains(reinterpret_cast<const sockaddr*>(&peer_));
+    }
+    if (!ok) {
+      log::warn("PROXY header refused from untrusted peer", {{"listener", rt_->listener->name}, {"peer", client_ip_}});
+      close("untrusted proxy", true);
+      return;
+    }
   }
   if (http.max_connections_per_client > 0) {
     if (!rt_->shared->client_connections.tryAdd(client_ip_, http.max_connections_per_client)) {
@@ -138,7 +153,7 @@ void HttpSession::drive() {
       return;
     case Phase::Closing:
       if (flushClient()) {
-        close("done", false);
+        lingerClose();
       }
       return;
     case Phase::Waiting:
@@ -394,10 +409,9 @@ void HttpSession::respondLocal(uint16_t status, std::string_view body, std::stri
   if (r.close) {
     phase_ = Phase::Closing;
     close_after_ = true;
+    scheduleTimer();
     if (flushClient()) {
-      close("answered", false);
-    } else if (phase_ != Phase::Closed) {
-      scheduleTimer();
+      lingerClose();
     }
     return;
   }
@@ -572,7 +586,7 @@ void HttpSession::pumpExchange() {
   if (!sendRequest() || phase_ != Phase::Exchange) {
     return;
   }
-  if (!receiveResponse() || phase_ != Phase::Exchange) {
+  if (!receiveResponse() || phase_ != Phase::Exchange || !x_) {
     return;
   }
   Exchange& x = *x_;
@@ -660,6 +674,9 @@ bool HttpSession::receiveResponse() {
   for (;;) {
     if (!flushClient()) {
       return phase_ == Phase::Exchange;
+    }
+    if (phase_ != Phase::Exchange || !x_) {
+      return false;  // (a retry inside may have finished or ended the exchange)
     }
     Exchange& x = *x_;
     if (!x.resp_head_done) {
@@ -846,8 +863,9 @@ void HttpSession::finishExchange() {
   x_.reset();
   if (close_after_ || early || draining_) {
     phase_ = Phase::Closing;
+    scheduleTimer();
     if (flushClient()) {
-      close("done", false);
+      lingerClose();
     }
     return;
   }
@@ -1020,6 +1038,34 @@ void HttpSession::pumpTunnel() {
 
 // --- writing, timers, closing ---
 
+void HttpSession::lingerClose() {
+  // Closing a socket with unread input sends RST, which can destroy the response still in
+  // flight to the client. So: FIN first, then read and drop what the client still sends, until
+  // it closes or kLingerMs pass (NGINX's lingering close).
+  if (!lingering_) {
+    lingering_ = true;
+    client_.shutdownWrite();
+    linger_until_ms_ = ctx_.loop.nowMs() + kLingerMs;
+    cin_.release();
+    scheduleTimer();
+  }
+  uint8_t sink[4096];
+  size_t dropped = 0;
+  while (!client_eof_ && client_readable_ && dropped < kLingerMaxBytes) {
+    auto r = client_.read(sink, sizeof sink);
+    if (r.status == net::IoStatus::Ok) {
+      dropped += r.bytes;
+    } else if (r.status == net::IoStatus::WouldBlock) {
+      client_readable_ = false;
+    } else {
+      client_eof_ = true;
+    }
+  }
+  if (client_eof_ || dropped >= kLingerMaxBytes) {
+    close("done", false);
+  }
+}
+
 bool HttpSession::flushClient() {
   while (cout_sent_ < cout_.size()) {
     if (!client_writable_) {
@@ -1072,8 +1118,10 @@ void HttpSession::scheduleTimer() {
       break;
     }
     case Phase::Tunnel:
-    case Phase::Closing:
       deadline = std::max(last_client_ms_, last_server_ms_) + static_cast<uint64_t>(t.idle.count());
+      break;
+    case Phase::Closing:
+      deadline = lingering_ ? linger_until_ms_ : last_client_ms_ + static_cast<uint64_t>(t.idle.count());
       break;
     case Phase::Closed:
       return;
@@ -1151,9 +1199,16 @@ void HttpSession::onTimer() {
       return;
     }
     case Phase::Tunnel:
-    case Phase::Closing:
       if (now - std::max(last_client_ms_, last_server_ms_) >= static_cast<uint64_t>(t.idle.count())) {
-        close("idle timeout", phase_ == Phase::Closing);
+        close("idle timeout", false);
+        return;
+      }
+      scheduleTimer();
+      return;
+    case Phase::Closing:
+      if (lingering_ ? now >= linger_until_ms_
+                     : now - last_client_ms_ >= static_cast<uint64_t>(t.idle.count())) {
+        close(lingering_ ? "linger done" : "client not reading", !lingering_);
         return;
       }
       scheduleTimer();

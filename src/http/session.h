@@ -86,6 +86,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   void pumpTunnel();
   // Writing to the client.
   bool flushClient();
+  void lingerClose();
   void scheduleTimer();
   void onTimer();
   void recordOutcome(bool failure);
@@ -110,7 +111,9 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   std::string client_ip_;
   bool trusted_front_ = false;
   bool counted_client_ = false;
-  bool proxy_done_ = false;   // the PROXY header (accept_proxy) was read  // in the listener's per-client connection count
+  bool proxy_done_ = false;
+  bool lingering_ = false;
+  uint64_t linger_until_ms_ = 0;   // the PROXY header (accept_proxy) was read  // in the listener's per-client connection count
   uint64_t requests_ = 0;
   uint64_t head_started_ms_ = 0;
 

@@ -501,3 +501,59 @@ TEST(HttpProxy, WrkBurstWithoutErrors) {
   EXPECT_EQ(r.output.find("Socket errors"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("requests in"), std::string::npos) << r.output;
 }
+
+TEST(HttpProxy, ServerClosingIdleConnectionsIsInvisibleToClients) {
+  Env env;
+  // The backend closes a keep-alive connection after 150 ms idle: the proxy's pooled
+  // connections go stale between requests, and a reuse racing the close is retried.
+  env.startBackends(1, {"--idle-timeout", "150"});
+  env.start(httpConfig(env.port, httpPool("web", env.ports()), ""), 1);
+  int errors = 0;
+  for (int i = 0; i < 8; ++i) {
+    auto r = curl({"-o", "/dev/null", "-o", "/dev/null", "-w", "%{http_code}", url(env.port, "/"), url(env.port, "/")});
+    errors += r.output != "200200";
+    std::this_thread::sleep_for(i % 2 ? 140ms : 200ms);
+  }
+  EXPECT_EQ(errors, 0);
+}
+
+TEST(HttpProxy, ExpectationRefusedByTheServerReachesTheClient) {
+  Env env;
+  env.startBackends(1);
+  env.start(httpConfig(env.port, httpPool("web", env.ports()), ""));
+  std::string file = env.dir.file("body");
+  writeFile(file, std::string(200000, 'x'));
+  auto r = curl({"-D", "-", "-H", "Expect: 100-continue", "--data-binary", "@" + file, url(env.port, "/sink?reject=1")});
+  EXPECT_NE(r.output.find("HTTP/1.1 417"), std::string::npos) << r.output;
+  EXPECT_EQ(r.output.find("HTTP/1.1 100"), std::string::npos) << r.output;
+}
+
+TEST(HttpProxy, ProxyProtocolFromATrustedFrontGivesTheRealClient) {
+  Env env;
+  env.startBackends(1);
+  env.start(httpConfig(env.port, httpPool("web", env.ports()),
+                       "    proxy_protocol: true\n    trusted_proxies: [127.0.0.1]\n"));
+  std::string out = rawExchange(env.port,
+                                "PROXY TCP4 198.51.100.9 127.0.0.1 4444 80\r\nGET /headers HTTP/1.1\r\nHost: h\r\n"
+                                "Connection: close\r\n\r\n");
+  EXPECT_NE(out.find("[\"X-Forwarded-For\", \"198.51.100.9\"]"), std::string::npos) << out;
+  // Without the header the connection is refused, not parsed as HTTP.
+  std::string bare = rawExchange(env.port, "GET / HTTP/1.1\r\nHost: h\r\n\r\n", 2);
+  EXPECT_EQ(bare.find("hello"), std::string::npos) << bare;
+}
+
+TEST(HttpProxy, Http10ClientsWithAndWithoutKeepAlive) {
+  Env env;
+  env.startBackends(1);
+  env.start(httpConfig(env.port, httpPool("web", env.ports()), ""));
+  std::string out = rawExchange(env.port, "GET /chunked HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(out.substr(0, 12), "HTTP/1.1 200") << out;
+  EXPECT_NE(out.find("hello from b1\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("Transfer-Encoding"), std::string::npos) << "an HTTP/1.0 client never gets chunked: " << out;
+  std::string two = rawExchange(env.port,
+                                "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET / HTTP/1.0\r\n\r\n");
+  size_t first = two.find("hello from b1");
+  ASSERT_NE(first, std::string::npos) << two;
+  EXPECT_NE(two.find("Connection: keep-alive"), std::string::npos) << two;
+  EXPECT_NE(two.find("hello from b1", first + 1), std::string::npos) << two;
+}
