@@ -557,3 +557,31 @@ TEST(HttpProxy, Http10ClientsWithAndWithoutKeepAlive) {
   EXPECT_NE(two.find("Connection: keep-alive"), std::string::npos) << two;
   EXPECT_NE(two.find("hello from b1", first + 1), std::string::npos) << two;
 }
+
+TEST(HttpProxy, ConsistentHashOnAHeaderACookieAndThePath) {
+  Env env;
+  env.startBackends(4);
+  auto p = env.ports();
+  std::string pools = httpPool("byheader", p, "    algorithm: consistent_hash\n    hash_key: header:X-User\n") +
+                      httpPool("bycookie", p, "    algorithm: maglev\n    hash_key: cookie:uid\n") +
+                      httpPool("bypath", p, "    algorithm: consistent_hash\n    hash_key: path\n");
+  std::string routes =
+      "    http:\n"
+      "      routes:\n"
+      "        - {match: {path_prefix: /h/}, pool: byheader}\n"
+      "        - {match: {path_prefix: /c/}, pool: bycookie}\n"
+      "        - {match: {path_prefix: /p/}, pool: bypath}\n";
+  env.start(httpConfig(env.port, pools, routes, "byheader"));
+  std::set<std::string> usersSpread;
+  for (int user = 0; user < 12; ++user) {
+    std::string u = std::to_string(user);
+    auto h = countRequests(env.port, "/h/x", 10, {"--new-conn", "--header", "X-User: " + u});
+    ASSERT_EQ(h.size(), 1u) << "one user, one server";
+    usersSpread.insert(h.begin()->first);
+    auto c = countRequests(env.port, "/c/x", 10, {"--new-conn", "--header", "Cookie: uid=" + u});
+    ASSERT_EQ(c.size(), 1u);
+    auto path = countRequests(env.port, "/p/" + u, 10, {"--new-conn"});
+    ASSERT_EQ(path.size(), 1u);
+  }
+  EXPECT_GE(usersSpread.size(), 2u) << "different users land on different servers";
+}

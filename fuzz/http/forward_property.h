@@ -1,0 +1,75 @@
+#pragma once
+// Property of what the proxy forwards: for any request head the parser accepts and the proxy
+// does not refuse, the head written for the server parses again, strictly, to the same method,
+// target and body framing, with no hop-by-hop field left (Connection only for an upgrade).
+// Nothing ambiguous can reach a server. Used by fuzz_http_forward and replayed by
+// tests/unit/http/forward_property_test.cc over the seed corpus.
+#include <string>
+#include <string_view>
+
+#include "codec/parser.h"
+#include "http/head_writer.h"
+#include "http/router.h"
+
+namespace fulcrum::http::fuzz {
+
+inline std::string checkForwardProperty(std::string_view input) {
+  RequestParser parser;
+  ParseResult r = parser.feed(input);
+  if (r.status != ParseStatus::Done) {
+    return {};
+  }
+  const RequestHead& in = parser.head();
+  RequestInfo info;
+  std::string_view why;
+  if (!describeRequest(in, info, why)) {
+    return {};
+  }
+  // Routing must never crash on any accepted request.
+  static const Router* router = [] {
+    std::vector<config::Route> routes(3);
+    routes[0].match.hosts = {"*.example.com"};
+    routes[0].match.path_kind = config::PathMatchKind::Regex;
+    routes[0].match.path = "^/v[0-9]+/";
+    routes[1].match.headers = {{"x-a", config::ValueMatchKind::Regex, "a+"}};
+    routes[1].match.cookies = {{"s", config::ValueMatchKind::Exact, "1"}};
+    routes[2].match.query = {{"q", config::ValueMatchKind::Present, ""}};
+    return new Router(routes);
+  }();
+  (void)router->match(info);
+  config::Forwarded fwd;
+  config::Route route;
+  route.request_headers.add = {{"X-Added", "1"}};
+  route.request_headers.remove = {"x-remove"};
+  ForwardParams p;
+  p.request = &info;
+  p.client_ip = "192.0.2.1";
+  p.forwarded = &fwd;
+  p.route = &route;
+  std::string out;
+  writeRequestHead(out, p);
+  RequestParser again;
+  ParseResult r2 = again.feed(out);
+  if (r2.status != ParseStatus::Done || r2.consumed != out.size()) {
+    return "the forwarded head does not parse whole: " + out;
+  }
+  const RequestHead& fwdHead = again.head();
+  if (fwdHead.method != in.method || fwdHead.target != info.uri) {
+    return "method or target changed: " + out;
+  }
+  if (fwdHead.body.kind != in.body.kind || fwdHead.body.length != in.body.length) {
+    return "body framing changed: " + out;
+  }
+  for (const Header& h : fwdHead.headers) {
+    bool upgradeField = in.upgrade && (equalsIgnoreCase(h.name, "connection") || equalsIgnoreCase(h.name, "upgrade"));
+    if (!upgradeField && fwdHead.isHopByHop(h.name) && !equalsIgnoreCase(h.name, "transfer-encoding")) {
+      return "hop-by-hop field forwarded: " + std::string(h.name);
+    }
+    if (equalsIgnoreCase(h.name, "x-remove")) {
+      return "removed field forwarded";
+    }
+  }
+  return {};
+}
+
+}  // namespace fulcrum::http::fuzz
