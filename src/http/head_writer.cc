@@ -67,6 +67,9 @@ void writeRequestHead(std::string& out, const ForwardParams& p) {
   const config::HeaderEdits* edits = p.route ? &p.route->request_headers : nullptr;
   out.append(head.method);
   out.push_back(' ');
+  if (req.uri.empty() || req.uri.front() == '?') {
+    out.push_back('/');  // "http://h?q" is "/?q" in origin form
+  }
   out.append(req.uri);
   out.append(head.version == Version::Http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
   std::string_view host = head.host;
@@ -76,8 +79,8 @@ void writeRequestHead(std::string& out, const ForwardParams& p) {
   if (p.route && !p.route->host_rewrite.empty()) {
     host = p.route->host_rewrite;
   }
-  if (!host.empty()) {
-    field(out, "Host", host);
+  if (!host.empty() || head.version == Version::Http11) {
+    field(out, "Host", host);  // HTTP/1.1 requires the field, even empty
   }
   std::string_view priorFor;
   std::string_view priorRealIp;

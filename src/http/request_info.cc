@@ -1,5 +1,7 @@
 #include "http/request_info.h"
 
+#include "codec/field_rules.h"
+
 namespace fulcrum::http {
 
 bool equalsIgnoreCase(std::string_view a, std::string_view b) {
@@ -63,6 +65,10 @@ bool describeRequest(const RequestHead& head, RequestInfo& out, std::string_view
         host.remove_prefix(at + 1);
       }
       target = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+      if (host.empty() || !validHost(host)) {
+        why = "invalid host in the absolute target";  // it becomes the Host sent on
+        return false;
+      }
       break;
     }
     case TargetForm::Asterisk:

@@ -12,7 +12,8 @@ struct RequestInfo {
   std::string_view host;   // without the port; from the absolute-form target, else Host
   std::string_view path;   // the target up to '?', "/" for an authority-less "*"
   std::string_view query;  // after '?', or empty
-  std::string_view uri;    // path and query as sent on to the server (origin form)
+  std::string_view uri;    // path and query as sent on to the server (origin form; "?q" alone
+                           // when an absolute target had no path: the writer puts "/" first)
 };
 
 // Splits the request target. False (with why) when the target cannot be routed safely:

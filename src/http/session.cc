@@ -302,6 +302,8 @@ void HttpSession::onHead(size_t headLength) {
       return;
     }
     wait_until_ms_ = d.delay_ms > 0 ? ctx_.loop.nowMs() + d.delay_ms : 0;
+  } else {
+    wait_until_ms_ = 0;
   }
   int routeIndex = rt_->router->match(info);
   const RouteTarget* target = nullptr;
@@ -313,12 +315,20 @@ void HttpSession::onHead(size_t headLength) {
       return;
     }
     if (route->action == config::RouteAction::Redirect) {
-      std::string location = route->location;
-      for (size_t at; (at = location.find("{host}")) != std::string::npos;) {
-        location.replace(at, 6, h.host);
-      }
-      for (size_t at; (at = location.find("{uri}")) != std::string::npos;) {
-        location.replace(at, 5, info.uri);
+      // One pass, so request text that looks like a placeholder is never expanded again.
+      std::string location;
+      std::string_view tmpl = route->location;
+      while (!tmpl.empty()) {
+        if (tmpl.substr(0, 6) == "{host}") {
+          location.append(h.host);
+          tmpl.remove_prefix(6);
+        } else if (tmpl.substr(0, 5) == "{uri}") {
+          location.append(info.uri);
+          tmpl.remove_prefix(5);
+        } else {
+          location.push_back(tmpl.front());
+          tmpl.remove_prefix(1);
+        }
       }
       answer(route->status, {}, "Location: " + location + "\r\n", &route->response_headers, {});
       return;
