@@ -148,7 +148,7 @@ enum RetryOn : uint32_t {
 
 // How HTTP listeners use a pool (ignored by tcp/udp listeners).
 struct PoolHttp {
-  uint32_t idle_connections = 32;  // idle keep-alive connections kept per server per worker, 0..10000
+  uint32_t idle_connections = 1024;  // idle keep-alive connections kept per server per worker, 0..10000
   Millis idle_timeout{60000};      // an idle pooled connection is closed after this, 1ms..24h
   uint32_t retry_on = kRetryConnectFailure | kRetryReset;  // YAML: retry_on: [connect_failure, reset, timeout, 502, 503, 504]
   uint32_t retry_budget_percent = 20;  // retries at most this share of requests (0..100) ...

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/log.h"
@@ -106,6 +107,9 @@ void HttpSession::onIoEvents(uint32_t events) {
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
     client_readable_ = true;
   }
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    client_hup_ = true;
+  }
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
     client_writable_ = true;
   }
@@ -122,6 +126,9 @@ void HttpSession::onUpstreamEvents(uint32_t events) {
   }
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
     up_->readable = true;
+  }
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    up_->hup = true;
   }
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
     up_->writable = true;
@@ -177,9 +184,10 @@ bool HttpSession::readClient(size_t maxBuffered) {
       cin_.commit(r.bytes);
       got = true;
       last_client_ms_ = ctx_.loop.nowMs();
-      if (r.bytes < room.size()) {
-        // A short read usually means the socket is empty; the next read would say so.
-        continue;
+      if (r.bytes < room.size() && !client_hup_) {
+        // A short read emptied the socket: new bytes will raise a new edge. (Not after the peer
+        // closed: its FIN raises no further edge and must be read as EOF.)
+        client_readable_ = false;
       }
     } else if (r.status == net::IoStatus::WouldBlock) {
       client_readable_ = false;
@@ -612,10 +620,19 @@ bool HttpSession::sendRequest() {
     if (!up_->writable) {
       return true;
     }
-    auto r = up_->transport.write(reinterpret_cast<const uint8_t*>(x.head.data()) + x.head_sent,
-                                  x.head.size() - x.head_sent);
+    // With the body bytes already here, when they are valid, in the same write.
+    size_t ready = !x.req_complete && x.req_body.scan(cin_.view()) ? x.req_body.ready() : 0;
+    size_t head = x.head.size() - x.head_sent;
+    auto r = up_->transport.write2(reinterpret_cast<const uint8_t*>(x.head.data()) + x.head_sent, head,
+                                   cin_.data(), ready);
     if (r.status == net::IoStatus::Ok) {
-      x.head_sent += r.bytes;
+      size_t fromHead = std::min(head, r.bytes);
+      x.head_sent += fromHead;
+      if (r.bytes > fromHead) {
+        cin_.consume(r.bytes - fromHead);
+        x.req_body.forwarded(r.bytes - fromHead);
+        x.body_sent += r.bytes - fromHead;
+      }
       last_server_ms_ = now;
     } else if (r.status == net::IoStatus::WouldBlock) {
       up_->writable = false;
@@ -682,6 +699,25 @@ bool HttpSession::sendRequest() {
 
 bool HttpSession::receiveResponse() {
   for (;;) {
+    if (cout_sent_ < cout_.size() && x_ && x_->resp_head_done && client_writable_ &&
+        x_->resp_body.scan(up_->in.view()) && x_->resp_body.ready() > 0) {
+      // The response head and the body bytes already here leave in one write.
+      size_t head = cout_.size() - cout_sent_;
+      auto r = client_.write2(reinterpret_cast<const uint8_t*>(cout_.data()) + cout_sent_, head, up_->in.data(),
+                              x_->resp_body.ready());
+      if (r.status == net::IoStatus::Ok) {
+        size_t fromHead = std::min(head, r.bytes);
+        cout_sent_ += fromHead;
+        up_->in.consume(r.bytes - fromHead);
+        x_->resp_body.forwarded(r.bytes - fromHead);
+        last_client_ms_ = ctx_.loop.nowMs();
+      } else if (r.status == net::IoStatus::WouldBlock) {
+        client_writable_ = false;
+      } else {
+        close("client write failed", true);
+        return false;
+      }
+    }
     if (!flushClient()) {
       return phase_ == Phase::Exchange;
     }
@@ -716,6 +752,7 @@ bool HttpSession::receiveResponse() {
       if (r.status == net::IoStatus::Ok) {
         up_->in.commit(r.bytes);
         last_server_ms_ = ctx_.loop.nowMs();
+        up_->readable = up_->readable && (r.bytes == room.size() || up_->hup);
       } else if (r.status == net::IoStatus::WouldBlock) {
         up_->readable = false;
         return true;
@@ -762,6 +799,7 @@ bool HttpSession::receiveResponse() {
     if (r.status == net::IoStatus::Ok) {
       up_->in.commit(r.bytes);
       last_server_ms_ = ctx_.loop.nowMs();
+      up_->readable = up_->readable && (r.bytes == room.size() || up_->hup);
     } else if (r.status == net::IoStatus::WouldBlock) {
       up_->readable = false;
       return true;

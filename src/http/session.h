@@ -105,6 +105,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   bool client_readable_ = false;
   bool client_writable_ = false;
   bool client_eof_ = false;
+  bool client_hup_ = false;    // the client's FIN (or an error) was signalled
   bool close_after_ = false;   // close the client connection once this response is sent
   bool draining_ = false;
   sockaddr_storage peer_{};

@@ -44,6 +44,7 @@ class UpstreamConn final : public core::IoHandler, public core::DeferredDeletabl
   core::Timer idle_timer;
   bool readable = false;
   bool writable = false;
+  bool hup = false;                // the server's FIN (or an error) was signalled
   bool registered = false;
   uint32_t requests = 0;           // requests sent on it
 };

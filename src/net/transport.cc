@@ -25,9 +25,15 @@ IoResult RawTransport::read(uint8_t* data, size_t len) {
   }
 }
 
-IoResult RawTransport::write(const uint8_t* data, size_t len) {
+IoResult RawTransport::write(const uint8_t* data, size_t len) { return write2(data, len, nullptr, 0); }
+
+IoResult RawTransport::write2(const uint8_t* a, size_t alen, const uint8_t* b, size_t blen) {
+  iovec iov[2] = {{const_cast<uint8_t*>(a), alen}, {const_cast<uint8_t*>(b), blen}};
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = blen > 0 ? 2 : 1;
   for (;;) {
-    ssize_t n = ::send(fd_.get(), data, len, MSG_NOSIGNAL);
+    ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
     if (n >= 0) {
       return {IoStatus::Ok, static_cast<size_t>(n)};
     }

@@ -24,6 +24,9 @@ class Transport {
   virtual ~Transport() = default;
   virtual IoResult read(uint8_t* data, size_t len) = 0;
   virtual IoResult write(const uint8_t* data, size_t len) = 0;
+  // Writes a then b in one call (a message head and the start of its body: one syscall and
+  // one segment instead of two).
+  virtual IoResult write2(const uint8_t* a, size_t alen, const uint8_t* b, size_t blen) = 0;
   virtual void shutdownWrite() = 0;
   virtual bool spliceable() const = 0;
   virtual int fd() const = 0;
@@ -34,6 +37,7 @@ class RawTransport final : public Transport {
   explicit RawTransport(core::Fd fd) : fd_(std::move(fd)) {}
   IoResult read(uint8_t* data, size_t len) override;
   IoResult write(const uint8_t* data, size_t len) override;
+  IoResult write2(const uint8_t* a, size_t alen, const uint8_t* b, size_t blen) override;
   void shutdownWrite() override;
   bool spliceable() const override { return true; }
   int fd() const override { return fd_.get(); }

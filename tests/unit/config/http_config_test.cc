@@ -313,7 +313,7 @@ pools:
   EXPECT_TRUE(h.forwarded.trusted.empty());
   EXPECT_FALSE(h.rate_limit.enabled);
   const PoolHttp& p = c.pools.at(0).http;
-  EXPECT_EQ(p.idle_connections, 32u);
+  EXPECT_EQ(p.idle_connections, 1024u);
   EXPECT_EQ(p.idle_timeout, 60s);
   EXPECT_EQ(p.retry_on, kRetryConnectFailure | kRetryReset);
   EXPECT_EQ(p.retry_budget_percent, 20u);
