@@ -52,8 +52,8 @@ balance::Picker& HttpFrontend::picker(const std::shared_ptr<const upstream::Clus
 
 bool HttpFrontend::start() { return acceptor_.start(); }
 
-void HttpFrontend::stop() {
-  acceptor_.stop();
+void HttpFrontend::stop(bool takePending) {
+  acceptor_.stop(takePending);
   pool_.closeAll();
   keepalive_.reset();
 }

@@ -28,7 +28,8 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
 
   void update(std::shared_ptr<const ListenerRuntime> runtime);
   bool start();
-  void stop();  // stops accepting and closes idle server connections
+  // Stops accepting (takePending: see Acceptor::stop) and closes idle server connections.
+  void stop(bool takePending = false);
 
   const std::shared_ptr<const ListenerRuntime>& runtime() const { return runtime_; }
   balance::Picker& picker(const std::shared_ptr<const upstream::Cluster>& cluster);

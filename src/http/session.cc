@@ -246,8 +246,8 @@ void HttpSession::readHead() {
       close(cin_.empty() ? "client closed" : "client closed in a request head", false);
       return;
     }
-    if (draining_ && cin_.empty()) {
-      close("drain", false);
+    if (draining_ && cin_.empty() && requests_ > 0 && !client_readable_) {
+      close("drain", false);  // idle between requests (a new connection gets its first one served)
       return;
     }
     if (!client_readable_) {
@@ -850,8 +850,14 @@ void HttpSession::onResponseHead(size_t headLength) {
     return;
   }
   const auto& pool = x.cluster->config;
-  uint32_t bit = h.status == 502 ? config::kRetry502 : h.status == 503 ? config::kRetry503
-                 : h.status == 504 ? config::kRetry504 : 0;
+  uint32_t bit = 0;
+  if (h.status == 502) {
+    bit = config::kRetry502;
+  } else if (h.status == 503) {
+    bit = config::kRetry503;
+  } else if (h.status == 504) {
+    bit = config::kRetry504;
+  }
   if (bit && (pool.http.retry_on & bit) && mayRetry(Failure::BadResponse, bit)) {
     recordOutcome(true);
     if (x.tried.empty()) {
@@ -928,7 +934,7 @@ void HttpSession::releaseServer(bool reusable) {
   }
   const auto& http = x_->cluster->config.http;
   ++up_->requests;
-  if (reusable && up_->in.empty()) {
+  if (reusable && up_->in.empty() && !up_->hup) {
     frontend_->connections().put(std::move(up_), http.idle_connections,
                                  static_cast<uint64_t>(http.idle_timeout.count()));
   } else {
@@ -977,11 +983,12 @@ bool HttpSession::mayRetry(Failure failure, uint32_t statusBit) {
     return true;
   }
   uint32_t bit = statusBit;
-  if (!bit) {
-    bit = connectFailure ? config::kRetryConnectFailure
-          : failure == Failure::Reset ? config::kRetryReset
-          : failure == Failure::ResponseTimeout ? config::kRetryTimeout
-                                                 : 0;
+  if (!bit && connectFailure) {
+    bit = config::kRetryConnectFailure;
+  } else if (!bit && failure == Failure::Reset) {
+    bit = config::kRetryReset;
+  } else if (!bit && failure == Failure::ResponseTimeout) {
+    bit = config::kRetryTimeout;
   }
   const auto& pool = x.cluster->config;
   if (!(pool.http.retry_on & bit) || x.attempts > pool.retries) {
@@ -1268,8 +1275,12 @@ void HttpSession::onTimer() {
 
 void HttpSession::drain() {
   draining_ = true;
-  if (phase_ == Phase::Head && cin_.empty() && cout_.empty()) {
+  if (phase_ == Phase::Head && cin_.empty() && cout_.empty() && requests_ > 0 && !client_readable_) {
     close("drain", false);
+    return;
+  }
+  if (phase_ == Phase::Head && client_readable_) {
+    drive();  // a connection taken from the accept queue at the stop: serve its request
   }
 }
 

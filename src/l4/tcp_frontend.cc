@@ -47,8 +47,8 @@ balance::Picker& TcpFrontend::picker(const std::shared_ptr<const upstream::Clust
 
 bool TcpFrontend::start() { return acceptor_.start(); }
 
-void TcpFrontend::stop() {
-  acceptor_.stop();
+void TcpFrontend::stop(bool takePending) {
+  acceptor_.stop(takePending);
   // Sessions keep this frontend alive; they must not keep the listening socket open
   // (a closed listener refuses at once, an open one that no one accepts on hangs).
   keepalive_.reset();

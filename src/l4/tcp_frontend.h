@@ -24,7 +24,8 @@ class TcpFrontend : public std::enable_shared_from_this<TcpFrontend> {
 
   void update(std::shared_ptr<const ListenerRuntime> runtime);
   bool start();  // registers with the loop
-  void stop();   // stops accepting; sessions already accepted go on
+  // Stops accepting; sessions already accepted go on (takePending: see Acceptor::stop).
+  void stop(bool takePending = false);
 
   // This worker's picker for cluster (the frontend's current one, or a stand-in kept
   // for sessions begun under an older snapshot).

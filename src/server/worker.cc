@@ -89,7 +89,7 @@ void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {
   }
   for (auto it = tcp_.begin(); it != tcp_.end();) {
     if (!live.count(it->first)) {
-      it->second->stop();
+      it->second->stop(true);
       it = tcp_.erase(it);
     } else {
       ++it;
@@ -105,7 +105,7 @@ void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {
   }
   for (auto it = http_.begin(); it != http_.end();) {
     if (!live.count(it->first)) {
-      it->second->stop();
+      it->second->stop(true);
       it = http_.erase(it);
     } else {
       ++it;
@@ -114,9 +114,9 @@ void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {
   snapshot_ = std::move(snapshot);
 }
 
-void Worker::stopFrontends() {
+void Worker::stopFrontends(bool takePending) {
   for (auto& [g, fe] : tcp_) {
-    fe->stop();
+    fe->stop(takePending);
   }
   tcp_.clear();
   for (auto& [g, fe] : udp_) {
@@ -124,7 +124,7 @@ void Worker::stopFrontends() {
   }
   udp_.clear();
   for (auto& [g, fe] : http_) {
-    fe->stop();
+    fe->stop(takePending);
   }
   http_.clear();
 }
@@ -135,7 +135,7 @@ void Worker::drain(uint64_t drainMs) {
       return;
     }
     ctx_.draining = true;
-    stopFrontends();
+    stopFrontends(true);
     snapshot_.reset();
     // Idle keep-alive connections close now; busy ones after their current response.
     std::vector<upstream::Session*> all;

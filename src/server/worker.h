@@ -34,7 +34,7 @@ class Worker {
 
  private:
   void apply(std::shared_ptr<const Snapshot> snapshot);
-  void stopFrontends();
+  void stopFrontends(bool takePending = false);
   void checkDrained();
 
   size_t index_;

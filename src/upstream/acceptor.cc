@@ -27,7 +27,21 @@ bool Acceptor::start() {
   return registered_;
 }
 
-void Acceptor::stop() {
+void Acceptor::stop(bool takePending) {
+  if (takePending && registered_) {
+    for (int taken = 0; taken < 4096; ++taken) {
+      int fd = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      if (fd < 0) {
+        if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) {
+          continue;
+        }
+        break;
+      }
+      int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      on_accept_(core::Fd(fd));
+    }
+  }
   if (registered_) {
     ctx_.loop.remove(fd_);
     registered_ = false;

@@ -21,7 +21,9 @@ class Acceptor : public core::IoHandler {
   Acceptor& operator=(const Acceptor&) = delete;
 
   bool start();  // registers with the loop; false (errno set) on failure
-  void stop();
+  // takePending: first accept what is already queued in the kernel (closing a listening
+  // socket resets those connections; at a graceful stop they are served instead).
+  void stop(bool takePending = false);
   void onIoEvents(uint32_t events) override { acceptAll(); }
 
  private:
