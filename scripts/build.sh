@@ -8,7 +8,8 @@ case "$kind" in
   release) cmake -S "$root" -B "$root/build-release" -DCMAKE_BUILD_TYPE=Release >/dev/null ;;
   tsan) cmake -S "$root" -B "$root/build-tsan" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFULCRUM_TSAN=ON \
           -DFULCRUM_BENCH=OFF >/dev/null ;;
-  asan) cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DFULCRUM_SANITIZE=ON >/dev/null ;;
+  asan) cmake -S "$root" -B "$root/build-asan" -DCMAKE_BUILD_TYPE=Debug -DFULCRUM_SANITIZE=ON \
+          -DFULCRUM_BENCH=OFF >/dev/null ;;
   fuzz) CC=clang CXX=clang++ cmake -S "$root" -B "$root/build-fuzz" -DCMAKE_BUILD_TYPE=Debug -DFULCRUM_FUZZ=ON -DFULCRUM_TESTS=OFF \
           >/dev/null ;;
   *) echo "unknown build kind: $kind" >&2; exit 2 ;;
