@@ -1,9 +1,14 @@
 #include "http/rate_limiter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
 namespace fulcrum::http {
+
+namespace {
+constexpr double kMaxWaitSeconds = 86400.0;
+}
 
 RateLimiter::Decision RateLimiter::check(std::string_view key, double rate, uint32_t burst, bool nodelay,
                                          size_t maxKeys, uint64_t nowMs) {
@@ -33,13 +38,15 @@ RateLimiter::Decision RateLimiter::check(std::string_view key, double rate, uint
   double excess = std::max(0.0, b.excess - rate * elapsed) + 1.0;
   if (excess > static_cast<double>(burst) + 1e-9) {
     d.allowed = false;
-    d.retry_after_s = static_cast<uint32_t>(std::max(1.0, std::ceil((excess - static_cast<double>(burst)) / rate)));
+    // Clamped: a very small configured rate must not overflow the conversions.
+    double wait = std::ceil((excess - static_cast<double>(burst)) / rate);
+    d.retry_after_s = static_cast<uint32_t>(std::clamp(wait, 1.0, kMaxWaitSeconds));
     return d;
   }
   b.excess = excess;
   b.last_ms = nowMs;
   if (!nodelay) {
-    d.delay_ms = static_cast<uint64_t>(excess / rate * 1000.0);
+    d.delay_ms = static_cast<uint64_t>(std::min(excess / rate * 1000.0, kMaxWaitSeconds * 1000.0));
   }
   return d;
 }

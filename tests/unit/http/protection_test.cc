@@ -33,6 +33,17 @@ TEST(RateLimiter, WithoutNodelayRequestsInTheBurstAreDelayedToTheRate) {
   EXPECT_EQ(rl.check("a", 10.0, 5, false, 100, 0).delay_ms, 200u);
 }
 
+TEST(RateLimiter, TinyRatesDoNotOverflow) {
+  RateLimiter rl;
+  EXPECT_TRUE(rl.check("a", 1e-300, 1, false, 10, 0).allowed);
+  auto delayed = rl.check("a", 1e-300, 1, false, 10, 0);
+  EXPECT_TRUE(delayed.allowed);
+  EXPECT_EQ(delayed.delay_ms, 86400000u);
+  auto refused = rl.check("a", 1e-300, 1, false, 10, 0);
+  EXPECT_FALSE(refused.allowed);
+  EXPECT_EQ(refused.retry_after_s, 86400u);
+}
+
 TEST(RateLimiter, KeysAreBounded) {
   RateLimiter rl;
   for (int i = 0; i < 10000; ++i) {
