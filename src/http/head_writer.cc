@@ -58,6 +58,17 @@ void appendNumber(std::string& out, uint64_t n) {
   out.append(buf + i, sizeof buf - i);
 }
 
+// The one framing field of a message that has a body.
+void writeFraming(std::string& out, const BodyFraming& body) {
+  if (body.kind == BodyKind::ContentLength) {
+    out.append("Content-Length: ");
+    appendNumber(out, body.length);
+    out.append("\r\n");
+  } else if (body.kind == BodyKind::Chunked) {
+    out.append("Transfer-Encoding: chunked\r\n");
+  }
+}
+
 }  // namespace
 
 void writeRequestHead(std::string& out, const ForwardParams& p) {
@@ -112,18 +123,7 @@ void writeRequestHead(std::string& out, const ForwardParams& p) {
     }
     return false;
   });
-  switch (head.body.kind) {
-    case BodyKind::ContentLength:
-      out.append("Content-Length: ");
-      appendNumber(out, head.body.length);
-      out.append("\r\n");
-      break;
-    case BodyKind::Chunked:
-      out.append("Transfer-Encoding: chunked\r\n");
-      break;
-    default:
-      break;
-  }
+  writeFraming(out, head.body);
   if (head.upgrade) {
     if (const Header* up = head.find("upgrade")) {
       field(out, "Connection", "upgrade");
@@ -168,18 +168,7 @@ void writeResponseHead(std::string& out, const ResponseParams& p) {
     }
   }
   copyFields(out, head, p.edits, [](const Header&) { return false; });
-  switch (head.body.kind) {
-    case BodyKind::ContentLength:
-      out.append("Content-Length: ");
-      appendNumber(out, head.body.length);
-      out.append("\r\n");
-      break;
-    case BodyKind::Chunked:
-      out.append("Transfer-Encoding: chunked\r\n");
-      break;
-    default:
-      break;
-  }
+  writeFraming(out, head.body);
   if (head.status == 101) {
     if (const Header* up = head.find("upgrade")) {
       field(out, "Connection", "upgrade");

@@ -425,12 +425,8 @@ void HttpSession::respondLocal(uint16_t status, std::string_view body, std::stri
   writeLocalResponse(cout_, r);
   x_.reset();
   if (r.close) {
-    phase_ = Phase::Closing;
     close_after_ = true;
-    scheduleTimer();
-    if (flushClient()) {
-      lingerClose();
-    }
+    beginClosing();
     return;
   }
   phase_ = Phase::Head;
@@ -916,11 +912,7 @@ void HttpSession::finishExchange() {
   releaseServer(reusable);
   x_.reset();
   if (close_after_ || early || draining_) {
-    phase_ = Phase::Closing;
-    scheduleTimer();
-    if (flushClient()) {
-      lingerClose();
-    }
+    beginClosing();
     return;
   }
   phase_ = Phase::Head;
@@ -1092,6 +1084,14 @@ void HttpSession::pumpTunnel() {
 }
 
 // --- writing, timers, closing ---
+
+void HttpSession::beginClosing() {
+  phase_ = Phase::Closing;
+  scheduleTimer();
+  if (flushClient()) {
+    lingerClose();
+  }
+}
 
 void HttpSession::lingerClose() {
   // Closing a socket with unread input sends RST, which can destroy the response still in

@@ -86,6 +86,8 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   void pumpTunnel();
   // Writing to the client.
   bool flushClient();
+  // The last response is written: send what is left, then a lingering close.
+  void beginClosing();
   void lingerClose();
   void scheduleTimer();
   void onTimer();
