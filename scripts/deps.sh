@@ -4,7 +4,8 @@
 set -euo pipefail
 PKGS=(build-essential cmake g++ clang libclang-rt-14-dev pkg-config
       libyaml-cpp-dev libcli11-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
-      libre2-dev curl wrk python3 python3-websocket netcat-openbsd)
+      libre2-dev nlohmann-json3-dev curl wrk python3 python3-websocket netcat-openbsd
+      prometheus)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "config/duration.h"
+#include "config/admin_loader.h"
 #include "config/http_loader.h"
 #include "config/yaml_reader.h"
 
@@ -23,7 +24,8 @@ namespace {
 using namespace std::chrono_literals;
 using namespace detail;
 
-const std::vector<std::string_view> kTopKeys = {"workers", "log_level", "timeouts", "listeners", "pools"};
+const std::vector<std::string_view> kTopKeys = {"workers",   "log_level", "timeouts",  "listeners",
+                                                "pools",     "admin",     "access_log"};
 const std::vector<std::string_view> kTimeoutKeys = {"connect",      "idle",         "queue",    "drain",
                                                     "handshake",    "request_head", "request_body",
                                                     "response",     "keepalive"};
@@ -34,8 +36,8 @@ const std::vector<std::string_view> kPoolKeys = {
     "name",     "algorithm", "retries",    "queue_size",      "send_proxy_protocol", "servers",
     "hash_key", "vnodes",    "slow_start", "panic_threshold", "health_check",        "outlier_detection",
     "http"};
-const std::vector<std::string_view> kServerKeys = {"address", "weight", "max_connections", "backup", "drain",
-                                                   "agent"};
+const std::vector<std::string_view> kServerKeys = {"address", "weight",   "max_connections", "backup",
+                                                   "drain",   "disabled", "agent"};
 const std::vector<std::string_view> kAgentKeys = {"port", "interval", "timeout"};
 const std::vector<std::string_view> kHealthCheckKeys = {"type", "interval", "jitter", "timeout",
                                                         "rise", "fall",     "port",   "http"};
@@ -116,6 +118,10 @@ class Loader : public YamlReader {
     }
     if (const Entry* e = top->find("timeouts")) {
       readTimeouts(*e);
+    }
+    readAdmin(*this, top->find("admin"), config_.admin);
+    if (const Entry* e = top->find("access_log")) {
+      readAccessLog(*this, *e, config_.access_log);
     }
     if (requireKey(*top, "pools", "at least one pool of servers")) {
       readPools(*top->find("pools"));
@@ -734,6 +740,9 @@ class Loader : public YamlReader {
       }
       if (const Entry* p = map->find("drain")) {
         readBool(*p, server.drain);
+      }
+      if (const Entry* p = map->find("disabled")) {
+        readBool(*p, server.disabled);
       }
       if (const Entry* p = map->find("agent")) {
         readAgent(*p, server.agent);

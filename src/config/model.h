@@ -120,6 +120,7 @@ struct Server {
   uint32_t max_connections = 0;  // 0 = unlimited
   bool backup = false;
   bool drain = false;            // no new connections; open ones finish
+  bool disabled = false;         // maintenance: no traffic at all, no checks; open ones finish
   AgentCheck agent;
 };
 
@@ -290,6 +291,36 @@ struct Listener {
   HttpListener http;             // protocol http only
 };
 
+// The admin listener: /metrics, /stats, /livez, /readyz and the REST API (docs/admin.md).
+struct Admin {
+  bool enabled = true;
+  SocketAddress bind;          // default 127.0.0.1:9900 (set by the loader)
+  std::string token;           // bearer token; required when bind is not a loopback address
+  std::string state_file;      // API changes kept here; empty = "<config file>.state.json"
+  std::string audit_log;       // one JSON line per API change; empty = "<config file>.audit.log"
+};
+
+// One line per HTTP request or L4 connection, written by a background thread.
+enum class LogField {
+  Time, Client, Listener, Protocol, Route, Pool, Server, Method, Path, Status, BytesIn, BytesOut,
+  QueueMs, ConnectMs, ResponseMs, TotalMs, Retries, Termination
+};
+// Field names as written in templates (${name}) and as JSON keys, in LogField order.
+inline constexpr const char* kLogFieldNames[] = {
+    "time",     "client",   "listener",   "protocol",    "route",    "pool",
+    "server",   "method",   "path",       "status",      "bytes_in", "bytes_out",
+    "queue_ms", "connect_ms", "response_ms", "total_ms", "retries",  "termination"};
+struct LogSegment {
+  std::string literal;  // written first
+  int field = -1;       // then this LogField, or -1 for none
+};
+struct AccessLog {
+  bool enabled = false;            // true when the section is present
+  std::string path;                // a file, or "-" for standard output
+  bool json = true;                // format: json (default) or a template
+  std::vector<LogSegment> format;  // the template, when !json
+};
+
 struct Config {
   std::string source;            // file path it was loaded from
   uint32_t workers = 0;          // 0 = one per core; the CLI's --workers wins
@@ -297,6 +328,8 @@ struct Config {
   Timeouts timeouts;
   std::vector<Listener> listeners;
   std::vector<Pool> pools;
+  Admin admin;
+  AccessLog access_log;
 
   const Pool* findPool(const std::string& name) const {
     for (const auto& p : pools) {

@@ -21,7 +21,7 @@ RouteTarget resolve(const std::vector<config::WeightedPool>& pools,
 
 }  // namespace
 
-std::shared_ptr<const ListenerRuntime> buildRuntime(
+std::shared_ptr<ListenerRuntime> buildRuntime(
     std::shared_ptr<const config::Config> config, const config::Listener& listener,
     const std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>>& clusters,
     std::shared_ptr<SharedListenerState> shared) {

@@ -12,6 +12,7 @@
 #include "config/model.h"
 #include "http/rate_limiter.h"
 #include "http/router.h"
+#include "upstream/access_log.h"
 #include "upstream/cluster.h"
 
 namespace fulcrum::http {
@@ -38,10 +39,13 @@ struct ListenerRuntime {
   RouteTarget default_target;        // listener->pool, or empty
   Limits limits;
   std::shared_ptr<SharedListenerState> shared;
+  std::shared_ptr<stats::TrafficSet> stats;                      // the listener's figures (never null)
+  std::vector<std::shared_ptr<stats::TrafficSet>> route_stats;   // parallel to routes (never null)
+  std::shared_ptr<upstream::AccessLog> access_log;               // null when off
 };
 
 // Built on the control thread; `clusters` holds every pool of the snapshot by name.
-std::shared_ptr<const ListenerRuntime> buildRuntime(
+std::shared_ptr<ListenerRuntime> buildRuntime(
     std::shared_ptr<const config::Config> config, const config::Listener& listener,
     const std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>>& clusters,
     std::shared_ptr<SharedListenerState> shared);

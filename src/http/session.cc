@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/time.h"
 #include "http/frontend.h"
 #include "http/head_writer.h"
 #include "http/sticky.h"
@@ -66,6 +67,9 @@ HttpSession::~HttpSession() = default;
 
 void HttpSession::start() {
   last_client_ms_ = ctx_.loop.nowMs();
+  listenerStats().connections.add();
+  listenerStats().active.add(1);
+  counted_conn_ = true;
   peer_ = net::peerAddress(client_.fd());
   client_ip_ = ipText(peer_);
   const auto& http = rt_->listener->http;
@@ -91,6 +95,8 @@ void HttpSession::start() {
   if (http.max_connections_per_client > 0) {
     if (!rt_->shared->client_connections.tryAdd(client_ip_, http.max_connections_per_client)) {
       log::debug("too many connections from one client", {{"client", client_ip_}});
+      listenerStats().rate_limited.add();
+      acct_.termination = "client_limit";
       client_writable_ = true;
       respondLocal(429, errorBody(429), "Retry-After: 1\r\n", true);
       return;
@@ -182,6 +188,8 @@ bool HttpSession::readClient(size_t maxBuffered) {
     auto r = client_.read(room.data(), room.size());
     if (r.status == net::IoStatus::Ok) {
       cin_.commit(r.bytes);
+      bytes_in_ += r.bytes;
+      listenerStats().bytes_in.add(r.bytes);
       got = true;
       last_client_ms_ = ctx_.loop.nowMs();
       if (r.bytes < room.size() && !client_hup_) {
@@ -262,6 +270,7 @@ void HttpSession::readHead() {
 void HttpSession::onHead(size_t headLength) {
   const RequestHead& h = parser_.head();
   rt_ = frontend_->runtime();  // the newest config for each new request
+  beginRequest(&h);
   const auto& listener = *rt_->listener;
   const auto& http = listener.http;
   ++requests_;
@@ -305,6 +314,8 @@ void HttpSession::onHead(size_t headLength) {
     }
     auto d = rt_->shared->rate_limiter.check(key, rl.rate, rl.burst, rl.nodelay, rl.max_keys, ctx_.loop.nowMs());
     if (!d.allowed) {
+      listenerStats().rate_limited.add();
+      acct_.termination = "rate_limited";
       std::string extra = "Retry-After: " + std::to_string(d.retry_after_s) + "\r\n";
       answer(429, errorBody(429), extra, nullptr, {});
       return;
@@ -314,6 +325,7 @@ void HttpSession::onHead(size_t headLength) {
     wait_until_ms_ = 0;
   }
   int routeIndex = rt_->router->match(info);
+  acct_.route = routeIndex;
   const RouteTarget* target = nullptr;
   const config::Route* route = nullptr;
   if (routeIndex >= 0) {
@@ -362,6 +374,7 @@ void HttpSession::onHead(size_t headLength) {
   }
   x.cluster = target->clusters[pick];
   x.route = route;
+  acct_.cluster = x.cluster;
   const auto& pool = x.cluster->config;
   if (upstream::needsClientHash(*x.cluster)) {
     switch (pool.hash_key.source) {
@@ -423,6 +436,7 @@ void HttpSession::respondLocal(uint16_t status, std::string_view body, std::stri
   r.head_request = x_ && x_->head_request;
   r.client_http10 = x_ && x_->client_http10;
   writeLocalResponse(cout_, r);
+  endRequest(status, acct_.termination ? acct_.termination : "local");
   x_.reset();
   if (r.close) {
     close_after_ = true;
@@ -440,6 +454,9 @@ void HttpSession::respondLocal(uint16_t status, std::string_view body, std::stri
 
 void HttpSession::respondError(uint16_t status, const char* why) {
   log::debug(why, {{"status", status}, {"client", client_ip_}});
+  if (!acct_.termination) {
+    acct_.termination = status == 408 ? "client_timeout" : "bad_request";
+  }
   respondLocal(status, errorBody(status), "", true);
 }
 
@@ -453,6 +470,8 @@ void HttpSession::admit() {
       return;
     }
     queued_ = true;
+    acct_.wait_us = monoMicros();
+    x_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
     phase_ = Phase::Waiting;
     wait_until_ms_ = ctx_.loop.nowMs() + static_cast<uint64_t>(rt_->config->timeouts.queue.count());
     scheduleTimer();
@@ -481,7 +500,7 @@ bool HttpSession::retryFromQueue() {
   if (!takePoolSlot()) {
     return false;
   }
-  queued_ = false;
+  leaveQueue();
   pickAndConnect();
   return true;
 }
@@ -541,6 +560,7 @@ void HttpSession::pickAndConnect() {
   int host = pickHost();
   if (host < 0) {
     log::debug("no usable server", {{"pool", x.cluster->config.name}});
+    acct_.termination = "no_server";
     releaseSlots();
     respondLocal(503, errorBody(503), "", !x.req_complete);
     return;
@@ -548,7 +568,9 @@ void HttpSession::pickAndConnect() {
   x.host = host;
   ++x.attempts;
   x.started_ms = ctx_.loop.nowMs();
+  x.attempt_us = monoMicros();
   const auto& h = x.cluster->hosts[static_cast<size_t>(host)];
+  acct_.host = &h;
   const auto& sticky = x.cluster->config.http.sticky;
   if (sticky.mode == config::StickyMode::Cookie) {
     std::string id = stickyId(*x.cluster, static_cast<size_t>(host));
@@ -557,6 +579,7 @@ void HttpSession::pickAndConnect() {
   up_ = frontend_->connections().take(h.state.get());
   if (up_) {
     x.reused = true;
+    acct_.connect_us = 0;
     up_->owner = this;
     up_->writable = true;  // an idle connection's send buffer is empty
     up_->readable = false;
@@ -588,6 +611,10 @@ void HttpSession::pickAndConnect() {
 }
 
 void HttpSession::onConnected() {
+  acct_.connect_us = static_cast<int64_t>(monoMicros() - x_->attempt_us);
+  if (auto* hs = hostStats()) {
+    hs->connections.add();
+  }
   phase_ = Phase::Exchange;
   last_server_ms_ = ctx_.loop.nowMs();
   scheduleTimer();
@@ -622,6 +649,7 @@ bool HttpSession::sendRequest() {
     auto r = up_->transport.write2(reinterpret_cast<const uint8_t*>(x.head.data()) + x.head_sent, head,
                                    cin_.data(), ready);
     if (r.status == net::IoStatus::Ok) {
+      if (auto* hs = hostStats()) hs->bytes_out.add(r.bytes);
       size_t fromHead = std::min(head, r.bytes);
       x.head_sent += fromHead;
       if (r.bytes > fromHead) {
@@ -657,6 +685,7 @@ bool HttpSession::sendRequest() {
       }
       auto r = up_->transport.write(cin_.data(), ready);
       if (r.status == net::IoStatus::Ok) {
+        if (auto* hs = hostStats()) hs->bytes_out.add(r.bytes);
         cin_.consume(r.bytes);
         x.req_body.forwarded(r.bytes);
         x.body_sent += r.bytes;
@@ -688,6 +717,7 @@ bool HttpSession::sendRequest() {
   }
   if (x.sent_ms == 0) {
     x.sent_ms = now;
+    x.sent_us = monoMicros();
     scheduleTimer();
   }
   return true;
@@ -702,6 +732,8 @@ bool HttpSession::receiveResponse() {
       auto r = client_.write2(reinterpret_cast<const uint8_t*>(cout_.data()) + cout_sent_, head, up_->in.data(),
                               x_->resp_body.ready());
       if (r.status == net::IoStatus::Ok) {
+        bytes_out_ += r.bytes;
+        listenerStats().bytes_out.add(r.bytes);
         size_t fromHead = std::min(head, r.bytes);
         cout_sent_ += fromHead;
         up_->in.consume(r.bytes - fromHead);
@@ -746,6 +778,7 @@ bool HttpSession::receiveResponse() {
       }
       auto r = up_->transport.read(room.data(), room.size());
       if (r.status == net::IoStatus::Ok) {
+        if (auto* hs = hostStats()) hs->bytes_in.add(r.bytes);
         up_->in.commit(r.bytes);
         last_server_ms_ = ctx_.loop.nowMs();
         up_->readable = up_->readable && (r.bytes == room.size() || up_->hup);
@@ -772,6 +805,8 @@ bool HttpSession::receiveResponse() {
       }
       auto r = client_.write(up_->in.data(), ready);
       if (r.status == net::IoStatus::Ok) {
+        bytes_out_ += r.bytes;
+        listenerStats().bytes_out.add(r.bytes);
         up_->in.consume(r.bytes);
         x.resp_body.forwarded(r.bytes);
         last_client_ms_ = ctx_.loop.nowMs();
@@ -793,6 +828,7 @@ bool HttpSession::receiveResponse() {
     auto room = up_->in.room(core::Buffer::kCapacity);
     auto r = up_->transport.read(room.data(), room.size());
     if (r.status == net::IoStatus::Ok) {
+      if (auto* hs = hostStats()) hs->bytes_in.add(r.bytes);
       up_->in.commit(r.bytes);
       last_server_ms_ = ctx_.loop.nowMs();
       up_->readable = up_->readable && (r.bytes == room.size() || up_->hup);
@@ -828,6 +864,15 @@ void HttpSession::onResponseHead(size_t headLength) {
     x.resp_parser.reset(ResponseContext::forMethod(x.method));
     return;
   }
+  {
+    // Every final answer a server gives is counted for it, retried or not.
+    uint64_t now = monoMicros();
+    acct_.response_us = static_cast<int64_t>(now - (x.sent_us ? x.sent_us : x.attempt_us));
+    if (auto* hs = hostStats()) {
+      hs->statuses.add(h.status);
+      hs->response_time.observe(static_cast<uint64_t>(acct_.response_us));
+    }
+  }
   if (h.status == 101) {
     if (!x.upgrade) {
       upstreamFailed(Failure::BadResponse, "101 without an upgrade request");
@@ -856,6 +901,8 @@ void HttpSession::onResponseHead(size_t headLength) {
   }
   if (bit && (pool.http.retry_on & bit) && mayRetry(Failure::BadResponse, bit)) {
     recordOutcome(true);
+    ++acct_.retries;
+    x.cluster->pool_state->traffic->worker(ctx_.worker_index).retries.add();
     if (x.tried.empty()) {
       x.tried.assign(x.cluster->hosts.size(), false);
     }
@@ -908,6 +955,7 @@ void HttpSession::finishExchange() {
   Exchange& x = *x_;
   bool early = !x.req_complete;  // the server answered before the request body ended
   bool reusable = x.resp_keepalive && !early && !draining_ && !ctx_.draining;
+  endRequest(x.status, "ok");
   releaseSlots();
   releaseServer(reusable);
   x_.reset();
@@ -960,6 +1008,92 @@ void HttpSession::recordOutcome(bool failure) {
   }
 }
 
+stats::Traffic* HttpSession::hostStats() {
+  if (!x_ || x_->host < 0) {
+    return nullptr;
+  }
+  return &x_->cluster->hosts[static_cast<size_t>(x_->host)].state->traffic->worker(ctx_.worker_index);
+}
+
+void HttpSession::leaveQueue() {
+  queued_ = false;
+  if (acct_.wait_us != 0) {
+    acct_.queue_us = static_cast<int64_t>(monoMicros() - acct_.wait_us);
+    acct_.wait_us = 0;
+    if (acct_.cluster) {
+      acct_.cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);
+    }
+  }
+}
+
+void HttpSession::beginRequest(const RequestHead* h) {
+  acct_ = Accounting{};
+  acct_.active = true;
+  acct_.start_us = monoMicros();
+  if (h && rt_->access_log) {
+    acct_.method = std::string(h->method);
+    acct_.path = std::string(h->target);
+  }
+}
+
+void HttpSession::endRequest(uint16_t status, const char* termination) {
+  if (!acct_.active) {
+    beginRequest(nullptr);  // answered before a head was read (400, 408, 429 at accept)
+  }
+  acct_.active = false;
+  acct_.termination = nullptr;
+  uint64_t total = monoMicros() - acct_.start_us;
+  // Bytes of this request: what moved since the last one ended, plus the answer still queued.
+  uint64_t out = bytes_out_ + (cout_.size() - cout_sent_);
+  uint64_t bytesIn = bytes_in_ - bytes_mark_in_;
+  uint64_t bytesOut = out - bytes_mark_out_;
+  bytes_mark_in_ = bytes_in_;
+  bytes_mark_out_ = out;
+  size_t w = ctx_.worker_index;
+  auto& l = listenerStats();
+  l.statuses.add(status);
+  l.request_time.observe(total);
+  if (acct_.route >= 0 && static_cast<size_t>(acct_.route) < rt_->route_stats.size()) {
+    auto& r = rt_->route_stats[static_cast<size_t>(acct_.route)]->worker(w);
+    r.statuses.add(status);
+    r.request_time.observe(total);
+  }
+  if (acct_.cluster) {
+    auto& p = acct_.cluster->pool_state->traffic->worker(w);
+    p.statuses.add(status);
+    p.request_time.observe(total);
+  }
+  auto* log = rt_->access_log.get();
+  if (!log) {
+    return;
+  }
+  upstream::AccessRecord r;
+  r.client = client_ip_;
+  r.listener = rt_->listener->name;
+  r.protocol = "http";
+  if (acct_.route >= 0 && static_cast<size_t>(acct_.route) < rt_->listener->http.routes.size()) {
+    r.route = rt_->listener->http.routes[static_cast<size_t>(acct_.route)].name;
+  }
+  if (acct_.cluster) {
+    r.pool = acct_.cluster->config.name;
+  }
+  if (acct_.host) {
+    r.server = acct_.host->config.address.text;
+  }
+  r.method = acct_.method;
+  r.path = acct_.path;
+  r.termination = termination;
+  r.status = status;
+  r.bytes_in = bytesIn;
+  r.bytes_out = bytesOut;
+  r.queue_us = acct_.queue_us;
+  r.connect_us = acct_.connect_us;
+  r.response_us = acct_.response_us;
+  r.total_us = static_cast<int64_t>(total);
+  r.retries = acct_.retries;
+  log->write(w, r);
+}
+
 bool HttpSession::mayRetry(Failure failure, uint32_t statusBit) {
   Exchange& x = *x_;
   if (x.resp_started || x.body_sent > 0) {
@@ -1004,9 +1138,21 @@ void HttpSession::upstreamFailed(Failure failure, const char* why) {
     if (failure == Failure::ConnectFailed || failure == Failure::ConnectTimeout) {
       cluster.hosts[static_cast<size_t>(x.host)].state->connect_failures.fetch_add(1, std::memory_order_relaxed);
     }
+    if (auto* hs = hostStats()) {
+      if (failure == Failure::ConnectFailed || failure == Failure::ConnectTimeout) {
+        hs->connect_errors.add();
+      }
+      if (failure == Failure::ConnectTimeout || failure == Failure::ResponseTimeout) {
+        hs->timeouts.add();
+      }
+    }
     recordOutcome(true);
   }
   bool retry = mayRetry(failure, 0);
+  if (retry && !staleReuse) {
+    ++acct_.retries;
+    cluster.pool_state->traffic->worker(ctx_.worker_index).retries.add();
+  }
   if (staleReuse && retry) {
     --x.attempts;  // not the server's fault: the attempt does not count
   } else if (x.host >= 0) {
@@ -1033,12 +1179,30 @@ void HttpSession::upstreamFailed(Failure failure, const char* why) {
   log::debug("request failed", {{"status", status}, {"attempts", x.attempts}, {"reused", x.reused},
                                 {"head_sent", x.head_sent}, {"stale", staleReuse}});
   releaseSlots();
+  switch (failure) {
+    case Failure::ConnectFailed:
+      acct_.termination = "connect_failed";
+      break;
+    case Failure::ConnectTimeout:
+      acct_.termination = "connect_timeout";
+      break;
+    case Failure::Reset:
+      acct_.termination = "server_reset";
+      break;
+    case Failure::ResponseTimeout:
+      acct_.termination = "response_timeout";
+      break;
+    case Failure::BadResponse:
+      acct_.termination = "bad_response";
+      break;
+  }
   respondLocal(status, errorBody(status), "", !x.req_complete);
 }
 
 // --- tunnel (101 Switching Protocols) ---
 
 void HttpSession::startTunnel() {
+  endRequest(101, "upgrade");
   phase_ = Phase::Tunnel;
   releaseSlots();
   tunnel_up_ = std::make_unique<net::Pump>(ctx_.buffers, ctx_.pipes);
@@ -1060,19 +1224,27 @@ void HttpSession::startTunnel() {
 }
 
 void HttpSession::pumpTunnel() {
-  uint64_t moved = 0;
-  auto a = tunnel_up_->run(client_, client_readable_, up_->transport, up_->writable, moved);
+  uint64_t up = 0;
+  uint64_t down = 0;
+  auto a = tunnel_up_->run(client_, client_readable_, up_->transport, up_->writable, up);
   if (a == net::Pump::State::Error) {
     close(tunnel_up_->errorOnRead() ? "client reset" : "server reset", true);
     return;
   }
-  auto b = tunnel_down_->run(up_->transport, up_->readable, client_, client_writable_, moved);
+  auto b = tunnel_down_->run(up_->transport, up_->readable, client_, client_writable_, down);
   if (b == net::Pump::State::Error) {
     close(tunnel_down_->errorOnRead() ? "server reset" : "client reset", true);
     return;
   }
-  if (moved > 0) {
+  if (up + down > 0) {
     last_client_ms_ = last_server_ms_ = ctx_.loop.nowMs();
+    listenerStats().bytes_in.add(up);
+    listenerStats().bytes_out.add(down);
+    if (acct_.host) {
+      auto& hs = acct_.host->state->traffic->worker(ctx_.worker_index);
+      hs.bytes_out.add(up);
+      hs.bytes_in.add(down);
+    }
   }
   if (tunnel_up_->done() && tunnel_down_->done()) {
     close("tunnel done", false);
@@ -1128,6 +1300,8 @@ bool HttpSession::flushClient() {
     }
     auto r = client_.write(reinterpret_cast<const uint8_t*>(cout_.data()) + cout_sent_, cout_.size() - cout_sent_);
     if (r.status == net::IoStatus::Ok) {
+      bytes_out_ += r.bytes;
+      listenerStats().bytes_out.add(r.bytes);
       cout_sent_ += r.bytes;
       last_client_ms_ = ctx_.loop.nowMs();
     } else if (r.status == net::IoStatus::WouldBlock) {
@@ -1211,8 +1385,10 @@ void HttpSession::onTimer() {
         return;
       }
       if (queued_) {
-        queued_ = false;
+        leaveQueue();
         frontend_->dequeue(this);
+        x_->cluster->pool_state->traffic->worker(ctx_.worker_index).queue_timeouts.add();
+        acct_.termination = "queue_timeout";
         log::warn("queue timeout: the pool is at max_requests", {{"pool", x_->cluster->config.name}});
         respondLocal(503, errorBody(503), "", !x_->req_complete);
         return;
@@ -1293,8 +1469,17 @@ void HttpSession::close(const char* reason, bool reset) {
     return;
   }
   if (queued_) {
-    queued_ = false;
+    leaveQueue();
     frontend_->dequeue(this);
+  }
+  if (acct_.active) {
+    // A request cut short: the response's status if it had begun, else 499 (NGINX's
+    // "client closed request") for the client or the server giving up first.
+    endRequest(x_ && x_->resp_started ? x_->status : 499, reason);
+  }
+  if (counted_conn_) {
+    listenerStats().active.add(-1);
+    counted_conn_ = false;
   }
   phase_ = Phase::Closed;
   log::debug("http connection closed", {{"reason", reason}});

@@ -92,6 +92,12 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   void scheduleTimer();
   void onTimer();
   void recordOutcome(bool failure);
+  // Accounting: metrics and the access log line of each request.
+  void beginRequest(const RequestHead* h);
+  void endRequest(uint16_t status, const char* termination);
+  void leaveQueue();
+  stats::Traffic& listenerStats() { return rt_->stats->worker(ctx_.worker_index); }
+  stats::Traffic* hostStats();  // the current attempt's server, or null
 
   upstream::WorkerContext& ctx_;
   std::shared_ptr<HttpFrontend> frontend_;
@@ -153,6 +159,8 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
     bool reused = false;        // the server connection came from the pool
     uint64_t started_ms = 0;    // when the server connection was asked for
     uint64_t sent_ms = 0;       // when the request was complete at the server
+    uint64_t attempt_us = 0;    // when this attempt's server connection was asked for
+    uint64_t sent_us = 0;       // when the request was complete at the server
   };
   std::unique_ptr<Exchange> x_;
   bool queued_ = false;
@@ -160,6 +168,24 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   uint64_t last_client_ms_ = 0;
   uint64_t last_server_ms_ = 0;
   uint64_t wait_until_ms_ = 0;
+  // The request being accounted (see endRequest).
+  struct Accounting {
+    bool active = false;
+    uint64_t start_us = 0;
+    uint64_t wait_us = 0;  // when it began to wait in the pool's queue (0: not waiting)
+    int64_t queue_us = -1, connect_us = -1, response_us = -1;
+    uint32_t retries = 0;
+    int route = -1;  // index into rt_'s routes
+    std::shared_ptr<const upstream::Cluster> cluster;
+    const upstream::Host* host = nullptr;  // the server that answered (or failed last)
+    const char* termination = nullptr;     // set by a failure before its local response
+    std::string method, path;              // kept only when there is an access log
+  };
+  Accounting acct_;
+  uint64_t bytes_in_ = 0;   // from the client, whole connection
+  uint64_t bytes_out_ = 0;  // to the client, whole connection
+  uint64_t bytes_mark_in_ = 0, bytes_mark_out_ = 0;  // where the current request began
+  bool counted_conn_ = false;
   // Tunnel.
   std::unique_ptr<net::Pump> tunnel_up_;
   std::unique_ptr<net::Pump> tunnel_down_;

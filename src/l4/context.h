@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "config/model.h"
+#include "upstream/access_log.h"
 #include "upstream/cluster.h"
 #include "upstream/worker_context.h"
 
@@ -16,6 +17,8 @@ struct ListenerRuntime {
   std::shared_ptr<const config::Config> config;
   const config::Listener* listener = nullptr;  // points into *config
   std::shared_ptr<const upstream::Cluster> cluster;
+  std::shared_ptr<stats::TrafficSet> stats;            // the listener's figures (never null)
+  std::shared_ptr<upstream::AccessLog> access_log;     // null when off
 };
 
 using upstream::clientHash;

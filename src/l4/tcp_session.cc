@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/time.h"
 #include "l4/tcp_frontend.h"
 #include "net/address.h"
 #include "net/proxy_protocol.h"
@@ -30,8 +31,12 @@ TcpSession::TcpSession(WorkerContext& ctx, std::shared_ptr<TcpFrontend> frontend
       timer_([this] { onTimer(); }),
       resume_([this] { pump(); }),
       up_(ctx.buffers, ctx.pipes),
-      down_(ctx.buffers, ctx.pipes) {
+      down_(ctx.buffers, ctx.pipes),
+      traffic_(rt_->stats->worker(ctx.worker_index)) {
   link(ctx_);
+  start_us_ = monoMicros();
+  traffic_.connections.add();
+  traffic_.active.add(1);
 }
 
 // Sessions end only through close(), which hands them to deferDelete.
@@ -226,6 +231,8 @@ void TcpSession::connectNext() {
         return;
       }
       phase_ = Phase::Queued;
+      queued_us_ = monoMicros();
+      rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
       phase_started_ms_ = ctx_.loop.nowMs();
       ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.queue.count());
     } else {
@@ -235,6 +242,12 @@ void TcpSession::connectNext() {
   }
   host_ = static_cast<int>(*pick);
   ++attempts_;
+  if (queued_us_ != 0) {
+    rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);
+    queue_us_ = static_cast<int64_t>(monoMicros() - queued_us_);
+    queued_us_ = 0;
+  }
+  connect_start_us_ = monoMicros();
   const auto& host = hosts[*pick];
   auto fd = net::startConnect(host.config.address.sa(), host.config.address.length);
   if (!fd) {
@@ -245,6 +258,7 @@ void TcpSession::connectNext() {
                                  {"server", host.config.address.text},
                                  {"error", fd.error().message}});
     host.state->connect_failures.fetch_add(1, std::memory_order_relaxed);
+    host.state->traffic->worker(ctx_.worker_index).connect_errors.add();
     upstream::recordFailure(cluster, *pick, ctx_.loop.nowMs());
     markTried(*pick);
     releaseHost();
@@ -289,6 +303,11 @@ void TcpSession::connectFailed(const char* reason) {
                                {"error", reason},
                                {"attempt", attempts_}});
   host.state->connect_failures.fetch_add(1, std::memory_order_relaxed);
+  auto& ht = host.state->traffic->worker(ctx_.worker_index);
+  ht.connect_errors.add();
+  if (std::strcmp(reason, "connect timeout") == 0) {
+    ht.timeouts.add();
+  }
   upstream::recordFailure(*rt_->cluster, static_cast<size_t>(host_), ctx_.loop.nowMs());
   markTried(static_cast<size_t>(host_));
   ctx_.loop.remove(server_.fd());
@@ -300,6 +319,9 @@ void TcpSession::connectFailed(const char* reason) {
 void TcpSession::startRelay() {
   size_t host = static_cast<size_t>(host_);
   upstream::recordSuccess(*rt_->cluster, host);
+  connect_us_ = static_cast<int64_t>(monoMicros() - connect_start_us_);
+  connected_host_ = host_;
+  rt_->cluster->hosts[host].state->traffic->worker(ctx_.worker_index).connections.add();
   uint64_t now = ctx_.loop.nowMs();
   // L4's response time is the connect time (least_response_time feeds on it).
   frontend_->picker(rt_->cluster)
@@ -325,8 +347,9 @@ void TcpSession::startRelay() {
 }
 
 void TcpSession::pump() {
-  uint64_t moved = 0;
-  auto a = up_.run(client_, client_readable_, server_, server_writable_, moved);
+  uint64_t up = 0;
+  uint64_t down = 0;
+  auto a = up_.run(client_, client_readable_, server_, server_writable_, up);
   if (a == net::Pump::State::Error) {
     if (!up_.errorOnRead()) {
       serverFailed();
@@ -334,7 +357,7 @@ void TcpSession::pump() {
     close(up_.errorOnRead() ? "client reset" : "server reset", true);
     return;
   }
-  auto b = down_.run(server_, server_readable_, client_, client_writable_, moved);
+  auto b = down_.run(server_, server_readable_, client_, client_writable_, down);
   if (b == net::Pump::State::Error) {
     if (down_.errorOnRead()) {
       serverFailed();
@@ -342,8 +365,10 @@ void TcpSession::pump() {
     close(down_.errorOnRead() ? "server reset" : "client reset", true);
     return;
   }
-  if (moved > 0) {
+  if (up + down > 0) {
     last_activity_ms_ = ctx_.loop.nowMs();
+    bytes_up_ += up;
+    bytes_down_ += down;
   }
   if (up_.done() && down_.done()) {
     close("done", false);
@@ -362,6 +387,7 @@ void TcpSession::onTimer() {
       close("handshake timeout", true);
       return;
     case Phase::Queued:
+      rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queue_timeouts.add();
       log::warn("queue timeout: every server is at max_connections",
                 {{"listener", rt_->listener->name}, {"pool", rt_->cluster->config.name}});
       close("queue timeout", false);
@@ -374,6 +400,9 @@ void TcpSession::onTimer() {
       uint64_t quiet = now - last_activity_ms_;
       if (quiet >= idle) {
         log::debug("idle timeout", {{"listener", rt_->listener->name}});
+        if (host_ >= 0) {
+          rt_->cluster->hosts[static_cast<size_t>(host_)].state->traffic->worker(ctx_.worker_index).timeouts.add();
+        }
         close("idle timeout", false);
         return;
       }
@@ -415,6 +444,46 @@ void TcpSession::releaseHost() {
   }
 }
 
+void TcpSession::account(const char* reason) {
+  traffic_.active.add(-1);
+  // Bytes still in the pumps' buffers at close were read but never delivered: count
+  // what was moved through, from each side's point of view.
+  traffic_.bytes_in.add(bytes_up_);
+  traffic_.bytes_out.add(bytes_down_);
+  const upstream::Host* host =
+      connected_host_ >= 0 ? &rt_->cluster->hosts[static_cast<size_t>(connected_host_)] : nullptr;
+  if (host) {
+    auto& ht = host->state->traffic->worker(ctx_.worker_index);
+    ht.bytes_out.add(bytes_up_);
+    ht.bytes_in.add(bytes_down_);
+  }
+  auto* log = rt_->access_log.get();
+  if (!log) {
+    return;
+  }
+  std::string client;
+  if (src_.ss_family == 0) {
+    src_ = net::peerAddress(client_.fd());
+  }
+  client = net::formatAddress(reinterpret_cast<const sockaddr*>(&src_));
+  upstream::AccessRecord r;
+  r.client = client;
+  r.listener = rt_->listener->name;
+  r.protocol = rt_->listener->protocol == config::Protocol::Udp ? "udp" : "tcp";
+  r.pool = rt_->cluster->config.name;
+  if (host) {
+    r.server = host->config.address.text;
+  }
+  r.termination = reason;
+  r.bytes_in = bytes_up_;
+  r.bytes_out = bytes_down_;
+  r.queue_us = queue_us_;
+  r.connect_us = connect_us_;
+  r.total_us = static_cast<int64_t>(monoMicros() - start_us_);
+  r.retries = attempts_ > 1 ? attempts_ - 1 : 0;
+  log->write(ctx_.worker_index, r);
+}
+
 void TcpSession::close(const char* reason, bool reset) {
   if (phase_ == Phase::Closed) {
     return;
@@ -422,6 +491,12 @@ void TcpSession::close(const char* reason, bool reset) {
   if (phase_ == Phase::Queued) {
     frontend_->dequeue(this);
   }
+  if (queued_us_ != 0) {
+    rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);
+    queue_us_ = static_cast<int64_t>(monoMicros() - queued_us_);
+    queued_us_ = 0;
+  }
+  account(reason);
   phase_ = Phase::Closed;
   log::debug("session closed", {{"reason", reason}});
   ctx_.loop.timers().cancel(timer_);

@@ -61,7 +61,8 @@ class TcpSession final : public upstream::Session {
   void pump();
   void releaseHost();
   void serverFailed();
-  void markTried(size_t host);  // passive health: a reset or error from the server
+  void markTried(size_t host);
+  void account(const char* reason);  // passive health: a reset or error from the server
 
   WorkerContext& ctx_;
   std::shared_ptr<TcpFrontend> frontend_;
@@ -88,6 +89,16 @@ class TcpSession final : public upstream::Session {
   sockaddr_storage src_{};       // the client, or what a trusted PROXY header said
   sockaddr_storage dst_{};
   bool proxied_local_ = false;
+  // Figures for metrics and the access log.
+  stats::Traffic& traffic_;        // the listener's, this worker's
+  uint64_t start_us_ = 0;
+  uint64_t queued_us_ = 0;         // when it began to wait in the queue (0: not waiting)
+  int64_t queue_us_ = -1;
+  uint64_t connect_start_us_ = 0;
+  int64_t connect_us_ = -1;
+  uint64_t bytes_up_ = 0;          // client -> server
+  uint64_t bytes_down_ = 0;        // server -> client
+  int connected_host_ = -1;        // the server relayed to (kept after its slot is released)
   uint64_t hash_ = 0;            // client address hash, for hash-based algorithms   // PROXY LOCAL/UNKNOWN: no addresses to pass on
 };
 

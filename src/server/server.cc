@@ -4,11 +4,18 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/log.h"
+#include "config/address.h"
 #include "config/loader.h"
 
 namespace fulcrum::server {
@@ -22,6 +29,7 @@ sigset_t handledSignals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGUSR1);
   return set;
 }
 
@@ -32,6 +40,32 @@ void raiseFdLimit() {
     rl.rlim_cur = rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
   }
+}
+
+double unixNow() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string readWhole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string jsonEscape(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
 }
 
 std::string describe(const config::Config& c) {
@@ -68,6 +102,20 @@ int Server::run() {
   if (log::parseLevel(loaded.config->log_level, level)) {
     log::setLevel(level);
   }
+  start_time_ = unixNow();
+  file_config_ = loaded.config;
+  file_checksum_ = admin::checksumHex(readWhole(options_.config_path));
+  admin_config_ = loaded.config->admin;
+  state_path_ = admin_config_.state_file.empty() ? options_.config_path + ".state.json" : admin_config_.state_file;
+  audit_path_ = admin_config_.audit_log.empty() ? options_.config_path + ".audit.log" : admin_config_.audit_log;
+  if (!loadState()) {
+    return 1;
+  }
+  std::vector<std::string> notes;
+  auto merged = admin::merge(*file_config_, overrides_, notes);
+  for (const auto& n : notes) {
+    log::warn("API change dropped", {{"note", n}});
+  }
   worker_count_ = options_.workers ? options_.workers : loaded.config->workers;
   if (worker_count_ == 0) {
     worker_count_ = std::max(1u, std::thread::hardware_concurrency());
@@ -83,6 +131,7 @@ int Server::run() {
   for (size_t i = 0; i < worker_count_; ++i) {
     workers_.push_back(std::make_unique<Worker>(i));
   }
+  hosts_.setWorkers(worker_count_);
   upstream::HealthMonitor::Hooks hooks;
   hooks.republish = [this] { republish(); };
   hooks.close_sessions = [this](std::shared_ptr<upstream::HostState> state) {
@@ -91,9 +140,29 @@ int Server::run() {
     }
   };
   health_ = std::make_unique<upstream::HealthMonitor>(loop_, std::move(hooks));
-  if (auto st = apply(loaded.config); !st) {
+  if (auto st = apply(merged); !st) {
     log::error("not started", {{"error", st.message()}});
     return 1;
+  }
+  if (!notes.empty()) {
+    if (auto st = saveState(overrides_); !st) {
+      log::warn("cannot update the state file", {{"error", st.message()}});
+    }
+  }
+  if (admin_config_.enabled) {
+    api_ = std::make_unique<admin::Api>(*this, admin_config_.token);
+    admin_server_ = std::make_unique<admin::AdminServer>(loop_, [this](const admin::Request& r) {
+      return api_->handle(r);
+    });
+    if (auto st = admin_server_->start(admin_config_.bind); !st) {
+      log::error("not started", {{"error", st.message()}});
+      health_->stop();
+      return 1;
+    }
+    log::info("admin listener", {{"bind", admin_config_.bind.text},
+                                 {"port", admin_server_->port()},
+                                 {"token", admin_config_.token.empty() ? "none (loopback only)" : "required"},
+                                 {"state_file", state_path_}});
   }
   for (auto& w : workers_) {
     w->start();
@@ -107,6 +176,7 @@ int Server::run() {
     w->join();
   }
   workers_.clear();
+  admin_server_.reset();
   health_.reset();
   log::info("fulcrum stopped");
   return 0;
@@ -117,9 +187,13 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
   if (!sockets) {
     return sockets.error();
   }
+  if (auto st = updateAccessLog(*config); !st) {
+    return st;
+  }
   auto snap = std::make_shared<Snapshot>();
   snap->version = ++version_;
   snap->config = config;
+  snap->access_log = config->access_log.enabled ? access_log_ : nullptr;
   uint64_t now = loop_.nowMs();
   std::vector<std::shared_ptr<const upstream::Cluster>> clusters;
   for (const auto& pool : config->pools) {
@@ -135,12 +209,20 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
       if (!shared) {
         shared = std::make_shared<http::SharedListenerState>();
       }
-      entry.http = http::buildRuntime(config, l, snap->clusters, shared);
+      auto rt = http::buildRuntime(config, l, snap->clusters, shared);
+      rt->stats = statsFor("l:" + l.name);
+      for (const auto& r : l.http.routes) {
+        rt->route_stats.push_back(statsFor("r:" + l.name + "\n" + r.name));
+      }
+      rt->access_log = snap->access_log;
+      entry.http = std::move(rt);
     } else {
       auto rt = std::make_shared<l4::ListenerRuntime>();
       rt->config = config;
       rt->listener = &l;
       rt->cluster = snap->clusters.at(l.pool);
+      rt->stats = statsFor("l:" + l.name);
+      rt->access_log = snap->access_log;
       entry.runtime = std::move(rt);
     }
     snap->listeners.push_back(std::move(entry));
@@ -162,6 +244,18 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
     }
     it = live ? std::next(it) : http_state_.erase(it);
   }
+  // Figures of listeners and routes that are gone are dropped (a new one of the same name
+  // starts from zero, as Prometheus expects of a new series).
+  for (auto it = stats_.begin(); it != stats_.end();) {
+    bool live = false;
+    for (const auto& l : config->listeners) {
+      live = live || it->first == "l:" + l.name;
+      for (const auto& r : l.http.routes) {
+        live = live || it->first == "r:" + l.name + "\n" + r.name;
+      }
+    }
+    it = live ? std::next(it) : stats_.erase(it);
+  }
   listeners_.commit(*sockets);
   current_ = snap;
   for (auto& w : workers_) {
@@ -173,29 +267,235 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
     log::debug("snapshot republished", {{"version", snap->version}});
     return {};
   }
+  ++generation_;
+  last_reload_time_ = unixNow();
   log::info("config applied", {{"version", snap->version}, {"config", config->source}, {"summary", describe(*config)}});
   return {};
 }
 
-void Server::reload() {
-  log::info("reload requested", {{"config", options_.config_path}});
+admin::ReloadOutcome Server::reload(const std::string& actor) {
+  admin::ReloadOutcome out;
+  log::info("reload requested", {{"config", options_.config_path}, {"by", actor}});
   auto loaded = config::loadFile(options_.config_path);
   if (!loaded.ok()) {
     for (const auto& d : loaded.errors) {
       log::error("config error", {{"error", d.str()}});
+      out.errors.push_back(d.str());
     }
     log::error("reload rejected: the running config keeps serving",
                {{"errors", loaded.errors.size()}, {"version", version_}});
-    return;
+    ++reloads_failed_;
+    out.generation = generation_;
+    audit(actor, "reload", std::to_string(out.errors.size()) + " config error(s)", false);
+    return out;
   }
-  if (auto st = apply(loaded.config); !st) {
+  const auto& a = loaded.config->admin;
+  if (a.enabled != admin_config_.enabled || !config::sameEndpoint(a.bind, admin_config_.bind) ||
+      a.token != admin_config_.token || a.state_file != admin_config_.state_file ||
+      a.audit_log != admin_config_.audit_log) {
+    log::warn("the admin section changed: it takes effect at the next restart");
+    out.notes.push_back("the admin section changed: it takes effect at the next restart");
+  }
+  admin::Overrides next = overrides_;
+  auto merged = admin::merge(*loaded.config, next, out.notes);
+  if (auto st = apply(merged); !st) {
     log::error("reload rejected: the running config keeps serving", {{"error", st.message()}, {"version", version_}});
-    return;
+    out.errors.push_back(st.message());
+    ++reloads_failed_;
+    out.generation = generation_;
+    audit(actor, "reload", st.message(), false);
+    return out;
   }
+  file_config_ = loaded.config;
+  file_checksum_ = admin::checksumHex(readWhole(options_.config_path));
+  if (next.count() != overrides_.count()) {
+    for (const auto& n : out.notes) {
+      log::warn("API change dropped", {{"note", n}});
+    }
+    if (auto st = saveState(next); !st) {
+      log::warn("cannot update the state file", {{"error", st.message()}});
+    }
+  }
+  overrides_ = std::move(next);
   log::Level level;
   if (log::parseLevel(loaded.config->log_level, level)) {
     log::setLevel(level);
   }
+  ++reloads_ok_;
+  out.ok = true;
+  out.generation = generation_;
+  audit(actor, "reload", "config version " + std::to_string(generation_), true);
+  return out;
+}
+
+std::optional<admin::ApiError> Server::change(const std::vector<admin::Change>& changes, const std::string& actor) {
+  if (stopping_ || !current_) {
+    return admin::ApiError{503, "stopping: no changes accepted"};
+  }
+  // Validate every change against a working copy; only a complete, valid set is applied.
+  auto working = std::make_shared<config::Config>(*current_->config);
+  admin::Overrides next = overrides_;
+  std::string summary;
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const auto& c = changes[i];
+    if (auto e = admin::applyChange(c, *working, next)) {
+      if (changes.size() > 1) {
+        e->message = "changes[" + std::to_string(i) + "]: " + e->message + " (nothing was applied)";
+      }
+      audit(actor, admin::opName(c.op), c.pool + " " + c.server + ": " + e->message, false);
+      return e;
+    }
+    summary += (summary.empty() ? "" : "; ") + std::string(admin::opName(c.op)) + " " + c.pool + " " + c.server;
+    if (c.op == admin::Change::Op::Weight || c.op == admin::Change::Op::Add) {
+      summary += " weight=" + std::to_string(c.weight);
+    }
+  }
+  auto previous = current_->config;
+  if (auto st = apply(working); !st) {
+    audit(actor, "change", summary + ": " + st.message(), false);
+    return admin::ApiError{422, "cannot apply: " + st.message() + " (nothing was applied)"};
+  }
+  if (auto st = saveState(next); !st) {
+    // Not kept = not done: put the previous config back.
+    if (auto back = apply(previous); !back) {
+      log::error("cannot restore the previous config", {{"error", back.message()}});
+    }
+    audit(actor, "change", summary + ": " + st.message(), false);
+    return admin::ApiError{500, "cannot save the state file, so the change was undone: " + st.message()};
+  }
+  overrides_ = std::move(next);
+  log::info("config changed through the API", {{"by", actor}, {"changes", summary}, {"version", generation_}});
+  audit(actor, "change", summary, true);
+  return std::nullopt;
+}
+
+admin::View Server::view() {
+  admin::View v;
+  v.now_ms = loop_.nowMs();
+  v.health = health_.get();
+  v.generation = generation_;
+  v.config_path = options_.config_path;
+  v.state_file = state_path_;
+  v.file_checksum = file_checksum_;
+  v.checksum = admin::checksumHex(file_checksum_ + admin::toJson(overrides_));
+  v.overrides = overrides_.count();
+  v.start_time = start_time_;
+  v.last_reload_time = last_reload_time_;
+  v.workers = worker_count_;
+  v.reloads_ok = reloads_ok_;
+  v.reloads_failed = reloads_failed_;
+  v.serving = !stopping_ && current_ != nullptr;
+  if (!current_) {
+    return v;
+  }
+  v.config = current_->config;
+  for (const auto& l : current_->config->listeners) {
+    admin::ListenerView lv;
+    lv.config = &l;
+    lv.stats = statsFor("l:" + l.name);
+    for (const auto& r : l.http.routes) {
+      lv.routes.push_back(statsFor("r:" + l.name + "\n" + r.name));
+    }
+    v.listeners.push_back(std::move(lv));
+  }
+  for (const auto& p : current_->config->pools) {
+    v.clusters.push_back(current_->clusters.at(p.name));
+  }
+  return v;
+}
+
+std::shared_ptr<stats::TrafficSet> Server::statsFor(const std::string& key) {
+  auto& s = stats_[key];
+  if (!s) {
+    s = std::make_shared<stats::TrafficSet>(std::max<size_t>(worker_count_, 1));
+  }
+  return s;
+}
+
+Status Server::updateAccessLog(const config::Config& config) {
+  if (!config.access_log.enabled) {
+    access_log_.reset();
+    return {};
+  }
+  if (access_log_ && access_log_->sameAs(config.access_log)) {
+    return {};
+  }
+  auto log = upstream::AccessLog::open(config.access_log, std::max<size_t>(worker_count_, 1));
+  if (!log) {
+    return log.error();
+  }
+  access_log_ = *log;
+  return {};
+}
+
+bool Server::loadState() {
+  std::ifstream in(state_path_, std::ios::binary);
+  if (!in) {
+    return true;  // no API changes yet
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto parsed = admin::parseOverrides(ss.str());
+  if (!parsed) {
+    log::error("not started: the state file (API changes) is not valid; fix or remove it",
+               {{"state_file", state_path_}, {"error", parsed.error().message}});
+    return false;
+  }
+  overrides_ = std::move(*parsed);
+  if (!overrides_.empty()) {
+    log::info("API changes restored", {{"state_file", state_path_}, {"servers", overrides_.count()}});
+  }
+  return true;
+}
+
+Status Server::saveState(const admin::Overrides& o) {
+  std::string text = admin::toJson(o);
+  std::string tmp = state_path_ + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    return Error{"cannot write " + tmp + ": " + std::strerror(errno)};
+  }
+  size_t off = 0;
+  while (off < text.size()) {
+    ssize_t n = ::write(fd, text.data() + off, text.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Error{"cannot write " + tmp + ": " + std::strerror(err)};
+    }
+    off += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    ::unlink(tmp.c_str());
+    return Error{"cannot write " + tmp + ": " + std::strerror(errno)};
+  }
+  if (::rename(tmp.c_str(), state_path_.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return Error{"cannot replace " + state_path_ + ": " + std::strerror(errno)};
+  }
+  return {};
+}
+
+void Server::audit(const std::string& actor, const std::string& action, const std::string& detail, bool ok) {
+  char when[40];
+  time_t now = time(nullptr);
+  tm t;
+  gmtime_r(&now, &t);
+  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &t);
+  std::string line = "{\"time\":\"" + std::string(when) + "\",\"actor\":\"" + jsonEscape(actor) +
+                     "\",\"action\":\"" + jsonEscape(action) + "\",\"detail\":\"" + jsonEscape(detail) +
+                     "\",\"ok\":" + (ok ? "true" : "false") + ",\"config_version\":" + std::to_string(generation_) +
+                     "}\n";
+  int fd = ::open(audit_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
+    log::warn("cannot write the audit log", {{"path", audit_path_}, {"error", std::strerror(errno)}});
+  }
+  if (fd >= 0) {
+    ::close(fd);
+  }
+  log::info("audit", {{"actor", actor}, {"action", action}, {"detail", detail}, {"ok", ok}});
 }
 
 void Server::republish() {
@@ -254,7 +554,7 @@ void Server::onSignals() {
       case SIGHUP:
         loop_.post([this] {
           if (!stopping_) {
-            reload();
+            reload("SIGHUP");
           }
         });
         break;
@@ -263,6 +563,11 @@ void Server::onSignals() {
         break;
       case SIGINT:
         loop_.post([this] { beginStop("SIGINT"); });
+        break;
+      case SIGUSR1:
+        if (access_log_) {
+          access_log_->reopen();
+        }
         break;
       default:
         break;

@@ -6,6 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "admin/api.h"
+#include "admin/control.h"
+#include "admin/http_server.h"
+#include "admin/overrides.h"
 #include "common/result.h"
 #include "config/model.h"
 #include "core/event_loop.h"
@@ -13,6 +17,7 @@
 #include "server/snapshot.h"
 #include "server/worker.h"
 #include "upstream/cluster.h"
+#include "upstream/access_log.h"
 #include "upstream/health_monitor.h"
 
 namespace fulcrum::server {
@@ -22,13 +27,18 @@ struct Options {
   unsigned workers = 0;  // 0: from the config, else one per core
 };
 
-class Server {
+class Server : public admin::Control {
  public:
   explicit Server(Options options);
-  ~Server();
+  ~Server() override;
   // Loads the config, binds, starts workers and serves until SIGTERM/SIGINT; returns
   // the process exit code. Signals must be blocked in every thread before it is called.
   int run();
+
+  // admin::Control (control thread).
+  admin::View view() override;
+  std::optional<admin::ApiError> change(const std::vector<admin::Change>& changes, const std::string& actor) override;
+  admin::ReloadOutcome reload(const std::string& actor) override;
 
  private:
   struct SignalHandler : core::IoHandler {
@@ -42,7 +52,14 @@ class Server {
   Status apply(std::shared_ptr<const config::Config> config, bool quiet = false);
   // Effective weights changed (slow start, agent): the same config, rebuilt.
   void republish();
-  void reload();
+  // Loads the state file (API changes) at start-up; false (logged) when it is unreadable.
+  bool loadState();
+  // Writes the state file atomically (temp file, fsync, rename).
+  Status saveState(const admin::Overrides& o);
+  void audit(const std::string& actor, const std::string& action, const std::string& detail, bool ok);
+  // Per-listener and per-route figures, kept across reloads by name.
+  std::shared_ptr<stats::TrafficSet> statsFor(const std::string& key);
+  Status updateAccessLog(const config::Config& config);
   void beginStop(const char* why);
   void onSignals();
   void checkStopped();
@@ -62,6 +79,22 @@ class Server {
   bool republish_pending_ = false;
   std::unique_ptr<upstream::HealthMonitor> health_;
   core::Timer stop_poll_;
+  // Observability and the admin API.
+  std::unordered_map<std::string, std::shared_ptr<stats::TrafficSet>> stats_;  // "l:name", "r:listener\nroute"
+  std::shared_ptr<upstream::AccessLog> access_log_;
+  std::shared_ptr<const config::Config> file_config_;  // as loaded from the file
+  admin::Overrides overrides_;                         // API changes on top of it
+  config::Admin admin_config_;                         // as at start-up (changes need a restart)
+  std::string state_path_;
+  std::string audit_path_;
+  std::string file_checksum_;
+  std::unique_ptr<admin::Api> api_;
+  std::unique_ptr<admin::AdminServer> admin_server_;
+  uint64_t generation_ = 0;
+  uint64_t reloads_ok_ = 0;
+  uint64_t reloads_failed_ = 0;
+  double start_time_ = 0;
+  double last_reload_time_ = 0;
 };
 
 // Blocks the signals the control thread handles, in the calling thread and in every

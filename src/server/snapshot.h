@@ -27,6 +27,7 @@ struct Snapshot {
   std::shared_ptr<const config::Config> config;
   std::vector<ListenerEntry> listeners;
   std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>> clusters;
+  std::shared_ptr<upstream::AccessLog> access_log;  // null when off; workers flush it
 };
 
 }  // namespace fulcrum::server

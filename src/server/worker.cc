@@ -11,9 +11,21 @@ namespace fulcrum::server {
 
 namespace {
 constexpr uint64_t kDrainPollMs = 20;
+constexpr uint64_t kLogFlushMs = 100;
 }
 
-Worker::Worker(size_t index) : index_(index), ctx_(loop_, index), drain_timer_([this] { checkDrained(); }) {}
+Worker::Worker(size_t index)
+    : index_(index),
+      ctx_(loop_, index),
+      drain_timer_([this] { checkDrained(); }),
+      flush_timer_([this] { flushAccessLog(); }) {}
+
+void Worker::flushAccessLog() {
+  if (snapshot_ && snapshot_->access_log) {
+    snapshot_->access_log->flush(index_);
+    loop_.timers().schedule(flush_timer_, kLogFlushMs);
+  }
+}
 
 Worker::~Worker() { join(); }
 
@@ -22,6 +34,10 @@ void Worker::start() {
     loop_.run();
     // Leave no frontend or flow behind that refers to this loop.
     stopFrontends();
+    if (snapshot_ && snapshot_->access_log) {
+      snapshot_->access_log->flush(index_);
+    }
+    loop_.timers().cancel(flush_timer_);
     snapshot_.reset();
     finished_.store(true);
   });
@@ -111,7 +127,13 @@ void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {
       ++it;
     }
   }
+  if (snapshot_ && snapshot_->access_log && snapshot_->access_log != snapshot->access_log) {
+    snapshot_->access_log->flush(index_);
+  }
   snapshot_ = std::move(snapshot);
+  if (snapshot_->access_log && !flush_timer_.armed()) {
+    loop_.timers().schedule(flush_timer_, kLogFlushMs);
+  }
 }
 
 void Worker::stopFrontends(bool takePending) {

@@ -36,6 +36,7 @@ class Worker {
   void apply(std::shared_ptr<const Snapshot> snapshot);
   void stopFrontends(bool takePending = false);
   void checkDrained();
+  void flushAccessLog();
 
   size_t index_;
   core::EventLoop loop_;
@@ -45,6 +46,7 @@ class Worker {
   std::unordered_map<const ListenSocketGroup*, std::unique_ptr<l4::UdpFrontend>> udp_;
   std::unordered_map<const ListenSocketGroup*, std::shared_ptr<http::HttpFrontend>> http_;
   core::Timer drain_timer_;
+  core::Timer flush_timer_;  // hands the access log's buffer to its writer every 100 ms
   uint64_t drain_deadline_ms_ = 0;
   std::thread thread_;
   std::atomic<bool> finished_{false};

@@ -78,7 +78,9 @@ std::shared_ptr<const Cluster> HostRegistry::build(const config::Pool& pool, uin
   auto& ps = pools_[pool.name];
   cluster->pool_state = ps.lock();
   if (!cluster->pool_state) {
-    cluster->pool_state = std::make_shared<PoolState>();
+    auto fresh = std::make_shared<PoolState>();
+    fresh->traffic = std::make_unique<stats::TrafficSet>(workers_);
+    cluster->pool_state = fresh;
     ps = cluster->pool_state;
   }
   std::vector<balance::HostSpec> specs;
@@ -87,6 +89,7 @@ std::shared_ptr<const Cluster> HostRegistry::build(const config::Pool& pool, uin
     auto state = states_[key].lock();
     if (!state) {
       state = std::make_shared<HostState>();
+      state->traffic = std::make_unique<stats::TrafficSet>(workers_);
       if (!firstBuild) {
         state->up_since_ms.store(nowMs, std::memory_order_relaxed);  // new by reload: slow start
       }

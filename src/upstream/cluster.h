@@ -12,6 +12,7 @@
 
 #include "balance/balancer.h"
 #include "config/model.h"
+#include "stats/counters.h"
 
 namespace fulcrum::upstream {
 
@@ -34,6 +35,13 @@ struct alignas(64) HostState {
   std::atomic<uint32_t> ejection_count{0};  // grows the next ejection's length
   std::atomic<uint64_t> requests{0};        // outcomes, for the error-rate window
   std::atomic<uint64_t> failures{0};
+  // For metrics and the admin API (control thread writes).
+  std::atomic<uint64_t> ejections_total{0};
+  std::atomic<uint64_t> checks_ok{0};
+  std::atomic<uint64_t> checks_failed{0};
+  std::atomic<uint32_t> last_check_latency_ms{0};  // how long the last active check took
+  std::atomic<uint64_t> last_check_unix_ms{0};  // when it ended (wall clock)
+  std::unique_ptr<stats::TrafficSet> traffic;   // per-worker figures (never null once built)
 };
 
 // Live numbers of one pool, kept across reloads by pool name.
@@ -41,6 +49,7 @@ struct alignas(64) PoolState {
   std::atomic<uint32_t> ejected{0};  // hosts ejected by passive health right now
   std::atomic<bool> panic{false};    // too few healthy servers: balance over all of them
   std::atomic<uint32_t> requests{0}; // HTTP requests in flight to the pool (max_requests)
+  std::unique_ptr<stats::TrafficSet> traffic;  // per-worker figures (never null once built)
 };
 
 struct Host {
@@ -54,7 +63,10 @@ struct Host {
     return config.max_connections != 0 &&
            state->active.load(std::memory_order_relaxed) >= config.max_connections;
   }
-  bool draining() const { return config.drain || state->agent_drain.load(std::memory_order_relaxed); }
+  // Draining or disabled: no new connections (disabled also ignores sticky sessions).
+  bool draining() const {
+    return config.drain || config.disabled || state->agent_drain.load(std::memory_order_relaxed);
+  }
   // Healthy and willing: checks pass, agent agrees, not ejected, not draining.
   bool healthy(uint64_t nowMs) const;
 };
@@ -89,6 +101,8 @@ uint32_t effectiveWeight(const config::Pool& pool, const Host& host, uint64_t no
 // get the same state. Control thread only.
 class HostRegistry {
  public:
+  // Each new state gets per-worker counters for this many workers.
+  void setWorkers(size_t workers) { workers_ = workers; }
   // nowMs: for slow start. firstBuild: servers in the very first config start at full
   // weight; a server added later by a reload ramps up.
   std::shared_ptr<const Cluster> build(const config::Pool& pool, uint64_t nowMs, bool firstBuild);
@@ -98,6 +112,7 @@ class HostRegistry {
  private:
   std::unordered_map<std::string, std::weak_ptr<HostState>> states_;
   std::unordered_map<std::string, std::weak_ptr<PoolState>> pools_;
+  size_t workers_ = 1;
 };
 
 }  // namespace fulcrum::upstream

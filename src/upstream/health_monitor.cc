@@ -1,5 +1,7 @@
 #include "upstream/health_monitor.h"
 
+#include <chrono>
+
 #include <netinet/in.h>
 
 #include <algorithm>
@@ -168,6 +170,12 @@ void HealthMonitor::update(const std::vector<std::shared_ptr<const Cluster>>& cl
 
 void HealthMonitor::onCheck(Checked& c, const health::CheckResult& r, const std::optional<health::Transition>& t,
                             bool slowStart) {
+  (r.ok ? c.state->checks_ok : c.state->checks_failed).fetch_add(1, std::memory_order_relaxed);
+  c.state->last_check_latency_ms.store(r.latency_ms, std::memory_order_relaxed);
+  c.state->last_check_unix_ms.store(static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                              std::chrono::system_clock::now().time_since_epoch())
+                                                              .count()),
+                                    std::memory_order_relaxed);
   if (!t) {
     if (!r.ok) {
       log::debug("health check failed", {{"pool", c.pool}, {"server", c.server}, {"reason", r.reason}});

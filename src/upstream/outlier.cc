@@ -68,6 +68,7 @@ bool tryEject(const Cluster& cluster, size_t host, uint64_t nowMs) {
     return false;
   }
   s.ejection_count.fetch_add(1, std::memory_order_relaxed);
+  s.ejections_total.fetch_add(1, std::memory_order_relaxed);
   s.consecutive_failures.store(0, std::memory_order_relaxed);
   log::warn("server ejected", {{"pool", cluster.config.name},
                                {"server", cluster.hosts[host].config.address.text},

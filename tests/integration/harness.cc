@@ -214,7 +214,10 @@ uint16_t deadPort() { return freePort(false); }
 std::unique_ptr<Process> startFulcrum(const TempDir& dir, const std::string& config, uint16_t waitPort, int workers,
                                       const std::string& name) {
   std::string cfg = dir.file(name);
-  writeFile(cfg, config);
+  // Every instance gets its own admin port (the default 9900 would be shared by all tests).
+  writeFile(cfg, config.find("\nadmin:") == std::string::npos && config.rfind("admin:", 0) != 0
+                     ? config + "admin:\n  bind: 127.0.0.1:" + std::to_string(freePort()) + "\n"
+                     : config);
   auto p = std::make_unique<Process>(
       std::vector<std::string>{FULCRUM_BIN, "run", "-c", cfg, "--workers", std::to_string(workers)},
       dir.file("fulcrum.log"));

@@ -83,7 +83,8 @@ TEST(Limits, OutOfFileDescriptorsRefusesAndRecovers) {
   TempDir dir;
   auto a = startBackend(dir, "a");
   uint16_t port = freePort();
-  writeFile(dir.file("fulcrum.yaml"), simpleTcp(port, {{a.tcp_port}}));
+  writeFile(dir.file("fulcrum.yaml"),
+            simpleTcp(port, {{a.tcp_port}}) + "admin:\n  bind: 127.0.0.1:" + std::to_string(freePort()) + "\n");
   // A tiny fd budget: a few dozen connections exhaust it.
   Process f({"/usr/bin/prlimit", "--nofile=64:64", FULCRUM_BIN, "run", "-c", dir.file("fulcrum.yaml"), "--workers",
              "1"},

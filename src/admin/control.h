@@ -1,0 +1,60 @@
+#pragma once
+// What the admin API sees of the running server (View, read-only) and may ask of it
+// (Control). The server implements Control; admin never reaches into it otherwise.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "admin/overrides.h"
+#include "config/model.h"
+#include "stats/counters.h"
+#include "upstream/cluster.h"
+#include "upstream/health_monitor.h"
+
+namespace fulcrum::admin {
+
+struct ListenerView {
+  const config::Listener* config = nullptr;
+  std::shared_ptr<stats::TrafficSet> stats;
+  std::vector<std::shared_ptr<stats::TrafficSet>> routes;  // parallel to config->http.routes
+};
+
+struct View {
+  std::shared_ptr<const config::Config> config;  // the merged config (file + API changes)
+  std::vector<ListenerView> listeners;
+  std::vector<std::shared_ptr<const upstream::Cluster>> clusters;  // in config order
+  const upstream::HealthMonitor* health = nullptr;
+  uint64_t now_ms = 0;           // the control loop's clock (ejections, slow start)
+  uint64_t generation = 0;       // +1 on each reload or API change applied
+  std::string checksum;          // of the running config: file bytes + API changes
+  std::string file_checksum;     // of the config file's bytes
+  std::string config_path;
+  std::string state_file;
+  size_t overrides = 0;          // servers changed through the API
+  double start_time = 0;         // unix seconds
+  double last_reload_time = 0;   // unix seconds of the last successful apply
+  size_t workers = 0;
+  uint64_t reloads_ok = 0;
+  uint64_t reloads_failed = 0;
+  bool serving = true;           // false once stopping
+};
+
+struct ReloadOutcome {
+  bool ok = false;
+  std::vector<std::string> errors;  // file:line:column: message
+  std::vector<std::string> notes;   // API changes dropped because the file no longer has their target
+  uint64_t generation = 0;
+};
+
+class Control {
+ public:
+  virtual ~Control() = default;
+  virtual View view() = 0;
+  // All or nothing: validated, published, saved to the state file, audited.
+  virtual std::optional<ApiError> change(const std::vector<Change>& changes, const std::string& actor) = 0;
+  virtual ReloadOutcome reload(const std::string& actor) = 0;
+};
+
+}  // namespace fulcrum::admin

@@ -1,0 +1,280 @@
+#include "admin/http_server.h"
+
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.h"
+#include "net/address.h"
+
+namespace fulcrum::admin {
+
+namespace {
+constexpr size_t kMaxConns = 64;
+constexpr size_t kMaxHead = 16 * 1024;
+constexpr size_t kMaxBody = 1024 * 1024;
+constexpr uint64_t kRequestTimeoutMs = 10000;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+}  // namespace
+
+std::string statusReason(int status) {
+  switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Content";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+  }
+}
+
+struct AdminServer::Conn final : core::IoHandler {
+  Conn(AdminServer& s, core::Fd f, std::string p) : server(s), fd(std::move(f)), peer(std::move(p)) {}
+  void onIoEvents(uint32_t events) override;
+  void fail(int status, const std::string& why);
+  void respond(const Response& r);
+  void flush();
+
+  AdminServer& server;
+  core::Fd fd;
+  std::string peer;
+  std::string in;
+  std::string out;
+  size_t sent = 0;
+  size_t head_len = 0;
+  size_t body_len = 0;
+  bool have_head = false;
+  bool responded = false;
+  Request req;
+  http::RequestParser parser;
+  core::Timer timer;
+};
+
+AdminServer::AdminServer(core::EventLoop& loop, Handler handler) : loop_(loop), handler_(std::move(handler)) {}
+
+AdminServer::~AdminServer() {
+  for (auto& c : conns_) {
+    loop_.timers().cancel(c->timer);
+    loop_.remove(c->fd.get());
+  }
+  if (listen_fd_) {
+    loop_.remove(listen_fd_.get());
+  }
+}
+
+Status AdminServer::start(const config::SocketAddress& bind) {
+  core::Fd fd(::socket(bind.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!fd) {
+    return Error{std::string("admin socket: ") + std::strerror(errno)};
+  }
+  int one = 1;
+  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(fd.get(), bind.sa(), bind.length) != 0) {
+    return Error{"cannot bind the admin listener to " + bind.text + ": " + std::strerror(errno)};
+  }
+  if (::listen(fd.get(), 128) != 0) {
+    return Error{"cannot listen on " + bind.text + ": " + std::strerror(errno)};
+  }
+  sockaddr_storage local{};
+  socklen_t len = sizeof local;
+  getsockname(fd.get(), reinterpret_cast<sockaddr*>(&local), &len);
+  port_ = local.ss_family == AF_INET6 ? ntohs(reinterpret_cast<sockaddr_in6*>(&local)->sin6_port)
+                                      : ntohs(reinterpret_cast<sockaddr_in*>(&local)->sin_port);
+  if (!loop_.add(fd.get(), EPOLLIN | EPOLLET, this)) {
+    return Error{std::string("admin epoll: ") + std::strerror(errno)};
+  }
+  listen_fd_ = std::move(fd);
+  return {};
+}
+
+void AdminServer::onIoEvents(uint32_t) { accept(); }
+
+void AdminServer::accept() {
+  for (;;) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    int fd = ::accept4(listen_fd_.get(), reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return;  // EAGAIN, or out of fds: the next edge tries again
+    }
+    core::Fd f(fd);
+    if (conns_.size() >= kMaxConns) {
+      continue;  // closed: the admin API is not for crowds
+    }
+    auto c = std::make_unique<Conn>(*this, std::move(f), net::formatAddress(reinterpret_cast<sockaddr*>(&peer)));
+    Conn* raw = c.get();
+    raw->timer.setCallback([this, raw] {
+      if (!raw->responded) {
+        raw->fail(408, "the request was not complete within 10 s");
+      } else {
+        close(raw);
+      }
+    });
+    if (!loop_.add(raw->fd.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, raw)) {
+      continue;
+    }
+    loop_.timers().schedule(raw->timer, kRequestTimeoutMs);
+    conns_.push_back(std::move(c));
+  }
+}
+
+void AdminServer::close(Conn* c) {
+  loop_.timers().cancel(c->timer);
+  loop_.remove(c->fd.get());
+  for (auto it = conns_.begin(); it != conns_.end(); ++it) {
+    if (it->get() == c) {
+      // Deleted on the next turn: we may be inside its own callback.
+      auto owned = std::move(*it);
+      conns_.erase(it);
+      loop_.post([p = owned.release()] { delete p; });
+      return;
+    }
+  }
+}
+
+void AdminServer::Conn::onIoEvents(uint32_t events) {
+  if (responded) {
+    flush();
+    return;
+  }
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n > 0) {
+      in.append(buf, static_cast<size_t>(n));
+      if (in.size() > kMaxHead + kMaxBody) {
+        fail(413, "request too large");
+        return;
+      }
+      continue;
+    }
+    if (n == 0) {
+      if (!have_head || in.size() < head_len + body_len) {
+        server.close(this);  // the client gave up
+        return;
+      }
+      break;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN) break;
+    server.close(this);
+    return;
+  }
+  if (!have_head) {
+    auto r = parser.feed(in);
+    if (r.status == http::ParseStatus::Error) {
+      fail(r.error.status, std::string(r.error.reason));
+      return;
+    }
+    if (r.status == http::ParseStatus::NeedMore) {
+      if (in.size() > kMaxHead) fail(431, "request head too large");
+      return;
+    }
+    const auto& h = parser.head();
+    have_head = true;
+    head_len = r.consumed;
+    req.method = std::string(h.method);
+    std::string_view target = h.target;
+    size_t q = target.find('?');
+    req.path = std::string(target.substr(0, q));
+    req.query = q == std::string_view::npos ? "" : std::string(target.substr(q + 1));
+    for (const auto& f : h.headers) {
+      std::string name = lower(f.name);
+      if (name == "authorization") req.authorization = std::string(f.value);
+      if (name == "content-type") req.content_type = std::string(f.value);
+    }
+    req.peer = peer;
+    if (h.body.kind == http::BodyKind::Chunked) {
+      fail(411, "send the body with Content-Length");
+      return;
+    }
+    if (h.body.kind == http::BodyKind::ContentLength) {
+      if (h.body.length > kMaxBody) {
+        fail(413, "the body is limited to 1 MiB");
+        return;
+      }
+      body_len = static_cast<size_t>(h.body.length);
+    }
+  }
+  if (in.size() < head_len + body_len) {
+    return;
+  }
+  req.body = in.substr(head_len, body_len);
+  Response resp;
+  try {
+    resp = server.handler_(req);
+  } catch (const std::exception& e) {
+    log::error("admin request failed", {{"path", req.path}, {"error", e.what()}});
+    resp.status = 500;
+    resp.body = std::string("{\"error\":\"internal error\"}\n");
+  }
+  respond(resp);
+}
+
+void AdminServer::Conn::fail(int status, const std::string& why) {
+  Response r;
+  r.status = status;
+  std::string msg;
+  for (char c : why) {
+    if (c == '"' || c == '\\') msg += '\\';
+    if (static_cast<unsigned char>(c) >= 0x20) msg += c;
+  }
+  r.body = "{\"error\":\"" + msg + "\"}\n";
+  respond(r);
+}
+
+void AdminServer::Conn::respond(const Response& r) {
+  responded = true;
+  out = "HTTP/1.1 " + std::to_string(r.status) + " " + statusReason(r.status) + "\r\n";
+  out += "Content-Type: " + r.content_type + "\r\n";
+  out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
+  out += "Cache-Control: no-store\r\nConnection: close\r\n";
+  out += r.extra_headers;
+  out += "\r\n";
+  if (req.method != "HEAD") {
+    out += r.body;
+  }
+  server.loop_.timers().schedule(timer, kRequestTimeoutMs);
+  flush();
+}
+
+void AdminServer::Conn::flush() {
+  while (sent < out.size()) {
+    ssize_t n = ::send(fd.get(), out.data() + sent, out.size() - sent, MSG_NOSIGNAL);
+    if (n > 0) {
+      sent += static_cast<size_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return;
+    break;
+  }
+  ::shutdown(fd.get(), SHUT_WR);
+  server.close(this);
+}
+
+}  // namespace fulcrum::admin

@@ -1,0 +1,72 @@
+#pragma once
+// Overrides: what the admin API changed on top of the config file, per pool and server
+// (weights, drain, disable, servers added and removed). Kept in the state file and merged
+// onto the file's config at start-up and at every reload, so API changes survive both
+// (docs/admin.md: "Where API changes live"). Pure: no I/O here.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+#include "config/model.h"
+
+namespace fulcrum::admin {
+
+struct ServerOverride {
+  bool added = false;    // not in the file: registered through the API
+  bool removed = false;  // in the file, removed through the API
+  std::optional<uint32_t> weight;
+  std::optional<uint32_t> max_connections;
+  std::optional<bool> backup;
+  std::optional<bool> drain;
+  std::optional<bool> disabled;
+};
+
+struct Overrides {
+  // pool -> canonical server address ("127.0.0.1:9001", "[::1]:9001") -> override
+  std::map<std::string, std::map<std::string, ServerOverride>> pools;
+  bool empty() const { return pools.empty(); }
+  size_t count() const;
+};
+
+// An API error: the HTTP status and what was wrong.
+struct ApiError {
+  int status = 400;
+  std::string message;
+};
+
+struct Change {
+  enum class Op { Weight, Drain, Enable, Disable, Add, Remove };
+  Op op = Op::Weight;
+  std::string pool;
+  std::string server;  // host:port as the user wrote it
+  uint32_t weight = 1;
+  uint32_t max_connections = 0;
+  bool backup = false;
+};
+
+const char* opName(Change::Op op);
+
+// The state file's text, and back. parseOverrides reports what is wrong with a bad file.
+std::string toJson(const Overrides& o);
+Result<Overrides> parseOverrides(std::string_view text);
+
+// The file's config with the overrides applied. Overrides that no longer apply (their pool
+// or server left the file) are dropped from `o`, each described in `notes`.
+std::shared_ptr<config::Config> merge(const config::Config& file, Overrides& o, std::vector<std::string>& notes);
+
+// Applies one change to `working` (the merged config) and records it in `o`. Nothing is
+// changed on error.
+std::optional<ApiError> applyChange(const Change& c, config::Config& working, Overrides& o);
+
+// XXH3-64 of bytes, 16 hex digits (config checksums).
+std::string checksumHex(std::string_view bytes);
+
+// "127.0.0.1:9001" / "[::1]:9001" for an address (the key of overrides).
+std::string canonical(const config::SocketAddress& a);
+
+}  // namespace fulcrum::admin

@@ -1,0 +1,19 @@
+#pragma once
+// Socket address text, shared by the loader and the admin API (which adds servers at run time).
+#include <string>
+#include <string_view>
+
+#include "config/model.h"
+
+namespace fulcrum::config {
+
+// Parses "a.b.c.d:port", "[v6]:port", "*:port" or "hostname:port" (resolved now, first result).
+bool parseSocketAddress(std::string_view text, SocketAddress& out, std::string& error);
+
+// Same family, address, port (and IPv6 scope).
+bool sameEndpoint(const SocketAddress& a, const SocketAddress& b);
+
+// 127.0.0.0/8, ::1 or an IPv4-mapped 127.x address.
+bool isLoopback(const SocketAddress& a);
+
+}  // namespace fulcrum::config

@@ -1,0 +1,155 @@
+#include "config/admin_loader.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "config/address.h"
+
+namespace fulcrum::config::detail {
+
+namespace {
+const std::vector<std::string_view> kAdminKeys = {"enabled", "bind", "token", "token_file", "state_file",
+                                                  "audit_log"};
+const std::vector<std::string_view> kAccessLogKeys = {"path", "format"};
+constexpr size_t kMinTokenLength = 16;
+
+bool validToken(std::string_view t) {
+  for (char c : t) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  return t.size() >= kMinTokenLength && t.size() <= 4096;
+}
+}  // namespace
+
+void readAdmin(YamlReader& r, const Entry* e, Admin& out) {
+  std::string why;
+  detail::parseSocketAddress("127.0.0.1:9900", out.bind, why);
+  if (e == nullptr) {
+    return;
+  }
+  auto map = r.readSection(*e, kAdminKeys);
+  if (!map) {
+    return;
+  }
+  if (const Entry* p = map->find("enabled")) {
+    r.readBool(*p, out.enabled);
+  }
+  const Entry* bind = map->find("bind");
+  if (bind) {
+    r.readAddress(*bind, out.bind);
+  }
+  const Entry* token = map->find("token");
+  const Entry* tokenFile = map->find("token_file");
+  if (token && tokenFile) {
+    r.error(tokenFile->keyPos, tokenFile->path + ": give token or token_file, not both");
+  } else if (token) {
+    if (r.readString(*token, out.token) && !validToken(out.token)) {
+      r.error(token->pos, token->path + ": expected at least " + std::to_string(kMinTokenLength) +
+                              " printable characters without spaces");
+      out.token.clear();
+    }
+  } else if (tokenFile) {
+    std::string path;
+    if (r.readString(*tokenFile, path)) {
+      std::ifstream in(path);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      std::string t = ss.str();
+      while (!t.empty() && (t.back() == '\n' || t.back() == '\r')) t.pop_back();
+      if (!in) {
+        r.error(tokenFile->pos, tokenFile->path + ": cannot read " + path);
+      } else if (!validToken(t)) {
+        r.error(tokenFile->pos, tokenFile->path + ": the token in " + path + " must be at least " +
+                                    std::to_string(kMinTokenLength) + " printable characters without spaces");
+      } else {
+        out.token = t;
+      }
+    }
+  }
+  if (const Entry* p = map->find("state_file")) {
+    r.readString(*p, out.state_file);
+  }
+  if (const Entry* p = map->find("audit_log")) {
+    r.readString(*p, out.audit_log);
+  }
+  if (out.enabled && out.token.empty() && !config::isLoopback(out.bind)) {
+    const Entry* at = bind ? bind : e;
+    r.error(at->pos, at->path + ": the admin API on " + out.bind.text +
+                         " is reachable from other hosts: set admin.token (or token_file), or bind it to "
+                         "127.0.0.1");
+  }
+}
+
+bool parseLogFormat(std::string_view text, std::vector<LogSegment>& out, std::string& error) {
+  out.clear();
+  LogSegment seg;
+  size_t i = 0;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == '\n' || c == '\r') {
+      error = "a format is one line: no newline";
+      return false;
+    }
+    if (c != '$') {
+      seg.literal += c;
+      ++i;
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '$') {
+      seg.literal += '$';
+      i += 2;
+      continue;
+    }
+    if (i + 1 >= text.size() || text[i + 1] != '{') {
+      error = "expected ${field} or $$ at offset " + std::to_string(i);
+      return false;
+    }
+    size_t close = text.find('}', i + 2);
+    if (close == std::string_view::npos) {
+      error = "unclosed ${ at offset " + std::to_string(i);
+      return false;
+    }
+    std::string_view name = text.substr(i + 2, close - i - 2);
+    int field = -1;
+    std::vector<std::string_view> names;
+    for (size_t f = 0; f < std::size(kLogFieldNames); ++f) {
+      names.push_back(kLogFieldNames[f]);
+      if (name == kLogFieldNames[f]) field = static_cast<int>(f);
+    }
+    if (field < 0) {
+      error = "unknown field ${" + std::string(name) + "}; expected one of " + joined(names);
+      return false;
+    }
+    seg.field = field;
+    out.push_back(std::move(seg));
+    seg = LogSegment{};
+    i = close + 1;
+  }
+  if (!seg.literal.empty() || out.empty()) {
+    out.push_back(std::move(seg));
+  }
+  return true;
+}
+
+void readAccessLog(YamlReader& r, const Entry& e, AccessLog& out) {
+  auto map = r.readSection(e, kAccessLogKeys);
+  if (!map) {
+    return;
+  }
+  out.enabled = true;
+  if (r.requireKey(*map, "path", "a file for the access log, or \"-\" for standard output")) {
+    r.readString(*map->find("path"), out.path);
+  }
+  if (const Entry* f = map->find("format")) {
+    std::string text;
+    if (r.readString(*f, text) && text != "json") {
+      out.json = false;
+      std::string why;
+      if (!parseLogFormat(text, out.format, why)) {
+        r.error(f->pos, f->path + ": " + why);
+      }
+    }
+  }
+}
+
+}  // namespace fulcrum::config::detail

@@ -1,0 +1,114 @@
+#include "stats/counters.h"
+
+namespace fulcrum::stats {
+
+void Histogram::observe(uint64_t micros) {
+  // Bounds in whole microseconds; a linear scan of 18 is as fast as a search here.
+  static constexpr uint64_t kBoundMicros[kBounds] = {100,    250,    500,     1000,    2500,    5000,
+                                                      10000,  25000,  50000,   100000,  250000,  500000,
+                                                      1000000, 2500000, 5000000, 10000000, 30000000, 60000000};
+  size_t i = 0;
+  while (i < kBounds && micros > kBoundMicros[i]) {
+    ++i;
+  }
+  buckets_[i].add();
+  sum_us_.add(micros);
+}
+
+void StatusCounts::add(uint16_t code) {
+  if (code == 0) {
+    other_.add();
+    return;
+  }
+  size_t start = code % kSlots;
+  for (size_t n = 0; n < kSlots; ++n) {
+    size_t i = (start + n) % kSlots;
+    uint16_t c = codes_[i].load(std::memory_order_relaxed);
+    if (c == code) {
+      counts_[i].add();
+      return;
+    }
+    if (c == 0) {
+      // Only this worker writes the table: claim the slot, then count. A reader that
+      // sees the code before the count reads 0 for it, which is still true.
+      codes_[i].store(code, std::memory_order_release);
+      counts_[i].add();
+      return;
+    }
+  }
+  other_.add();
+}
+
+void StatusCounts::sumInto(std::map<uint16_t, uint64_t>& out) const {
+  for (size_t i = 0; i < kSlots; ++i) {
+    uint16_t c = codes_[i].load(std::memory_order_acquire);
+    if (c != 0) {
+      out[c] += counts_[i].get();
+    }
+  }
+  if (uint64_t o = other_.get()) {
+    out[0] += o;
+  }
+}
+
+uint64_t TrafficTotals::Hist::count() const {
+  uint64_t n = 0;
+  for (uint64_t b : buckets) {
+    n += b;
+  }
+  return n;
+}
+
+TrafficSet::TrafficSet(size_t workers) : slots_(new Slot[workers ? workers : 1]), count_(workers ? workers : 1) {}
+
+namespace {
+void addHist(TrafficTotals::Hist& h, const Histogram& src) {
+  for (size_t i = 0; i <= Histogram::kBounds; ++i) {
+    h.buckets[i] += src.bucket(i);
+  }
+  h.sum_us += src.sumMicros();
+}
+}  // namespace
+
+TrafficTotals TrafficSet::sum() const {
+  TrafficTotals t;
+  for (size_t w = 0; w < count_; ++w) {
+    const Traffic& s = slots_[w].t;
+    t.connections += s.connections.get();
+    t.active += s.active.get();
+    s.statuses.sumInto(t.statuses);
+    t.bytes_in += s.bytes_in.get();
+    t.bytes_out += s.bytes_out.get();
+    t.connect_errors += s.connect_errors.get();
+    t.retries += s.retries.get();
+    t.timeouts += s.timeouts.get();
+    t.rate_limited += s.rate_limited.get();
+    t.queue_timeouts += s.queue_timeouts.get();
+    t.queued += s.queued.get();
+    addHist(t.request_time, s.request_time);
+    addHist(t.response_time, s.response_time);
+  }
+  for (const auto& [code, n] : t.statuses) {
+    t.requests += n;
+  }
+  return t;
+}
+
+const char* statusClass(uint16_t code) {
+  switch (code / 100) {
+    case 1:
+      return "1xx";
+    case 2:
+      return "2xx";
+    case 3:
+      return "3xx";
+    case 4:
+      return "4xx";
+    case 5:
+      return "5xx";
+    default:
+      return "other";
+  }
+}
+
+}  // namespace fulcrum::stats
