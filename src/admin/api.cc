@@ -92,7 +92,7 @@ json serverJson(const View& v, const upstream::Cluster& c, const upstream::Host&
   json j = {{"address", h.config.address.text},
             {"state", serverState(c, h, v.now_ms)},
             {"weight", h.config.weight},
-            {"effective_weight", upstream::effectiveWeight(c.config, h, v.now_ms, ramping)},
+            {"effective_weight", upstream::effectiveWeight(c.config, h, v.now_ms, ramping) / 10.0},
             {"backup", h.config.backup},
             {"drain", h.config.drain},
             {"disabled", h.config.disabled},

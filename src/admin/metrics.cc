@@ -153,7 +153,8 @@ std::string renderMetrics(const View& v) {
                    ? 1
                    : 0);
       w.sample("fulcrum_server_weight", l, h.config.weight);
-      w.sample("fulcrum_server_effective_weight", l, upstream::effectiveWeight(c->config, h, v.now_ms, ramping));
+      // In the config's units (the balancers work in tenths).
+      w.sample("fulcrum_server_effective_weight", l, upstream::effectiveWeight(c->config, h, v.now_ms, ramping) / 10.0);
       statuses(w, "fulcrum_server_requests_total", l, t);
       w.sample("fulcrum_server_connections_total", l, static_cast<double>(t.connections));
       w.sample("fulcrum_server_connections_active", l, s.active.load(std::memory_order_relaxed));

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "admin/ctl.h"
 #include "common/log.h"
 #include "config/loader.h"
 #include "server/server.h"
@@ -49,6 +50,44 @@ int main(int argc, char** argv) {
 
   auto* version = app.add_subcommand("version", "Print the version");
 
+  fulcrum::admin::CtlOptions ctlOptions;
+  auto* ctl = app.add_subcommand("ctl", "Query and change a running fulcrum through its admin API");
+  ctl->add_option("--admin", ctlOptions.admin, "Admin listener host:port (default: from --config, else 127.0.0.1:9900)");
+  ctl->add_option("-c,--config", ctlOptions.config_path, "Read the admin address and token from this config");
+  ctl->add_option("--token", ctlOptions.token, "Bearer token (default: the config's, or $FULCRUM_ADMIN_TOKEN)");
+  ctl->add_flag("--json", ctlOptions.json, "Print the API's JSON instead of a table");
+  ctl->require_subcommand(1);
+  struct CtlCommand {
+    const char* name;
+    const char* help;
+    std::vector<const char*> args;
+  };
+  const std::vector<CtlCommand> commands = {
+      {"status", "Servers of every pool: state, weights, connections, requests, last check", {}},
+      {"listeners", "Listeners with their connection and request counts", {}},
+      {"drain", "Stop new connections to a server; open ones finish", {"pool", "server"}},
+      {"enable", "Undo drain and disable", {"pool", "server"}},
+      {"disable", "Take a server out of service (maintenance)", {"pool", "server"}},
+      {"weight", "Set a server's weight (1..256)", {"pool", "server", "weight"}},
+      {"add", "Add a server to a pool", {"pool", "address"}},
+      {"remove", "Remove a server from a pool; requests in flight finish", {"pool", "server"}},
+      {"reload", "Reload the config file and report the result", {}},
+  };
+  std::vector<std::pair<CLI::App*, const CtlCommand*>> ctlSubs;
+  std::string ctlArgs[3];
+  for (const auto& c : commands) {
+    auto* sub = ctl->add_subcommand(c.name, c.help);
+    for (size_t i = 0; i < c.args.size(); ++i) {
+      sub->add_option(c.args[i], ctlArgs[i], c.args[i])->required();
+    }
+    if (std::string(c.name) == "add") {
+      sub->add_option("--weight", ctlOptions.weight, "Weight (1..256)")->default_val(1);
+      sub->add_option("--max-connections", ctlOptions.max_connections, "0 = unlimited");
+      sub->add_flag("--backup", ctlOptions.backup, "A backup server");
+    }
+    ctlSubs.emplace_back(sub, &c);
+  }
+
   CLI11_PARSE(app, argc, argv);
 
   if (version->parsed()) {
@@ -57,6 +96,15 @@ int main(int argc, char** argv) {
   }
   if (chk->parsed()) {
     return check(checkConfig);
+  }
+  if (ctl->parsed()) {
+    for (const auto& [sub, c] : ctlSubs) {
+      if (sub->parsed()) {
+        ctlOptions.command = c->name;
+        ctlOptions.args.assign(ctlArgs, ctlArgs + c->args.size());
+      }
+    }
+    return fulcrum::admin::runCtl(ctlOptions, std::cout, std::cerr);
   }
   try {
     fulcrum::server::Server server({runConfig, workers});

@@ -46,7 +46,7 @@ void TcpSession::start() {
   last_activity_ms_ = phase_started_ms_ = ctx_.loop.nowMs();
   // Addresses are needed only for PROXY headers and the trusted-front check.
   if (rt_->listener->accept_proxy || rt_->cluster->config.send_proxy != config::ProxyProtocolVersion::None ||
-      needsClientHash(*rt_->cluster)) {
+      needsClientHash(*rt_->cluster) || rt_->access_log) {
     src_ = net::peerAddress(client_.fd());
     dst_ = net::localAddress(client_.fd());
     hash_ = clientHash(src_);
@@ -461,11 +461,7 @@ void TcpSession::account(const char* reason) {
   if (!log) {
     return;
   }
-  std::string client;
-  if (src_.ss_family == 0) {
-    src_ = net::peerAddress(client_.fd());
-  }
-  client = net::formatAddress(reinterpret_cast<const sockaddr*>(&src_));
+  std::string client = net::formatAddress(reinterpret_cast<const sockaddr*>(&src_));
   upstream::AccessRecord r;
   r.client = client;
   r.listener = rt_->listener->name;

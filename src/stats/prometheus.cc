@@ -27,6 +27,8 @@ void appendNumber(std::string& out, double v) {
   // Integers exactly (counters beyond 2^53 are not expected); others with 9 digits.
   if (v == std::floor(v) && std::fabs(v) < 9.0e15) {
     std::snprintf(buf, sizeof buf, "%.0f", v);
+  } else if (std::fabs(v) >= 1e6) {
+    std::snprintf(buf, sizeof buf, "%.3f", v);  // timestamps: milliseconds
   } else {
     std::snprintf(buf, sizeof buf, "%.9g", v);
   }

@@ -1,0 +1,24 @@
+#pragma once
+// fulcrum ctl: the admin API from the command line. Tables for people, --json for scripts.
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace fulcrum::admin {
+
+struct CtlOptions {
+  std::string admin;        // host:port of the admin listener ("" = from the config, else 127.0.0.1:9900)
+  std::string config_path;  // read admin.bind and admin.token from it
+  std::string token;        // overrides the config's; also FULCRUM_ADMIN_TOKEN
+  bool json = false;
+  std::string command;      // status, servers, listeners, drain, enable, disable, weight, add, remove, reload
+  std::vector<std::string> args;
+  uint32_t weight = 1;
+  uint32_t max_connections = 0;
+  bool backup = false;
+};
+
+// Exit codes: 0 done; 1 the API refused (its error printed); 2 unreachable or bad usage.
+int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err);
+
+}  // namespace fulcrum::admin
