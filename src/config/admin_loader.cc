@@ -138,7 +138,10 @@ void readAccessLog(YamlReader& r, const Entry& e, AccessLog& out) {
   }
   out.enabled = true;
   if (r.requireKey(*map, "path", "a file for the access log, or \"-\" for standard output")) {
-    r.readString(*map->find("path"), out.path);
+    const Entry* p = map->find("path");
+    if (r.readString(*p, out.path) && out.path.empty()) {
+      r.error(p->pos, p->path + ": empty; expected a file path, or \"-\" for standard output");
+    }
   }
   if (const Entry* f = map->find("format")) {
     std::string text;

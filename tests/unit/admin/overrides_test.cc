@@ -1,0 +1,127 @@
+#include "admin/overrides.h"
+
+#include <gtest/gtest.h>
+
+#include "config/loader.h"
+
+namespace fulcrum::admin {
+namespace {
+
+std::shared_ptr<const config::Config> base() {
+  auto r = config::loadString(
+      "listeners:\n  - name: l\n    bind: 127.0.0.1:1\n    pool: web\n"
+      "pools:\n  - name: web\n    servers:\n      - address: 127.0.0.1:9001\n      - address: localhost:9002\n"
+      "  - name: api\n    servers: [{address: 127.0.0.1:9101}]\n",
+      "t.yaml");
+  EXPECT_TRUE(r.ok());
+  return r.config;
+}
+
+Change make(Change::Op op, std::string pool, std::string server, uint32_t weight = 1) {
+  Change c;
+  c.op = op;
+  c.pool = std::move(pool);
+  c.server = std::move(server);
+  c.weight = weight;
+  return c;
+}
+
+TEST(Overrides, ChangesApplyToTheWorkingConfigAndAreRecorded) {
+  auto cfg = std::make_shared<config::Config>(*base());
+  Overrides o;
+  EXPECT_FALSE(applyChange(make(Change::Op::Weight, "web", "127.0.0.1:9001", 7), *cfg, o));
+  EXPECT_FALSE(applyChange(make(Change::Op::Drain, "web", "127.0.0.1:9002"), *cfg, o));  // written as localhost
+  EXPECT_FALSE(applyChange(make(Change::Op::Add, "web", "127.0.0.1:9003", 2), *cfg, o));
+  EXPECT_FALSE(applyChange(make(Change::Op::Disable, "api", "127.0.0.1:9101"), *cfg, o));
+  EXPECT_EQ(cfg->pools[0].servers[0].weight, 7u);
+  EXPECT_TRUE(cfg->pools[0].servers[1].drain);
+  ASSERT_EQ(cfg->pools[0].servers.size(), 3u);
+  EXPECT_EQ(cfg->pools[0].servers[2].address.text, "127.0.0.1:9003");
+  EXPECT_TRUE(cfg->pools[1].servers[0].disabled);
+  EXPECT_EQ(o.count(), 4u);
+  // The same overrides merged onto the file give the same config.
+  std::vector<std::string> notes;
+  auto merged = merge(*base(), o, notes);
+  EXPECT_TRUE(notes.empty());
+  EXPECT_EQ(merged->pools[0].servers[0].weight, 7u);
+  EXPECT_TRUE(merged->pools[0].servers[1].drain);
+  EXPECT_EQ(merged->pools[0].servers.size(), 3u);
+  EXPECT_TRUE(merged->pools[1].servers[0].disabled);
+  // Enable undoes drain and disable.
+  EXPECT_FALSE(applyChange(make(Change::Op::Enable, "web", "127.0.0.1:9002"), *cfg, o));
+  EXPECT_FALSE(cfg->pools[0].servers[1].drain);
+}
+
+TEST(Overrides, RemovalOfAnAddedServerForgetsItAndOfAFileServerIsKept) {
+  auto cfg = std::make_shared<config::Config>(*base());
+  Overrides o;
+  ASSERT_FALSE(applyChange(make(Change::Op::Add, "web", "127.0.0.1:9003"), *cfg, o));
+  ASSERT_FALSE(applyChange(make(Change::Op::Remove, "web", "127.0.0.1:9003"), *cfg, o));
+  EXPECT_TRUE(o.empty());
+  ASSERT_FALSE(applyChange(make(Change::Op::Remove, "web", "127.0.0.1:9001"), *cfg, o));
+  EXPECT_EQ(cfg->pools[0].servers.size(), 1u);
+  std::vector<std::string> notes;
+  auto merged = merge(*base(), o, notes);
+  ASSERT_EQ(merged->pools[0].servers.size(), 1u);
+  EXPECT_EQ(merged->pools[0].servers[0].address.text, "localhost:9002");
+  // Adding it back brings the file's server back.
+  ASSERT_FALSE(applyChange(make(Change::Op::Add, "web", "127.0.0.1:9001", 3), *cfg, o));
+  merged = merge(*base(), o, notes);
+  EXPECT_EQ(merged->pools[0].servers.size(), 2u);
+}
+
+TEST(Overrides, ErrorsChangeNothing) {
+  auto cfg = std::make_shared<config::Config>(*base());
+  Overrides o;
+  auto status = [&](Change c) {
+    auto e = applyChange(c, *cfg, o);
+    return e ? e->status : 0;
+  };
+  EXPECT_EQ(status(make(Change::Op::Weight, "nope", "127.0.0.1:9001", 2)), 404);
+  EXPECT_EQ(status(make(Change::Op::Weight, "web", "127.0.0.1:1", 2)), 404);
+  EXPECT_EQ(status(make(Change::Op::Weight, "web", "127.0.0.1:9001", 0)), 400);
+  EXPECT_EQ(status(make(Change::Op::Weight, "web", "127.0.0.1:9001", 257)), 400);
+  EXPECT_EQ(status(make(Change::Op::Weight, "web", "not an address", 2)), 400);
+  EXPECT_EQ(status(make(Change::Op::Add, "web", "127.0.0.1:9001")), 409);
+  EXPECT_EQ(status(make(Change::Op::Add, "web", "0.0.0.0:9001")), 400);
+  EXPECT_EQ(status(make(Change::Op::Remove, "api", "127.0.0.1:9101")), 409);  // the last server
+  EXPECT_TRUE(o.empty());
+  EXPECT_EQ(cfg->pools[0].servers[0].weight, 1u);
+  EXPECT_EQ(cfg->pools[1].servers.size(), 1u);
+}
+
+TEST(Overrides, StaleOverridesAreDroppedWithANote) {
+  Overrides o;
+  o.pools["gone"]["127.0.0.1:1"].weight = 3;
+  o.pools["web"]["127.0.0.1:9999"].drain = true;           // not in the file, not added
+  o.pools["web"]["127.0.0.1:9001"].weight = 5;              // still applies
+  std::vector<std::string> notes;
+  auto merged = merge(*base(), o, notes);
+  EXPECT_EQ(notes.size(), 2u);
+  EXPECT_EQ(o.count(), 1u);
+  EXPECT_EQ(merged->pools[0].servers[0].weight, 5u);
+}
+
+TEST(Overrides, StateFileRoundTripsAndBadFilesSayWhy) {
+  Overrides o;
+  o.pools["web"]["127.0.0.1:9001"].weight = 5;
+  o.pools["web"]["[::1]:80"].added = true;
+  o.pools["web"]["127.0.0.1:9002"].removed = true;
+  std::string text = toJson(o);
+  auto back = parseOverrides(text);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(toJson(*back), text);
+  EXPECT_FALSE(parseOverrides("{").ok());
+  EXPECT_FALSE(parseOverrides("{\"format\": 2}").ok());
+  auto bad = parseOverrides("{\"format\": 1, \"pools\": {\"web\": {\"127.0.0.1:1\": {\"weight\": 0}}}}");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message.find("pools.web.127.0.0.1:1.weight"), std::string::npos) << bad.error().message;
+  auto unknown = parseOverrides("{\"format\": 1, \"pools\": {\"web\": {\"127.0.0.1:1\": {\"wait\": 1}}}}");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("unknown key wait"), std::string::npos);
+  EXPECT_EQ(checksumHex("abc").size(), 16u);
+  EXPECT_NE(checksumHex("abc"), checksumHex("abd"));
+}
+
+}  // namespace
+}  // namespace fulcrum::admin
