@@ -37,6 +37,10 @@ Fulcrum is balancing across three demo backends (pid $fulcrum_pid).
         curl http://127.0.0.1:8080/healthz   (a fixed answer from a route)
   TCP:  curl http://127.0.0.1:8081/     (the same pool through the L4 relay)
   UDP:  echo hello | nc -u -w1 127.0.0.1 8053
-  Reload the config:  kill -HUP $fulcrum_pid      Stop: Ctrl-C
+  Metrics: curl http://127.0.0.1:9900/metrics      Access log: /tmp/fulcrum-demo.access.log
+  Control: $bin/src/exe/fulcrum ctl status
+           $bin/src/exe/fulcrum ctl drain web 127.0.0.1:9001    (then: ctl enable web 127.0.0.1:9001)
+           $bin/src/exe/fulcrum ctl weight web 127.0.0.1:9002 5
+  Reload the config:  kill -HUP $fulcrum_pid  (or: fulcrum ctl reload)      Stop: Ctrl-C
 MSG
 wait "$fulcrum_pid" || true

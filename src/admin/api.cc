@@ -1,6 +1,7 @@
 #include "admin/api.h"
 
 #include <algorithm>
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 #include "admin/metrics.h"
@@ -100,6 +101,8 @@ json serverJson(const View& v, const upstream::Cluster& c, const upstream::Host&
             {"active_connections", s.active.load(std::memory_order_relaxed)},
             {"connections_total", t.connections},
             {"requests_total", t.requests},
+            {"requests_per_second", std::round(s.request_rate * 10) / 10},
+            {"connections_per_second", std::round(s.connection_rate * 10) / 10},
             {"connect_errors_total", t.connect_errors},
             {"timeouts_total", t.timeouts},
             {"bytes_in", t.bytes_in},

@@ -60,7 +60,7 @@ std::string urlEncode(const std::string& s) {
 
 void printServers(std::ostream& out, const json& pools) {
   std::vector<std::vector<std::string>> rows = {
-      {"POOL", "SERVER", "STATE", "WEIGHT", "EFFECTIVE", "ACTIVE", "REQUESTS", "CONN_ERR", "LAST CHECK"}};
+      {"POOL", "SERVER", "STATE", "WEIGHT", "EFFECTIVE", "ACTIVE", "REQUESTS", "REQ/S", "CONN_ERR", "LAST CHECK"}};
   for (const auto& p : pools) {
     for (const auto& s : p["servers"]) {
       std::string check = "-";
@@ -73,7 +73,7 @@ void printServers(std::ostream& out, const json& pools) {
       if (s["backup"].get<bool>()) state += " (backup)";
       rows.push_back({p["name"].get<std::string>(), s["address"].get<std::string>(), state, num(s["weight"]),
                       num(s["effective_weight"]), num(s["active_connections"]), num(s["requests_total"]),
-                      num(s["connect_errors_total"]), check});
+                      num(s["requests_per_second"]), num(s["connect_errors_total"]), check});
     }
   }
   printTable(out, rows);

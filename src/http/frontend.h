@@ -4,7 +4,6 @@
 // pickers per pool, the idle server connections, retry budgets and the queue of requests
 // waiting for a pool's max_requests. Kept across reloads while the listener's socket is kept;
 // update() swaps in the new runtime, which each session takes at its next request.
-#include <deque>
 #include <memory>
 #include <random>
 #include <unordered_map>
@@ -15,6 +14,7 @@
 #include "http/runtime.h"
 #include "http/upstream_conn.h"
 #include "upstream/acceptor.h"
+#include "upstream/wait_queue.h"
 #include "upstream/worker_context.h"
 
 namespace fulcrum::http {
@@ -38,13 +38,10 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   uint64_t random() { return rng_(); }
 
   // Requests waiting for a pool below its max_requests (FIFO per worker).
-  bool enqueue(HttpSession* s, size_t limit);
-  void dequeue(HttpSession* s);
-  void onRequestDone();
+  upstream::WaitQueue<HttpSession>& queue() { return queue_; }
 
  private:
   void onAccepted(core::Fd client);
-  void pollQueue();
 
   upstream::WorkerContext& ctx_;
   std::shared_ptr<const void> keepalive_;
@@ -58,9 +55,7 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   ConnPool pool_;
   std::unordered_map<const upstream::PoolState*, RetryBudget> budgets_;
   std::mt19937_64 rng_;
-  std::deque<HttpSession*> queue_;
-  core::Timer queue_poll_;  // slots freed on other workers are not signalled: poll
-  bool in_queue_pass_ = false;
+  upstream::WaitQueue<HttpSession> queue_;
 };
 
 }  // namespace fulcrum::http

@@ -465,7 +465,7 @@ void HttpSession::respondError(uint16_t status, const char* why) {
 void HttpSession::admit() {
   const auto& pool = x_->cluster->config;
   if (pool.http.max_requests > 0 && !x_->pool_slot && !takePoolSlot()) {
-    if (!frontend_->enqueue(this, pool.queue_size)) {
+    if (!frontend_->queue().enqueue(this, pool.queue_size)) {
       respondLocal(503, errorBody(503), "", !x_->req_complete);
       return;
     }
@@ -993,7 +993,9 @@ void HttpSession::releaseSlots() {
   if (x_->pool_slot) {
     x_->cluster->pool_state->requests.fetch_sub(1, std::memory_order_relaxed);
     x_->pool_slot = false;
-    frontend_->onRequestDone();
+    if (!ctx_.closing_all) {
+      frontend_->queue().onSlotFreed();
+    }
   }
 }
 
@@ -1386,7 +1388,7 @@ void HttpSession::onTimer() {
       }
       if (queued_) {
         leaveQueue();
-        frontend_->dequeue(this);
+        frontend_->queue().dequeue(this);
         x_->cluster->pool_state->traffic->worker(ctx_.worker_index).queue_timeouts.add();
         acct_.termination = "queue_timeout";
         log::warn("queue timeout: the pool is at max_requests", {{"pool", x_->cluster->config.name}});
@@ -1470,7 +1472,7 @@ void HttpSession::close(const char* reason, bool reset) {
   }
   if (queued_) {
     leaveQueue();
-    frontend_->dequeue(this);
+    frontend_->queue().dequeue(this);
   }
   if (acct_.active) {
     // A request cut short: the response's status if it had begun, else 499 (NGINX's

@@ -6,15 +6,11 @@
 
 namespace fulcrum::l4 {
 
-namespace {
-constexpr uint64_t kQueuePollMs = 5;
-}
-
 TcpFrontend::TcpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive)
     : ctx_(ctx),
       keepalive_(std::move(keepalive)),
       acceptor_(ctx, fd, [this](core::Fd client) { onAccepted(std::move(client)); }),
-      queue_poll_([this] { pollQueue(); }) {}
+      queue_(ctx.loop, true) {}
 
 TcpFrontend::~TcpFrontend() { stop(); }
 
@@ -57,60 +53,6 @@ void TcpFrontend::stop(bool takePending) {
 void TcpFrontend::onAccepted(core::Fd client) {
   auto* s = new TcpSession(ctx_, shared_from_this(), runtime_, std::move(client));
   s->start();
-}
-
-bool TcpFrontend::enqueue(TcpSession* s, size_t limit) {
-  if (queue_.size() >= limit) {
-    return false;
-  }
-  queue_.push_back(s);
-  if (!queue_poll_.armed()) {
-    ctx_.loop.timers().schedule(queue_poll_, kQueuePollMs);
-  }
-  return true;
-}
-
-void TcpFrontend::dequeue(TcpSession* s) {
-  auto it = std::find(queue_.begin(), queue_.end(), s);
-  if (it != queue_.end()) {
-    queue_.erase(it);
-  }
-  if (queue_.empty()) {
-    ctx_.loop.timers().cancel(queue_poll_);
-  }
-}
-
-void TcpFrontend::onSlotFreed() {
-  // A waiter that gets a slot may fail to connect and free it again, which calls back
-  // here: one pass at a time.
-  if (in_queue_pass_) {
-    return;
-  }
-  in_queue_pass_ = true;
-  while (!queue_.empty()) {
-    TcpSession* s = queue_.front();
-    queue_.pop_front();
-    if (!s->retryFromQueue()) {
-      // Still nothing free: it went back to the queue's tail; keep FIFO order.
-      auto it = std::find(queue_.begin(), queue_.end(), s);
-      if (it != queue_.end()) {
-        queue_.erase(it);
-        queue_.push_front(s);
-      }
-      break;
-    }
-  }
-  in_queue_pass_ = false;
-  if (queue_.empty()) {
-    ctx_.loop.timers().cancel(queue_poll_);
-  }
-}
-
-void TcpFrontend::pollQueue() {
-  onSlotFreed();
-  if (!queue_.empty()) {
-    ctx_.loop.timers().schedule(queue_poll_, kQueuePollMs);
-  }
 }
 
 }  // namespace fulcrum::l4

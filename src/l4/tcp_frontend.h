@@ -3,7 +3,6 @@
 // starts a TcpSession for each; owns the worker-local round-robin cursor and the queue
 // of sessions waiting for a server slot (max_connections). Kept across reloads while
 // the listener's socket is kept; update() swaps in the new config for new connections.
-#include <deque>
 #include <memory>
 
 #include "balance/balancer.h"
@@ -11,6 +10,7 @@
 #include "core/timer_wheel.h"
 #include "l4/context.h"
 #include "upstream/acceptor.h"
+#include "upstream/wait_queue.h"
 
 namespace fulcrum::l4 {
 
@@ -30,16 +30,12 @@ class TcpFrontend : public std::enable_shared_from_this<TcpFrontend> {
   // This worker's picker for cluster (the frontend's current one, or a stand-in kept
   // for sessions begun under an older snapshot).
   balance::Picker& picker(const std::shared_ptr<const upstream::Cluster>& cluster);
-  // Queue of sessions waiting for a free server slot.
-  bool enqueue(TcpSession* s, size_t limit);
-  void dequeue(TcpSession* s);
-  // A slot was freed on this worker: let the oldest waiters try again.
-  void onSlotFreed();
+  // Sessions waiting for a free server slot.
+  upstream::WaitQueue<TcpSession>& queue() { return queue_; }
   WorkerContext& context() { return ctx_; }
 
  private:
   void onAccepted(core::Fd client);
-  void pollQueue();
 
   WorkerContext& ctx_;
   std::shared_ptr<const void> keepalive_;
@@ -49,10 +45,7 @@ class TcpFrontend : public std::enable_shared_from_this<TcpFrontend> {
   std::unique_ptr<balance::Picker> picker_;
   std::shared_ptr<const upstream::Cluster> old_cluster_;
   std::unique_ptr<balance::Picker> old_picker_;
-  std::deque<TcpSession*> queue_;
-  // Slots freed on other workers are not signalled here: poll while someone waits.
-  core::Timer queue_poll_;
-  bool in_queue_pass_ = false;
+  upstream::WaitQueue<TcpSession> queue_;
 };
 
 }  // namespace fulcrum::l4

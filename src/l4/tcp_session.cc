@@ -225,7 +225,7 @@ void TcpSession::connectNext() {
       return;
     }
     if (phase_ != Phase::Queued) {
-      if (!frontend_->enqueue(this, cluster.config.queue_size)) {
+      if (!frontend_->queue().enqueue(this, cluster.config.queue_size)) {
         log::debug("queue full", {{"listener", rt_->listener->name}});
         close("queue full", false);
         return;
@@ -235,10 +235,8 @@ void TcpSession::connectNext() {
       rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
       phase_started_ms_ = ctx_.loop.nowMs();
       ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.queue.count());
-    } else {
-      frontend_->enqueue(this, SIZE_MAX);
     }
-    return;
+    return;  // (a waiter that still cannot go keeps its place in the queue)
   }
   host_ = static_cast<int>(*pick);
   ++attempts_;
@@ -440,7 +438,7 @@ void TcpSession::releaseHost() {
   // When the worker is closing everything, waking queued sessions would only open
   // server connections to close them at once.
   if (!ctx_.closing_all) {
-    frontend_->onSlotFreed();
+    frontend_->queue().onSlotFreed();
   }
 }
 
@@ -485,7 +483,7 @@ void TcpSession::close(const char* reason, bool reset) {
     return;
   }
   if (phase_ == Phase::Queued) {
-    frontend_->dequeue(this);
+    frontend_->queue().dequeue(this);
   }
   if (queued_us_ != 0) {
     rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "common/time.h"
 #include "net/address.h"
 #include "upstream/outlier.h"
 
@@ -41,6 +42,7 @@ UdpFlow::~UdpFlow() {
 
 void UdpFlow::forward(const uint8_t* data, size_t len) {
   last_activity_ms_ = fe_.ctx_.loop.nowMs();
+  bytes_in_ += len;
   // A datagram that does not fit the socket buffer is dropped, as the network would.
   ::send(upstream_.get(), data, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
@@ -239,12 +241,17 @@ UdpFlow* UdpFrontend::createFlow(const sockaddr_storage& client, socklen_t len, 
   }
   ctx_.loop.timers().schedule(flow->timer_, rt->listener->udp_flow_idle.count());
   UdpFlow* raw = flow.get();
+  raw->start_us_ = monoMicros();
+  rt->stats->worker(ctx_.worker_index).connections.add();
+  rt->stats->worker(ctx_.worker_index).active.add(1);
+  rt->cluster->hosts[*pick].state->traffic->worker(ctx_.worker_index).connections.add();
   flows_.emplace(key, std::move(flow));
   ++ctx_.udp_flow_count;
   return raw;
 }
 
 void UdpFrontend::sendToClient(UdpFlow& flow, const uint8_t* data, size_t len) {
+  flow.bytes_out_ += len;
   iovec iov{const_cast<uint8_t*>(data), len};
   msghdr msg{};
   msg.msg_name = &flow.client;
@@ -297,6 +304,30 @@ void UdpFrontend::removeFlow(UdpFlow& flow, const char* reason) {
     return;  // already gone (a newer flow may have the same client)
   }
   log::debug("udp flow closed", {{"reason", reason}});
+  // Figures and the access log line of the flow (one "connection").
+  const auto& rt = *flow.rt_;
+  auto& l = rt.stats->worker(ctx_.worker_index);
+  l.active.add(-1);
+  l.bytes_in.add(flow.bytes_in_);
+  l.bytes_out.add(flow.bytes_out_);
+  const auto& host = rt.cluster->hosts[flow.host_];
+  auto& h = host.state->traffic->worker(ctx_.worker_index);
+  h.bytes_out.add(flow.bytes_in_);
+  h.bytes_in.add(flow.bytes_out_);
+  if (rt.access_log) {
+    std::string client = net::formatAddress(reinterpret_cast<const sockaddr*>(&flow.client));
+    upstream::AccessRecord r;
+    r.client = client;
+    r.listener = rt.listener->name;
+    r.protocol = "udp";
+    r.pool = rt.cluster->config.name;
+    r.server = host.config.address.text;
+    r.termination = reason;
+    r.bytes_in = flow.bytes_in_;
+    r.bytes_out = flow.bytes_out_;
+    r.total_us = static_cast<int64_t>(monoMicros() - flow.start_us_);
+    rt.access_log->write(ctx_.worker_index, r);
+  }
   flow.removed_ = true;
   ctx_.loop.remove(flow.upstream_.get());
   ctx_.loop.timers().cancel(flow.timer_);

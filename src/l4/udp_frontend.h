@@ -46,6 +46,9 @@ class UdpFlow : public core::IoHandler, public core::DeferredDeletable {
   core::Timer timer_;
   uint64_t last_activity_ms_ = 0;
   bool removed_ = false;
+  uint64_t bytes_in_ = 0;   // from the client
+  uint64_t bytes_out_ = 0;  // to the client
+  uint64_t start_us_ = 0;
   bool answered_ = false;  // the server has replied at least once (passive health)  // awaiting deferred delete; events left in the batch are ignored
 };
 

@@ -79,7 +79,31 @@ void blockSignals() {
   signal(SIGPIPE, SIG_IGN);
 }
 
-Server::Server(Options options) : options_(std::move(options)), stop_poll_([this] { checkStopped(); }) {}
+Server::Server(Options options)
+    : options_(std::move(options)), stop_poll_([this] { checkStopped(); }), rate_timer_([this] { sampleRates(); }) {}
+
+void Server::sampleRates() {
+  if (stopping_ || !current_) {
+    return;
+  }
+  uint64_t now = loop_.nowMs();
+  for (const auto& [name, cluster] : current_->clusters) {
+    for (const auto& h : cluster->hosts) {
+      auto& s = *h.state;
+      auto t = s.traffic->sum();
+      if (s.rate_at_ms != 0 && now > s.rate_at_ms) {
+        double dt = static_cast<double>(now - s.rate_at_ms) / 1000.0;
+        // Exponential smoothing over about three samples: steady, yet quick to follow.
+        s.request_rate += 0.4 * (static_cast<double>(t.requests - s.rate_requests) / dt - s.request_rate);
+        s.connection_rate += 0.4 * (static_cast<double>(t.connections - s.rate_connections) / dt - s.connection_rate);
+      }
+      s.rate_requests = t.requests;
+      s.rate_connections = t.connections;
+      s.rate_at_ms = now;
+    }
+  }
+  loop_.timers().schedule(rate_timer_, 1000);
+}
 
 Server::~Server() {
   for (auto& w : workers_) {
@@ -167,6 +191,7 @@ int Server::run() {
   for (auto& w : workers_) {
     w->start();
   }
+  loop_.timers().schedule(rate_timer_, 1000);
   log::info("fulcrum started", {{"version", FULCRUM_VERSION},
                                 {"config", options_.config_path},
                                 {"workers", worker_count_},

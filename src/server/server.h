@@ -60,6 +60,8 @@ class Server : public admin::Control {
   // Per-listener and per-route figures, kept across reloads by name.
   std::shared_ptr<stats::TrafficSet> statsFor(const std::string& key);
   Status updateAccessLog(const config::Config& config);
+  // Every second: the servers' request and connection rates for the API.
+  void sampleRates();
   void beginStop(const char* why);
   void onSignals();
   void checkStopped();
@@ -95,6 +97,7 @@ class Server : public admin::Control {
   uint64_t reloads_failed_ = 0;
   double start_time_ = 0;
   double last_reload_time_ = 0;
+  core::Timer rate_timer_;
 };
 
 // Blocks the signals the control thread handles, in the calling thread and in every

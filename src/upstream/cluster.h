@@ -42,6 +42,12 @@ struct alignas(64) HostState {
   std::atomic<uint32_t> last_check_latency_ms{0};  // how long the last active check took
   std::atomic<uint64_t> last_check_unix_ms{0};  // when it ended (wall clock)
   std::unique_ptr<stats::TrafficSet> traffic;   // per-worker figures (never null once built)
+  // Rates for the admin API, smoothed over a few seconds (control thread only).
+  double request_rate = 0;
+  double connection_rate = 0;
+  uint64_t rate_requests = 0;
+  uint64_t rate_connections = 0;
+  uint64_t rate_at_ms = 0;
 };
 
 // Live numbers of one pool, kept across reloads by pool name.

@@ -32,15 +32,22 @@ sockaddr_storage withPort(const config::SocketAddress& a, uint16_t port, socklen
 
 std::string planKey(const config::Pool& pool, const config::Server& s) {
   const auto& h = pool.health_check;
-  std::string k = pool.name + "|" + s.address.text + "|" + std::to_string(pool.slow_start.count()) + "|" +
-                  std::to_string(static_cast<int>(h.type)) + "|" +
-                  std::to_string(h.interval.count()) + "|" + std::to_string(h.jitter.count()) + "|" +
-                  std::to_string(h.timeout.count()) + "|" + std::to_string(h.rise) + "|" + std::to_string(h.fall) +
-                  "|" + std::to_string(h.port) + "|" + h.method + "|" + h.path + "|" + h.host + "|" +
-                  h.body_contains + "|" + std::to_string(s.agent.port) + "|" + std::to_string(s.agent.interval.count()) +
-                  "|" + std::to_string(s.agent.timeout.count());
+  // Appended piece by piece (one long a + b + ... chain trips GCC 12's -Wrestrict).
+  std::string k;
+  auto add = [&k](std::string_view part) {
+    k.append(part);
+    k += '|';
+  };
+  for (const std::string& part :
+       {pool.name, s.address.text, std::to_string(pool.slow_start.count()), std::to_string(static_cast<int>(h.type)),
+        std::to_string(h.interval.count()), std::to_string(h.jitter.count()), std::to_string(h.timeout.count()),
+        std::to_string(h.rise), std::to_string(h.fall), std::to_string(h.port), h.method, h.path, h.host,
+        h.body_contains, std::to_string(s.agent.port), std::to_string(s.agent.interval.count()),
+        std::to_string(s.agent.timeout.count())}) {
+    add(part);
+  }
   for (auto [lo, hi] : h.expect_status) {
-    k += "|" + std::to_string(lo) + "-" + std::to_string(hi);
+    add(std::to_string(lo) + "-" + std::to_string(hi));
   }
   return k;
 }

@@ -134,3 +134,35 @@ TEST(UdpProxy, IdleFlowExpiresAndDeadServerIsLeft) {
   EXPECT_EQ(answered, 3);
   ::close(fd);
 }
+
+// A flow is one "connection" in the metrics and one access log line, written when it ends.
+TEST(UdpProxy, FlowsAreCountedAndLogged) {
+  TempDir dir;
+  auto a = startBackend(dir, "a", false, true);
+  uint16_t port = freePort(true);
+  uint16_t admin = freePort();
+  std::string log = dir.file("access.log");
+  auto f = startFulcrum(dir,
+                        udpConfig(port, {a.udp_port}, "127.0.0.1", "      flow_idle: 300ms\n") + "admin:\n  bind: 127.0.0.1:" +
+                            std::to_string(admin) + "\naccess_log:\n  path: " + log + "\n",
+                        0);
+  ASSERT_TRUE(f->running()) << f->log();
+  int fd = udpClient();
+  size_t replies = 0;
+  for (int i = 0; i < 3; ++i) {
+    auto r = ask(fd, port, "hello");  // 5 bytes each way and the server's id in the reply
+    ASSERT_TRUE(r.has_value());
+    replies += r->size();
+  }
+  ::close(fd);
+  ASSERT_TRUE(waitFor([&] { return readFile(log).find("\"protocol\":\"udp\"") != std::string::npos; }, 5s))
+      << readFile(log);
+  std::string line = readFile(log);
+  EXPECT_NE(line.find("\"bytes_in\":15,"), std::string::npos) << line;
+  EXPECT_NE(line.find("\"bytes_out\":" + std::to_string(replies) + ","), std::string::npos) << line;
+  EXPECT_NE(line.find("\"termination\":\"idle\""), std::string::npos) << line;
+  auto m = runCommand({"/usr/bin/curl", "-sS", "http://127.0.0.1:" + std::to_string(admin) + "/metrics"}).output;
+  EXPECT_NE(m.find("fulcrum_listener_connections_total{listener=\"dns\",protocol=\"udp\"} 1\n"), std::string::npos) << m;
+  EXPECT_NE(m.find("fulcrum_listener_connections_active{listener=\"dns\",protocol=\"udp\"} 0\n"), std::string::npos);
+  EXPECT_NE(m.find("fulcrum_listener_bytes_received_total{listener=\"dns\"} 15\n"), std::string::npos);
+}
