@@ -190,6 +190,14 @@ const upstream::Cluster* findCluster(const View& v, const std::string& name) {
   return nullptr;
 }
 
+// A server by its configured text or its canonical IP address (never a DNS lookup).
+const upstream::Host* findHost(const upstream::Cluster& c, const std::string& server) {
+  for (const auto& h : c.hosts) {
+    if (h.config.address.text == server || canonical(h.config.address) == server) return &h;
+  }
+  return nullptr;
+}
+
 // Reads {"weight": N, ...} style bodies; an empty body is {}.
 std::optional<json> parseBody(const Request& req, std::string& why) {
   if (req.body.empty()) return json::object();
@@ -448,13 +456,8 @@ Response Api::route(const Request& req, const std::string& actor) {
     const std::string& server = seg[3];
     if (seg.size() == 4) {
       if (get) {
-        for (const auto& h : c->hosts) {
-          config::SocketAddress a;
-          std::string w;
-          if (h.config.address.text == server ||
-              (config::parseSocketAddress(server, a, w) && config::sameEndpoint(a, h.config.address))) {
-            return jsonResponse(200, serverJson(v, *c, h));
-          }
+        if (const upstream::Host* h = findHost(*c, server)) {
+          return jsonResponse(200, serverJson(v, *c, *h));
         }
         return error(404, "pool " + seg[1] + " has no server " + server);
       }
@@ -486,14 +489,8 @@ Response Api::route(const Request& req, const std::string& actor) {
       if (auto e = control_.change({ch}, actor)) return error(e->status, e->message);
       View after = control_.view();
       const upstream::Cluster* ac = findCluster(after, seg[1]);
-      if (ac) {
-        for (const auto& h : ac->hosts) {
-          config::SocketAddress a;
-          std::string w;
-          if (config::parseSocketAddress(server, a, w) && config::sameEndpoint(a, h.config.address)) {
-            return jsonResponse(200, serverJson(after, *ac, h));
-          }
-        }
+      if (const upstream::Host* h = ac ? findHost(*ac, server) : nullptr) {
+        return jsonResponse(200, serverJson(after, *ac, *h));
       }
       return jsonResponse(200, {{"ok", true}});
     }

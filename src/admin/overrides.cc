@@ -30,6 +30,20 @@ int findServer(const config::Pool& p, const config::SocketAddress& a) {
   return -1;
 }
 
+// Only IP addresses: a host name would mean a DNS lookup on the control thread, and a
+// server's identity must not change with DNS. (The loader resolves names at load time.)
+bool parseIpAddress(std::string_view text, config::SocketAddress& out, std::string& why) {
+  bool bracketed = !text.empty() && text.front() == '[';
+  size_t colon = text.rfind(':');
+  std::string_view host = colon == std::string_view::npos ? text : text.substr(0, colon);
+  if (!bracketed && host.find_first_not_of("0123456789.") != std::string_view::npos) {
+    why = "expected an IP address and port such as 10.0.0.7:8080 or [2001:db8::7]:8080, got \"" + std::string(text) +
+          "\" (host names are resolved only when the config file is loaded)";
+    return false;
+  }
+  return config::parseSocketAddress(text, out, why);
+}
+
 void applyFields(const ServerOverride& o, config::Server& s) {
   if (o.weight) s.weight = *o.weight;
   if (o.max_connections) s.max_connections = *o.max_connections;
@@ -110,7 +124,7 @@ Result<Overrides> parseOverrides(std::string_view text) {
       std::string where = "pools." + pool + "." + addr;
       config::SocketAddress a;
       std::string why;
-      if (!config::parseSocketAddress(addr, a, why)) {
+      if (!parseIpAddress(addr, a, why)) {
         return Error{where + ": " + why};
       }
       if (!j.is_object()) {
@@ -171,9 +185,9 @@ std::shared_ptr<config::Config> merge(const config::Config& file, Overrides& o, 
     for (auto sit = pit->second.begin(); sit != pit->second.end();) {
       config::SocketAddress a;
       std::string why;
-      config::parseSocketAddress(sit->first, a, why);
+      parseIpAddress(sit->first, a, why);  // keys were checked when read
       int i = findServer(*pool, a);
-      const ServerOverride& so = sit->second;
+      ServerOverride& so = sit->second;
       bool keep = true;
       if (so.removed) {
         if (i < 0) {
@@ -188,6 +202,7 @@ std::shared_ptr<config::Config> merge(const config::Config& file, Overrides& o, 
           pool->servers.erase(pool->servers.begin() + i);
         }
       } else if (i >= 0) {
+        so.added = false;  // the file has it now: a removal must be remembered, not forgotten
         applyFields(so, pool->servers[static_cast<size_t>(i)]);
       } else if (so.added) {
         config::Server s;
@@ -216,11 +231,21 @@ std::optional<ApiError> applyChange(const Change& c, config::Config& working, Ov
   }
   config::SocketAddress a;
   std::string why;
-  if (!config::parseSocketAddress(c.server, a, why)) {
-    return ApiError{400, "server: " + why};
+  int i = -1;
+  // A server is named as configured (which may be a host name) or by its IP address.
+  for (size_t k = 0; k < pool->servers.size() && c.op != Change::Op::Add; ++k) {
+    if (pool->servers[k].address.text == c.server) {
+      i = static_cast<int>(k);
+      a = pool->servers[k].address;
+    }
+  }
+  if (i < 0) {
+    if (!parseIpAddress(c.server, a, why)) {
+      return ApiError{400, "server: " + why};
+    }
+    i = findServer(*pool, a);
   }
   std::string key = canonical(a);
-  int i = findServer(*pool, a);
   if (c.op == Change::Op::Add) {
     if (i >= 0) {
       return ApiError{409, "pool " + c.pool + " already has server " + key};

@@ -27,20 +27,7 @@ constexpr size_t kMaxPendingOut = 64 * 1024;
 constexpr uint64_t kLingerMs = 2000;
 constexpr size_t kLingerMaxBytes = 1024 * 1024;
 
-std::string ipText(const sockaddr_storage& addr) {
-  char buf[INET6_ADDRSTRLEN] = {0};
-  if (addr.ss_family == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&addr)->sin_addr, buf, sizeof buf);
-  } else if (addr.ss_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
-    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
-      inet_ntop(AF_INET, in6->sin6_addr.s6_addr + 12, buf, sizeof buf);
-    } else {
-      inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
-    }
-  }
-  return buf;
-}
+std::string ipText(const sockaddr_storage& addr) { return net::formatIp(reinterpret_cast<const sockaddr*>(&addr)); }
 
 bool isIdempotent(Method m) {
   return m == Method::Get || m == Method::Head || m == Method::Options || m == Method::Put ||

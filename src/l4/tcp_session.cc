@@ -459,7 +459,7 @@ void TcpSession::account(const char* reason) {
   if (!log) {
     return;
   }
-  std::string client = net::formatAddress(reinterpret_cast<const sockaddr*>(&src_));
+  std::string client = net::formatIp(reinterpret_cast<const sockaddr*>(&src_));
   upstream::AccessRecord r;
   r.client = client;
   r.listener = rt_->listener->name;

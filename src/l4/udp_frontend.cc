@@ -315,7 +315,7 @@ void UdpFrontend::removeFlow(UdpFlow& flow, const char* reason) {
   h.bytes_out.add(flow.bytes_in_);
   h.bytes_in.add(flow.bytes_out_);
   if (rt.access_log) {
-    std::string client = net::formatAddress(reinterpret_cast<const sockaddr*>(&flow.client));
+    std::string client = net::formatIp(reinterpret_cast<const sockaddr*>(&flow.client));
     upstream::AccessRecord r;
     r.client = client;
     r.listener = rt.listener->name;

@@ -8,18 +8,41 @@
 namespace fulcrum::net {
 
 std::string formatAddress(const sockaddr* sa) {
-  char ip[INET6_ADDRSTRLEN] = {0};
+  // Appended piece by piece (a + b + c chains trip GCC 12's -Wrestrict).
+  std::string out;
   if (sa->sa_family == AF_INET) {
-    auto* in = reinterpret_cast<const sockaddr_in*>(sa);
-    inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
-    return std::string(ip) + ":" + std::to_string(ntohs(in->sin_port));
+    out = formatIp(sa);
+    out += ':';
+    out += std::to_string(ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port));
+    return out;
   }
   if (sa->sa_family == AF_INET6) {
-    auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
-    inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
-    return "[" + std::string(ip) + "]:" + std::to_string(ntohs(in6->sin6_port));
+    char ip[INET6_ADDRSTRLEN] = {0};
+    inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr, ip, sizeof ip);
+    out.reserve(64);
+    out.push_back('[');
+    out.append(ip);
+    out.push_back(']');
+    out.push_back(':');
+    out += std::to_string(ntohs(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port));
+    return out;
   }
   return "unknown";
+}
+
+std::string formatIp(const sockaddr* sa) {
+  char buf[INET6_ADDRSTRLEN] = {0};
+  if (sa->sa_family == AF_INET) {
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr, buf, sizeof buf);
+  } else if (sa->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      inet_ntop(AF_INET, in6->sin6_addr.s6_addr + 12, buf, sizeof buf);
+    } else {
+      inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf);
+    }
+  }
+  return buf;
 }
 
 sockaddr_storage peerAddress(int fd) {

@@ -213,7 +213,7 @@ TEST(AccessLog, TemplateFormatAndL4Connections) {
   ASSERT_EQ(curl({"-o", "/dev/null", url(env.port, "/")}).code, 0);
   ASSERT_TRUE(waitFor([&] { return readFile(log).find('\n') != std::string::npos; }, 3s));
   std::string line = readFile(log);
-  EXPECT_EQ(line.rfind("127.0.0.1:", 0), 0u) << line;
+  EXPECT_EQ(line.rfind("127.0.0.1 raw ", 0), 0u) << line;
   EXPECT_NE(line.find(" raw " + env.server(0) + " "), std::string::npos) << line;
   EXPECT_NE(line.find(" done\n"), std::string::npos) << line;
 }
