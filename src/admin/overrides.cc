@@ -131,7 +131,10 @@ Result<Overrides> parseOverrides(std::string_view text) {
         return Error{where + " must be an object"};
       }
       ServerOverride so;
-      for (const auto& [k, v] : j.items()) {
+      for (const auto& item : j.items()) {
+        // (Named, not a structured binding: the lambdas below capture them, which clang 14 refuses.)
+        const std::string& k = item.key();
+        const json& v = item.value();
         auto wantBool = [&](std::optional<bool>& out) -> bool {
           if (!v.is_boolean()) return false;
           out = v.get<bool>();

@@ -453,6 +453,7 @@ void HttpSession::admit() {
   const auto& pool = x_->cluster->config;
   if (pool.http.max_requests > 0 && !x_->pool_slot && !takePoolSlot()) {
     if (!frontend_->queue().enqueue(this, pool.queue_size)) {
+      acct_.termination = "queue_full";
       respondLocal(503, errorBody(503), "", !x_->req_complete);
       return;
     }
