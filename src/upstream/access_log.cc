@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <chrono>
 #include <cstring>
 
@@ -25,6 +26,16 @@ int openFile(const std::string& path) {
 
 void appendJsonString(std::string& out, std::string_view s) {
   out += '"';
+  // Most values need no escaping: copy them whole.
+  bool plain = true;
+  for (unsigned char c : s) {
+    plain = plain && c != '"' && c != '\\' && c >= 0x20 && c < 0x7f;
+  }
+  if (plain) {
+    out.append(s);
+    out += '"';
+    return;
+  }
   for (unsigned char c : s) {
     if (c == '"' || c == '\\') {
       out += '\\';
@@ -41,14 +52,23 @@ void appendJsonString(std::string& out, std::string_view s) {
   out += '"';
 }
 
+// Integers without snprintf or temporaries: this runs several times per logged request.
+void appendUint(std::string& out, uint64_t v) {
+  char buf[24];
+  auto r = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, static_cast<size_t>(r.ptr - buf));
+}
+
+// Microseconds as milliseconds with three decimals ("12.345"); -1 when absent.
 void appendMillis(std::string& out, int64_t us) {
   if (us < 0) {
     out += "-1";
     return;
   }
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(us) / 1000.0);
-  out += buf;
+  appendUint(out, static_cast<uint64_t>(us) / 1000);
+  char frac[4] = {'.', static_cast<char>('0' + us / 100 % 10), static_cast<char>('0' + us / 10 % 10),
+                  static_cast<char>('0' + us % 10)};
+  out.append(frac, 4);
 }
 
 // Appends field f of r, as JSON (strings quoted) or as template text ("-" for empty).
@@ -85,13 +105,13 @@ void appendField(std::string& out, config::LogField f, const AccessRecord& r, st
     case LogField::Path:
       return text(r.path);
     case LogField::Status:
-      out += std::to_string(r.status);
+      appendUint(out, r.status);
       return;
     case LogField::BytesIn:
-      out += std::to_string(r.bytes_in);
+      appendUint(out, r.bytes_in);
       return;
     case LogField::BytesOut:
-      out += std::to_string(r.bytes_out);
+      appendUint(out, r.bytes_out);
       return;
     case LogField::QueueMs:
       return appendMillis(out, r.queue_us);
@@ -102,7 +122,7 @@ void appendField(std::string& out, config::LogField f, const AccessRecord& r, st
     case LogField::TotalMs:
       return appendMillis(out, r.total_us);
     case LogField::Retries:
-      out += std::to_string(r.retries);
+      appendUint(out, r.retries);
       return;
     case LogField::Termination:
       return text(r.termination);
@@ -198,9 +218,16 @@ void AccessLog::write(size_t worker, const AccessRecord& r) {
     strftime(b.time, sizeof b.time, "%Y-%m-%dT%H:%M:%S", &t);
     b.second = ts.tv_sec;
   }
-  char stamp[48];
-  std::snprintf(stamp, sizeof stamp, "%s.%03ldZ", b.time, ts.tv_nsec / 1000000);
-  format(cfg_, r, b.data, stamp);
+  char stamp[40];
+  size_t n = std::strlen(b.time);
+  std::memcpy(stamp, b.time, n);
+  long ms = ts.tv_nsec / 1000000;
+  stamp[n] = '.';
+  stamp[n + 1] = static_cast<char>('0' + ms / 100);
+  stamp[n + 2] = static_cast<char>('0' + ms / 10 % 10);
+  stamp[n + 3] = static_cast<char>('0' + ms % 10);
+  stamp[n + 4] = 'Z';
+  format(cfg_, r, b.data, std::string_view(stamp, n + 5));
   if (b.data.size() >= kHandOver) {
     flush(worker);
   }
