@@ -68,6 +68,7 @@ struct AdminServer::Conn final : core::IoHandler {
   size_t body_len = 0;
   bool have_head = false;
   bool responded = false;
+  bool eof = false;
   Request req;
   http::RequestParser parser;
   core::Timer timer;
@@ -173,10 +174,7 @@ void AdminServer::Conn::onIoEvents(uint32_t events) {
       continue;
     }
     if (n == 0) {
-      if (!have_head || in.size() < head_len + body_len) {
-        server.close(this);  // the client gave up
-        return;
-      }
+      eof = true;  // a client may send its request and shut down writing: still answered
       break;
     }
     if (errno == EINTR) continue;
@@ -191,7 +189,11 @@ void AdminServer::Conn::onIoEvents(uint32_t events) {
       return;
     }
     if (r.status == http::ParseStatus::NeedMore) {
-      if (in.size() > kMaxHead) fail(431, "request head too large");
+      if (in.size() > kMaxHead) {
+        fail(431, "request head too large");
+      } else if (eof) {
+        server.close(this);  // the client gave up
+      }
       return;
     }
     const auto& h = parser.head();
@@ -221,6 +223,9 @@ void AdminServer::Conn::onIoEvents(uint32_t events) {
     }
   }
   if (in.size() < head_len + body_len) {
+    if (eof) {
+      server.close(this);  // the body will not come
+    }
     return;
   }
   req.body = in.substr(head_len, body_len);

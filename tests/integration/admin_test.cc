@@ -378,6 +378,10 @@ TEST(AdminApi, BadInputIsRefusedAndChangesNothing) {
   auto r = curl({"-X", "PUT", "-w", "%{http_code}", "-o", "/dev/null", "-H", "Content-Type: text/plain", "--data",
                  "3", env.adminUrl(s0 + "/weight")});
   EXPECT_EQ(r.output, "415");
+  // A request sent with a half-close (as `printf ... | nc` does) is still answered.
+  auto halfClosed = shell("printf 'GET /livez HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n' | /usr/bin/nc -N 127.0.0.1 " +
+                          std::to_string(env.admin));
+  EXPECT_EQ(halfClosed.output.rfind("HTTP/1.1 200", 0), 0u) << halfClosed.output;
   // Garbage on the admin port gets a 400 and the server carries on.
   auto raw = rawExchange(env.admin, "GARBAGE\r\n\r\n");
   EXPECT_EQ(raw.rfind("HTTP/1.1 400", 0), 0u) << raw;
