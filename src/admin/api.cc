@@ -17,11 +17,11 @@ namespace {
 Response jsonResponse(int status, const json& j) {
   Response r;
   r.status = status;
-  r.body = j.dump(2) + "\n";
+  r.body = j.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
   return r;
 }
 
-Response error(int status, const std::string& message) { return jsonResponse(status, json{{"error", message}}); }
+Response error(int status, const std::string& message) { return errorResponse(status, message); }
 
 bool constantTimeEquals(std::string_view a, std::string_view b) {
   unsigned diff = a.size() ^ b.size();

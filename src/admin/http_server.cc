@@ -7,8 +7,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <nlohmann/json.hpp>
 
 #include "common/log.h"
+#include "http/head_writer.h"
 #include "net/address.h"
 
 namespace fulcrum::admin {
@@ -19,36 +21,14 @@ constexpr size_t kMaxHead = 16 * 1024;
 constexpr size_t kMaxBody = 1024 * 1024;
 constexpr uint64_t kRequestTimeoutMs = 10000;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
 }  // namespace
 
-std::string statusReason(int status) {
-  switch (status) {
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 503: return "Service Unavailable";
-    default: return "Status";
-  }
+Response errorResponse(int status, std::string_view message) {
+  Response r;
+  r.status = status;
+  // error_handler::replace: a message quoting invalid UTF-8 from a request stays valid JSON.
+  r.body = nlohmann::json{{"error", message}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  return r;
 }
 
 struct AdminServer::Conn final : core::IoHandler {
@@ -204,11 +184,8 @@ void AdminServer::Conn::onIoEvents(uint32_t events) {
     size_t q = target.find('?');
     req.path = std::string(target.substr(0, q));
     req.query = q == std::string_view::npos ? "" : std::string(target.substr(q + 1));
-    for (const auto& f : h.headers) {
-      std::string name = lower(f.name);
-      if (name == "authorization") req.authorization = std::string(f.value);
-      if (name == "content-type") req.content_type = std::string(f.value);
-    }
+    if (const http::Header* f = h.find("authorization")) req.authorization = std::string(f->value);
+    if (const http::Header* f = h.find("content-type")) req.content_type = std::string(f->value);
     req.peer = peer;
     if (h.body.kind == http::BodyKind::Chunked) {
       fail(411, "send the body with Content-Length");
@@ -234,27 +211,18 @@ void AdminServer::Conn::onIoEvents(uint32_t events) {
     resp = server.handler_(req);
   } catch (const std::exception& e) {
     log::error("admin request failed", {{"path", req.path}, {"error", e.what()}});
-    resp.status = 500;
-    resp.body = std::string("{\"error\":\"internal error\"}\n");
+    resp = errorResponse(500, "internal error");
   }
   respond(resp);
 }
 
-void AdminServer::Conn::fail(int status, const std::string& why) {
-  Response r;
-  r.status = status;
-  std::string msg;
-  for (char c : why) {
-    if (c == '"' || c == '\\') msg += '\\';
-    if (static_cast<unsigned char>(c) >= 0x20) msg += c;
-  }
-  r.body = "{\"error\":\"" + msg + "\"}\n";
-  respond(r);
-}
+void AdminServer::Conn::fail(int status, const std::string& why) { respond(errorResponse(status, why)); }
 
 void AdminServer::Conn::respond(const Response& r) {
   responded = true;
-  out = "HTTP/1.1 " + std::to_string(r.status) + " " + statusReason(r.status) + "\r\n";
+  out = "HTTP/1.1 " + std::to_string(r.status) + " ";
+  out += http::reasonPhrase(static_cast<uint16_t>(r.status));
+  out += "\r\n";
   out += "Content-Type: " + r.content_type + "\r\n";
   out += "Content-Length: " + std::to_string(r.body.size()) + "\r\n";
   out += "Cache-Control: no-store\r\nConnection: close\r\n";

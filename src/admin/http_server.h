@@ -35,6 +35,9 @@ struct Response {
   std::string extra_headers;  // "Name: value\r\n" lines
 };
 
+// {"error": message} with the status.
+Response errorResponse(int status, std::string_view message);
+
 class AdminServer : public core::IoHandler {
  public:
   using Handler = std::function<Response(const Request&)>;
@@ -56,7 +59,5 @@ class AdminServer : public core::IoHandler {
   uint16_t port_ = 0;
   std::list<std::unique_ptr<Conn>> conns_;
 };
-
-std::string statusReason(int status);
 
 }  // namespace fulcrum::admin

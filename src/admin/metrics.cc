@@ -27,6 +27,57 @@ void statuses(stats::PromWriter& w, const std::string& name, Labels labels, cons
     w.sample(name, l, static_cast<double>(n));
   }
 }
+
+// Every family, in the order written: name, type, help.
+struct FamilySpec {
+  const char* name;
+  Type type;
+  const char* help;
+};
+constexpr FamilySpec kFamilies[] = {
+    {"fulcrum_build_info", Type::Gauge, "Build version (the value is 1)."},
+    {"fulcrum_start_time_seconds", Type::Gauge, "When the process started (unix time)."},
+    {"fulcrum_workers", Type::Gauge, "Worker threads."},
+    {"fulcrum_config_version", Type::Gauge, "Config generation: +1 on each reload or API change applied."},
+    {"fulcrum_config_reloads_total", Type::Counter, "Config reloads by result."},
+    {"fulcrum_config_last_reload_success_timestamp_seconds", Type::Gauge, "When a config was last applied (unix time)."},
+    {"fulcrum_listener_connections_total", Type::Counter, "Client connections accepted."},
+    {"fulcrum_listener_connections_active", Type::Gauge, "Client connections open."},
+    {"fulcrum_listener_requests_total", Type::Counter, "HTTP requests answered, by status."},
+    {"fulcrum_listener_bytes_received_total", Type::Counter, "Bytes received from clients."},
+    {"fulcrum_listener_bytes_sent_total", Type::Counter, "Bytes sent to clients."},
+    {"fulcrum_listener_rate_limited_total", Type::Counter, "Requests refused by the rate limit or the per-client connection limit."},
+    {"fulcrum_listener_request_duration_seconds", Type::Histogram, "HTTP request time, from the complete request head to the end of the response."},
+    {"fulcrum_route_requests_total", Type::Counter, "HTTP requests answered per route, by status."},
+    {"fulcrum_route_request_duration_seconds", Type::Histogram, "HTTP request time per route."},
+    {"fulcrum_pool_requests_total", Type::Counter, "HTTP requests answered for the pool, by status."},
+    {"fulcrum_pool_retries_total", Type::Counter, "Requests tried again on another server."},
+    {"fulcrum_pool_queue_length", Type::Gauge, "Requests or connections waiting for a free server."},
+    {"fulcrum_pool_queue_timeouts_total", Type::Counter, "Waiters that gave up after timeouts.queue."},
+    {"fulcrum_pool_servers", Type::Gauge, "Servers in the pool."},
+    {"fulcrum_pool_servers_healthy", Type::Gauge, "Servers taking new traffic."},
+    {"fulcrum_pool_panic", Type::Gauge, "1 while too few servers are healthy and all of them are used."},
+    {"fulcrum_pool_health_check_interval_seconds", Type::Gauge, "Active health check interval."},
+    {"fulcrum_server_up", Type::Gauge, "1 when the server takes new traffic."},
+    {"fulcrum_server_draining", Type::Gauge, "1 while draining."},
+    {"fulcrum_server_disabled", Type::Gauge, "1 while disabled (maintenance)."},
+    {"fulcrum_server_ejected", Type::Gauge, "1 while ejected by passive health."},
+    {"fulcrum_server_weight", Type::Gauge, "Configured weight."},
+    {"fulcrum_server_effective_weight", Type::Gauge, "Weight after agent and slow start."},
+    {"fulcrum_server_requests_total", Type::Counter, "HTTP responses the server gave, by status."},
+    {"fulcrum_server_connections_total", Type::Counter, "Connections opened to the server."},
+    {"fulcrum_server_connections_active", Type::Gauge, "Connections to the server in use."},
+    {"fulcrum_server_connect_errors_total", Type::Counter, "Failed connection attempts."},
+    {"fulcrum_server_timeouts_total", Type::Counter, "Connect and response timeouts."},
+    {"fulcrum_server_bytes_received_total", Type::Counter, "Bytes received from the server."},
+    {"fulcrum_server_bytes_sent_total", Type::Counter, "Bytes sent to the server."},
+    {"fulcrum_server_response_duration_seconds", Type::Histogram, "Time from the request sent to the server's response head."},
+    {"fulcrum_server_ejections_total", Type::Counter, "Passive health ejections."},
+    {"fulcrum_server_checks_total", Type::Counter, "Active health checks by result."},
+    {"fulcrum_server_check_duration_seconds", Type::Gauge, "Duration of the last active check."},
+    {"fulcrum_server_last_check_timestamp_seconds", Type::Gauge, "When the last active check ended (unix time)."},
+};
+
 }  // namespace
 
 bool serverUsable(const upstream::Host& h, uint64_t nowMs) { return h.healthy(nowMs); }
@@ -45,32 +96,17 @@ const char* serverState(const upstream::Cluster& c, const upstream::Host& h, uin
 
 std::string renderMetrics(const View& v) {
   stats::PromWriter w;
-  w.family("fulcrum_build_info", Type::Gauge, "Build version (the value is 1).");
+  for (const auto& f : kFamilies) {
+    w.family(f.name, f.type, f.help);
+  }
   w.sample("fulcrum_build_info", {{"version", FULCRUM_VERSION}}, 1);
-  w.family("fulcrum_start_time_seconds", Type::Gauge, "When the process started (unix time).");
   w.sample("fulcrum_start_time_seconds", {}, v.start_time);
-  w.family("fulcrum_workers", Type::Gauge, "Worker threads.");
   w.sample("fulcrum_workers", {}, static_cast<double>(v.workers));
-  w.family("fulcrum_config_version", Type::Gauge, "Config generation: +1 on each reload or API change applied.");
   w.sample("fulcrum_config_version", {}, static_cast<double>(v.generation));
-  w.family("fulcrum_config_reloads_total", Type::Counter, "Config reloads by result.");
   w.sample("fulcrum_config_reloads_total", {{"result", "success"}}, static_cast<double>(v.reloads_ok));
   w.sample("fulcrum_config_reloads_total", {{"result", "failure"}}, static_cast<double>(v.reloads_failed));
-  w.family("fulcrum_config_last_reload_success_timestamp_seconds", Type::Gauge,
-           "When a config was last applied (unix time).");
   w.sample("fulcrum_config_last_reload_success_timestamp_seconds", {}, v.last_reload_time);
 
-  w.family("fulcrum_listener_connections_total", Type::Counter, "Client connections accepted.");
-  w.family("fulcrum_listener_connections_active", Type::Gauge, "Client connections open.");
-  w.family("fulcrum_listener_requests_total", Type::Counter, "HTTP requests answered, by status.");
-  w.family("fulcrum_listener_bytes_received_total", Type::Counter, "Bytes received from clients.");
-  w.family("fulcrum_listener_bytes_sent_total", Type::Counter, "Bytes sent to clients.");
-  w.family("fulcrum_listener_rate_limited_total", Type::Counter,
-           "Requests refused by the rate limit or the per-client connection limit.");
-  w.family("fulcrum_listener_request_duration_seconds", Type::Histogram,
-           "HTTP request time, from the complete request head to the end of the response.");
-  w.family("fulcrum_route_requests_total", Type::Counter, "HTTP requests answered per route, by status.");
-  w.family("fulcrum_route_request_duration_seconds", Type::Histogram, "HTTP request time per route.");
   for (const auto& l : v.listeners) {
     const std::string& name = l.config->name;
     auto t = l.stats->sum();
@@ -95,33 +131,6 @@ std::string renderMetrics(const View& v) {
     }
   }
 
-  w.family("fulcrum_pool_requests_total", Type::Counter, "HTTP requests answered for the pool, by status.");
-  w.family("fulcrum_pool_retries_total", Type::Counter, "Requests tried again on another server.");
-  w.family("fulcrum_pool_queue_length", Type::Gauge, "Requests or connections waiting for a free server.");
-  w.family("fulcrum_pool_queue_timeouts_total", Type::Counter, "Waiters that gave up after timeouts.queue.");
-  w.family("fulcrum_pool_servers", Type::Gauge, "Servers in the pool.");
-  w.family("fulcrum_pool_servers_healthy", Type::Gauge, "Servers taking new traffic.");
-  w.family("fulcrum_pool_panic", Type::Gauge, "1 while too few servers are healthy and all of them are used.");
-  w.family("fulcrum_pool_health_check_interval_seconds", Type::Gauge, "Active health check interval.");
-  w.family("fulcrum_server_up", Type::Gauge, "1 when the server takes new traffic.");
-  w.family("fulcrum_server_draining", Type::Gauge, "1 while draining.");
-  w.family("fulcrum_server_disabled", Type::Gauge, "1 while disabled (maintenance).");
-  w.family("fulcrum_server_ejected", Type::Gauge, "1 while ejected by passive health.");
-  w.family("fulcrum_server_weight", Type::Gauge, "Configured weight.");
-  w.family("fulcrum_server_effective_weight", Type::Gauge, "Weight after agent and slow start.");
-  w.family("fulcrum_server_requests_total", Type::Counter, "HTTP responses the server gave, by status.");
-  w.family("fulcrum_server_connections_total", Type::Counter, "Connections opened to the server.");
-  w.family("fulcrum_server_connections_active", Type::Gauge, "Connections to the server in use.");
-  w.family("fulcrum_server_connect_errors_total", Type::Counter, "Failed connection attempts.");
-  w.family("fulcrum_server_timeouts_total", Type::Counter, "Connect and response timeouts.");
-  w.family("fulcrum_server_bytes_received_total", Type::Counter, "Bytes received from the server.");
-  w.family("fulcrum_server_bytes_sent_total", Type::Counter, "Bytes sent to the server.");
-  w.family("fulcrum_server_response_duration_seconds", Type::Histogram,
-           "Time from the request sent to the server's response head.");
-  w.family("fulcrum_server_ejections_total", Type::Counter, "Passive health ejections.");
-  w.family("fulcrum_server_checks_total", Type::Counter, "Active health checks by result.");
-  w.family("fulcrum_server_check_duration_seconds", Type::Gauge, "Duration of the last active check.");
-  w.family("fulcrum_server_last_check_timestamp_seconds", Type::Gauge, "When the last active check ended (unix time).");
   for (const auto& c : v.clusters) {
     const std::string& pool = c->config.name;
     auto pt = c->pool_state->traffic->sum();

@@ -361,7 +361,7 @@ void HttpSession::onHead(size_t headLength) {
   }
   x.cluster = target->clusters[pick];
   x.route = route;
-  acct_.cluster = x.cluster;
+  acct_.cluster = x.cluster.get();
   const auto& pool = x.cluster->config;
   if (upstream::needsClientHash(*x.cluster)) {
     switch (pool.hash_key.source) {
@@ -1169,23 +1169,10 @@ void HttpSession::upstreamFailed(Failure failure, const char* why) {
   log::debug("request failed", {{"status", status}, {"attempts", x.attempts}, {"reused", x.reused},
                                 {"head_sent", x.head_sent}, {"stale", staleReuse}});
   releaseSlots();
-  switch (failure) {
-    case Failure::ConnectFailed:
-      acct_.termination = "connect_failed";
-      break;
-    case Failure::ConnectTimeout:
-      acct_.termination = "connect_timeout";
-      break;
-    case Failure::Reset:
-      acct_.termination = "server_reset";
-      break;
-    case Failure::ResponseTimeout:
-      acct_.termination = "response_timeout";
-      break;
-    case Failure::BadResponse:
-      acct_.termination = "bad_response";
-      break;
-  }
+  // In the order of Failure.
+  static constexpr const char* kTermination[] = {"connect_failed", "connect_timeout", "server_reset",
+                                                 "response_timeout", "bad_response"};
+  acct_.termination = kTermination[static_cast<int>(failure)];
   respondLocal(status, errorBody(status), "", !x.req_complete);
 }
 

@@ -53,7 +53,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
 
  private:
   enum class Phase { Head, Waiting, Connecting, Exchange, Tunnel, Closing, Closed };
-  enum class Failure { ConnectFailed, ConnectTimeout, Reset, ResponseTimeout, BadResponse };
+  enum class Failure { ConnectFailed, ConnectTimeout, Reset, ResponseTimeout, BadResponse };  // (kTermination)
 
   void drive();
   // Head phase.
@@ -176,7 +176,8 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
     int64_t queue_us = -1, connect_us = -1, response_us = -1;
     uint32_t retries = 0;
     int route = -1;  // index into rt_'s routes
-    std::shared_ptr<const upstream::Cluster> cluster;
+    // Raw: x_ holds the cluster for as long as the request is accounted (no refcount per request).
+    const upstream::Cluster* cluster = nullptr;
     const upstream::Host* host = nullptr;  // the server that answered (or failed last)
     const char* termination = nullptr;     // set by a failure before its local response
     std::string method, path;              // kept only when there is an access log

@@ -45,11 +45,13 @@ TcpSession::~TcpSession() = default;
 void TcpSession::start() {
   last_activity_ms_ = phase_started_ms_ = ctx_.loop.nowMs();
   // Addresses are needed only for PROXY headers and the trusted-front check.
-  if (rt_->listener->accept_proxy || rt_->cluster->config.send_proxy != config::ProxyProtocolVersion::None ||
-      needsClientHash(*rt_->cluster) || rt_->access_log) {
+  bool proxyHeaders = rt_->listener->accept_proxy || rt_->cluster->config.send_proxy != config::ProxyProtocolVersion::None;
+  if (proxyHeaders || needsClientHash(*rt_->cluster) || rt_->access_log) {
     src_ = net::peerAddress(client_.fd());
-    dst_ = net::localAddress(client_.fd());
     hash_ = clientHash(src_);
+  }
+  if (proxyHeaders) {
+    dst_ = net::localAddress(client_.fd());
   }
   if (!ctx_.loop.add(client_.fd(), kEvents, &client_side_)) {
     close("epoll add failed", true);
@@ -294,7 +296,7 @@ void TcpSession::onConnectResult(int err) {
   startRelay();
 }
 
-void TcpSession::connectFailed(const char* reason) {
+void TcpSession::connectFailed(const char* reason, bool timedOut) {
   const auto& host = rt_->cluster->hosts[static_cast<size_t>(host_)];
   log::warn("connect failed", {{"pool", rt_->cluster->config.name},
                                {"server", host.config.address.text},
@@ -303,7 +305,7 @@ void TcpSession::connectFailed(const char* reason) {
   host.state->connect_failures.fetch_add(1, std::memory_order_relaxed);
   auto& ht = host.state->traffic->worker(ctx_.worker_index);
   ht.connect_errors.add();
-  if (std::strcmp(reason, "connect timeout") == 0) {
+  if (timedOut) {
     ht.timeouts.add();
   }
   upstream::recordFailure(*rt_->cluster, static_cast<size_t>(host_), ctx_.loop.nowMs());
@@ -391,7 +393,7 @@ void TcpSession::onTimer() {
       close("queue timeout", false);
       return;
     case Phase::Connecting:
-      connectFailed("connect timeout");
+      connectFailed("connect timeout", true);
       return;
     case Phase::Relaying: {
       uint64_t idle = static_cast<uint64_t>(rt_->config->timeouts.idle.count());

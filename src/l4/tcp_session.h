@@ -56,7 +56,7 @@ class TcpSession final : public upstream::Session {
   // Picks a server and starts connecting; returns false when the session was closed or queued.
   void connectNext();
   void onConnectResult(int err);
-  void connectFailed(const char* reason);
+  void connectFailed(const char* reason, bool timedOut = false);
   void startRelay();
   void pump();
   void releaseHost();

@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "admin/audit.h"
 #include "common/log.h"
 #include "config/address.h"
 #include "config/loader.h"
@@ -51,21 +52,6 @@ std::string readWhole(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-std::string jsonEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 std::string describe(const config::Config& c) {
@@ -127,7 +113,6 @@ int Server::run() {
     log::setLevel(level);
   }
   start_time_ = unixNow();
-  file_config_ = loaded.config;
   file_checksum_ = admin::checksumHex(readWhole(options_.config_path));
   admin_config_ = loaded.config->admin;
   state_path_ = admin_config_.state_file.empty() ? options_.config_path + ".state.json" : admin_config_.state_file;
@@ -136,7 +121,7 @@ int Server::run() {
     return 1;
   }
   std::vector<std::string> notes;
-  auto merged = admin::merge(*file_config_, overrides_, notes);
+  auto merged = admin::merge(*loaded.config, overrides_, notes);
   for (const auto& n : notes) {
     log::warn("API change dropped", {{"note", n}});
   }
@@ -331,7 +316,6 @@ admin::ReloadOutcome Server::reload(const std::string& actor) {
     audit(actor, "reload", st.message(), false);
     return out;
   }
-  file_config_ = loaded.config;
   file_checksum_ = admin::checksumHex(readWhole(options_.config_path));
   if (next.count() != overrides_.count()) {
     for (const auto& n : out.notes) {
@@ -454,13 +438,10 @@ Status Server::updateAccessLog(const config::Config& config) {
 }
 
 bool Server::loadState() {
-  std::ifstream in(state_path_, std::ios::binary);
-  if (!in) {
+  if (::access(state_path_.c_str(), F_OK) != 0) {
     return true;  // no API changes yet
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  auto parsed = admin::parseOverrides(ss.str());
+  auto parsed = admin::parseOverrides(readWhole(state_path_));
   if (!parsed) {
     log::error("not started: the state file (API changes) is not valid; fix or remove it",
                {{"state_file", state_path_}, {"error", parsed.error().message}});
@@ -504,15 +485,7 @@ Status Server::saveState(const admin::Overrides& o) {
 }
 
 void Server::audit(const std::string& actor, const std::string& action, const std::string& detail, bool ok) {
-  char when[40];
-  time_t now = time(nullptr);
-  tm t;
-  gmtime_r(&now, &t);
-  strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &t);
-  std::string line = "{\"time\":\"" + std::string(when) + "\",\"actor\":\"" + jsonEscape(actor) +
-                     "\",\"action\":\"" + jsonEscape(action) + "\",\"detail\":\"" + jsonEscape(detail) +
-                     "\",\"ok\":" + (ok ? "true" : "false") + ",\"config_version\":" + std::to_string(generation_) +
-                     "}\n";
+  std::string line = admin::auditLine(actor, action, detail, ok, generation_);
   int fd = ::open(audit_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0 || ::write(fd, line.data(), line.size()) != static_cast<ssize_t>(line.size())) {
     log::warn("cannot write the audit log", {{"path", audit_path_}, {"error", std::strerror(errno)}});

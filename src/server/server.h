@@ -84,7 +84,6 @@ class Server : public admin::Control {
   // Observability and the admin API.
   std::unordered_map<std::string, std::shared_ptr<stats::TrafficSet>> stats_;  // "l:name", "r:listener\nroute"
   std::shared_ptr<upstream::AccessLog> access_log_;
-  std::shared_ptr<const config::Config> file_config_;  // as loaded from the file
   admin::Overrides overrides_;                         // API changes on top of it
   config::Admin admin_config_;                         // as at start-up (changes need a restart)
   std::string state_path_;

@@ -137,10 +137,13 @@ std::string formatText(const config::AccessLog& cfg) {
   std::string t;
   for (const auto& s : cfg.format) {
     for (char c : s.literal) {
-      t += c == '$' ? std::string("$$") : std::string(1, c);
+      if (c == '$') t += '$';  // written back as $$
+      t += c;
     }
     if (s.field >= 0) {
-      t += std::string("${") + config::kLogFieldNames[s.field] + "}";
+      t += "${";
+      t += config::kLogFieldNames[s.field];
+      t += '}';
     }
   }
   return t;

@@ -356,6 +356,7 @@ TEST(AdminApi, BadInputIsRefusedAndChangesNothing) {
       {"PUT", s0 + "/weight", "{\"weight\": \"heavy\"}", 400, "whole number"},
       {"PUT", s0 + "/weight", "{\"wieght\": 3}", 400, "unknown field"},
       {"POST", "/api/v1/pools/nope/servers/127.0.0.1:1/drain", "", 404, "no pool named"},
+      {"POST", "/api/v1/pools/%ff/servers/127.0.0.1:1/drain", "", 404, "no pool named"},  // not UTF-8
       {"POST", "/api/v1/pools/web/servers/127.0.0.1:1/drain", "", 404, "has no server"},
       {"POST", "/api/v1/pools/web/servers", "{\"address\": \"not-an-address\"}", 400, "port"},
       {"POST", "/api/v1/pools/web/servers", "{\"address\": \"" + env.server(1) + "\"}", 409, "already has"},
@@ -374,7 +375,7 @@ TEST(AdminApi, BadInputIsRefusedAndChangesNothing) {
     EXPECT_NE(r.second.find(c.says), std::string::npos) << c.path << " -> " << r.second;
     EXPECT_NE(r.second.find("\"error\""), std::string::npos) << r.second;
   }
-  auto text = env.api("PUT", s0 + "/weight", "weight=3");
+  EXPECT_EQ(env.api("PUT", s0 + "/weight", "weight=3").first, 400) << "a form body sent as JSON";
   auto r = curl({"-X", "PUT", "-w", "%{http_code}", "-o", "/dev/null", "-H", "Content-Type: text/plain", "--data",
                  "3", env.adminUrl(s0 + "/weight")});
   EXPECT_EQ(r.output, "415");
