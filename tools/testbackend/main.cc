@@ -591,6 +591,8 @@ struct Options {
   std::string statusFile;
   // agent mode: each connection gets this file's first line (default "up") and a close.
   std::string agentFile;
+  // http mode: body length in bytes (the greeting repeated and cut); 0 = the greeting once.
+  uint64_t httpBodySize = 0;
 };
 
 // First line of a file, or fallback if it cannot be read.
@@ -619,6 +621,7 @@ void printUsage(FILE* out) {
           "usage: fulcrum-testbackend --id NAME [--tcp HOST:PORT]... [--udp HOST:PORT]...\n"
           "                           [--mode cmd|http|echo] [--expect-proxy]\n"
           "                           [--ready-file PATH] [--status-file PATH] [--agent-file PATH]\n"
+          "                           [--http-body-size BYTES]\n"
           "--mode agent: answer each connection with the --agent-file's first line (default \"up\").\n"
           "HOST:PORT is IPv4 (127.0.0.1:0) or [IPv6]:port ([::1]:0); port 0 picks a free port.\n");
 }
@@ -700,6 +703,16 @@ int parseOptions(int argc, char** argv, Options* opts) {
         return 2;
       }
       (arg == "--status-file" ? opts->statusFile : opts->agentFile) = std::string(v);
+    } else if (arg == "--http-body-size") {
+      if (!takeValue(&v)) {
+        return 2;
+      }
+      if (!parseU64(v, &opts->httpBodySize) || opts->httpBodySize == 0 ||
+          opts->httpBodySize > (64u << 20)) {
+        fprintf(stderr, "fulcrum-testbackend: bad --http-body-size '%.*s' (1..67108864)\n",
+                static_cast<int>(v.size()), v.data());
+        return 2;
+      }
     } else if (arg == "--ready-file") {
       if (!takeValue(&v)) {
         return 2;
@@ -886,6 +899,13 @@ class Server {
 bool Server::init() {
   udpPrefix_ = opts_.id + " ";
   httpBody_ = "hello from " + opts_.id + "\n";
+  if (opts_.httpBodySize > 0) {
+    std::string greeting = httpBody_;
+    while (httpBody_.size() < opts_.httpBodySize) {
+      httpBody_ += greeting;
+    }
+    httpBody_.resize(opts_.httpBodySize);
+  }
   epollFd_ = epoll_create1(EPOLL_CLOEXEC);
   if (epollFd_ < 0) {
     fprintf(stderr, "fulcrum-testbackend: epoll_create1: %s\n", strerror(errno));
@@ -1523,7 +1543,8 @@ bool Server::stepHttp(Conn& c) {
   std::string response =
       "HTTP/1.1 " + std::to_string(status) + (status == 200 ? " OK" : " Status") +
       "\r\nContent-Type: text/plain\r\nContent-Length: " +
-      std::to_string(httpBody_.size()) + "\r\n\r\n";
+      std::to_string(httpBody_.size()) + (close || chunked ? "\r\nConnection: close" : "") +
+      "\r\n\r\n";
   if (!isHead) {
     response += httpBody_;
   }
