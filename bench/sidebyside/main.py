@@ -88,8 +88,14 @@ def main():
     try:
         throughput = [s for s in scenarios if not s.startswith("idle_")]
         if throughput:
-            for t in targets:
-                t.start()
+            for t in list(targets):
+                try:
+                    t.start()
+                except Exception as e:
+                    failures.append(f"{t.name} did not start: {e}")
+                    print(f"  FAILED {failures[-1]}", flush=True)
+                    t.stop()
+                    targets.remove(t)
         wrk_cases = {"http_keepalive_64B": ("http64", False), "http_keepalive_16KiB": ("http16k", False),
                      "http_conn_per_request": ("http64", True)}
         for scen in throughput:
@@ -119,15 +125,18 @@ def main():
                     if not t.proxy:
                         continue
                     print(f"{scen} round {rnd + 1}/{a.rounds}: {t.name} ({count} connections)", flush=True)
-                    t.start()  # a fresh process each time: earlier load leaves freed memory behind
-                    try:
-                        attempt(scen, t, lambda: load.idle_memory(t.ports[front], count, t.pids(), kind))
-                    finally:
-                        t.stop()
+                    def fresh():  # a new process each time: earlier load leaves freed memory behind
+                        try:
+                            t.start()
+                            return load.idle_memory(t.ports[front], count, t.pids(), kind)
+                        finally:
+                            t.stop()
+                    attempt(scen, t, fresh)
     finally:
         for t in targets:
             t.stop()
         backends.close()
+        shutil.rmtree(work, ignore_errors=True)
 
     parser = parser_speed(a.build) if "fulcrum" in names else {}
     summary = report.summarize(results)
@@ -164,7 +173,6 @@ def main():
                                for r in rows], "failures": failures}, f, indent=1)
     print(md)
     print(f"written: {a.out}/benchmarks.md, {a.out}/benchmarks.json ({meta['duration_s']} s)")
-    shutil.rmtree(work, ignore_errors=True)
     missing = [f"{s} / {t}" for s in scenarios for t in names
                if not results[s][t] and not (s.startswith("idle_") and t == "direct")]
     if failures or missing:

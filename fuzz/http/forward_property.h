@@ -59,9 +59,14 @@ inline std::string checkForwardProperty(std::string_view input) {
     return "the forwarded head does not parse whole: " + out;
   }
   const RequestHead& fwdHead = again.head();
-  std::string expectedTarget = (info.uri.empty() || info.uri.front() == '?' ? "/" : "") + std::string(info.uri);
+  std::string expectedTarget;
   if (in.targetForm == TargetForm::Asterisk) {
-    expectedTarget = "*";
+    expectedTarget.push_back('*');
+  } else {
+    if (info.uri.empty() || info.uri.front() == '?') {
+      expectedTarget.push_back('/');
+    }
+    expectedTarget.append(info.uri);
   }
   if (fwdHead.method != in.method || fwdHead.target != expectedTarget) {
     return "method or target changed: " + out;

@@ -47,6 +47,13 @@ HeadParser::HeadParser(Kind kind, const Limits& limits)
   headers_.reserve(std::min<size_t>(maxHeaders_, 32));
 }
 
+void HeadParser::setLimits(const Limits& limits) {
+  maxStartLine_ = clampLimit(limits.maxRequestLine);
+  maxHeaderBytes_ = clampLimit(limits.maxHeaderBytes);
+  maxHeaders_ = clampLimit(limits.maxHeaders);
+  maxBodySize_ = limits.maxBodySize;
+}
+
 void HeadParser::reset(ResponseContext context) {
   context_ = context;
   phase_ = Phase::StartLine;

@@ -21,6 +21,8 @@ class HeadParser {
   HeadParser(Kind kind, const Limits& limits);
 
   void reset(ResponseContext context);
+  // New limits for the next message (a recycled parser serving another listener or config).
+  void setLimits(const Limits& limits);
   ParseResult feed(std::string_view data);
   const RequestHead& request() const { return request_; }
   const ResponseHead& response() const { return response_; }
@@ -50,10 +52,10 @@ class HeadParser {
   void fillHeaders(const char* base);
 
   const Kind kind_;
-  const size_t maxStartLine_;
-  const size_t maxHeaderBytes_;
-  const size_t maxHeaders_;
-  const uint64_t maxBodySize_;
+  size_t maxStartLine_;
+  size_t maxHeaderBytes_;
+  size_t maxHeaders_;
+  uint64_t maxBodySize_;
   ResponseContext context_;
 
   Phase phase_ = Phase::StartLine;

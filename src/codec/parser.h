@@ -43,6 +43,11 @@ class RequestParser {
   const RequestHead& head() const { return parser_.request(); }
   // Forget the message; the next feed() starts a new one.
   void reset() { parser_.reset({}); }
+  // reset() under new limits (a recycled parser).
+  void configure(const Limits& limits) {
+    parser_.setLimits(limits);
+    parser_.reset({});
+  }
 
  private:
   HeadParser parser_;
@@ -61,6 +66,11 @@ class ResponseParser {
   const ResponseHead& head() const { return parser_.response(); }
   // Forget the message; `context` describes the request the next response answers.
   void reset(ResponseContext context = {}) { parser_.reset(context); }
+  // reset() under new limits (a recycled parser).
+  void configure(const Limits& limits, ResponseContext context) {
+    parser_.setLimits(limits);
+    parser_.reset(context);
+  }
 
  private:
   HeadParser parser_;

@@ -10,6 +10,8 @@
 
 #include "balance/balancer.h"
 #include "core/timer_wheel.h"
+#include "codec/parser.h"
+#include "http/recycler.h"
 #include "http/retry_budget.h"
 #include "http/runtime.h"
 #include "http/upstream_conn.h"
@@ -40,6 +42,11 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   // Requests waiting for a pool below its max_requests (FIFO per worker).
   upstream::WaitQueue<HttpSession>& queue() { return queue_; }
 
+  // What a request borrows only while it needs it (an idle connection holds none of it).
+  Recycler<RequestParser>& requestParsers() { return request_parsers_; }
+  Recycler<ResponseParser>& responseParsers() { return response_parsers_; }
+  SpareStrings& outStrings() { return out_strings_; }
+
  private:
   void onAccepted(core::Fd client);
 
@@ -56,6 +63,10 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   std::unordered_map<const upstream::PoolState*, RetryBudget> budgets_;
   std::mt19937_64 rng_;
   upstream::WaitQueue<HttpSession> queue_;
+  Recycler<RequestParser> request_parsers_{kSpare};
+  Recycler<ResponseParser> response_parsers_{kSpare};
+  SpareStrings out_strings_{kSpare, 64 * 1024};
+  static constexpr size_t kSpare = 256;  // per worker and listener: ~0.5 MiB at most
 };
 
 }  // namespace fulcrum::http

@@ -44,7 +44,6 @@ HttpSession::HttpSession(upstream::WorkerContext& ctx, std::shared_ptr<HttpFront
       rt_(frontend_->runtime()),
       client_(std::move(client)),
       cin_(ctx.buffers),
-      parser_(rt_->limits),
       timer_([this] { onTimer(); }),
       resume_([this] { drive(); }) {
   link(ctx_);
@@ -225,10 +224,15 @@ void HttpSession::readHead() {
         head_started_ms_ = ctx_.loop.nowMs();
         scheduleTimer();
       }
-      ParseResult r = parser_.feed(cin_.view());
+      if (!parser_) {
+        parser_ = frontend_->requestParsers().take([&] { return new RequestParser(rt_->limits); });
+        parser_->configure(rt_->limits);
+      }
+      ParseResult r = parser_->feed(cin_.view());
       if (r.status == ParseStatus::Error) {
         log::debug("bad request", {{"listener", rt_->listener->name}, {"client", client_ip_}, {"reason", r.error.reason}});
         x_.reset();
+        parser_ = nullptr;
         respondError(r.error.status, "bad request");
         return;
       }
@@ -255,7 +259,7 @@ void HttpSession::readHead() {
 }
 
 void HttpSession::onHead(size_t headLength) {
-  const RequestHead& h = parser_.head();
+  const RequestHead& h = parser_->head();
   rt_ = frontend_->runtime();  // the newest config for each new request
   beginRequest(&h);
   const auto& listener = *rt_->listener;
@@ -271,14 +275,15 @@ void HttpSession::onHead(size_t headLength) {
   x.upgrade = h.upgrade;
   x.idempotent = isIdempotent(h.methodId);
   x.req_framing = h.body;
-  x.resp_parser.reset(ResponseContext::forMethod(h.methodId));
+  x.resp_parser = frontend_->responseParsers().take([] { return new ResponseParser(); });
+  x.resp_parser->configure(Limits{}, ResponseContext::forMethod(h.methodId));
   // A local answer to a request whose body was not read must close the connection: the body
   // would be taken for the next request.
   bool bodyUnread = !(h.body.kind == BodyKind::None || (h.body.kind == BodyKind::ContentLength && h.body.length == 0));
   auto answer = [&](uint16_t status, std::string_view body, std::string_view extra, const config::HeaderEdits* edits,
                     std::string_view type) {
     cin_.consume(headLength);
-    parser_.reset();
+    parser_ = nullptr;
     respondLocal(status, body, extra, bodyUnread, edits, type);
   };
 
@@ -288,7 +293,7 @@ void HttpSession::onHead(size_t headLength) {
     log::debug("request refused", {{"client", client_ip_}, {"reason", why}});
     uint16_t status = h.targetForm == TargetForm::Authority ? 405 : 400;
     cin_.consume(headLength);
-    parser_.reset();
+    parser_ = nullptr;
     respondLocal(status, errorBody(status), "", true);
     return;
   }
@@ -396,7 +401,7 @@ void HttpSession::onHead(size_t headLength) {
   writeRequestHead(x.head, fp);
   // Everything needed from the head's views is copied: its bytes can go.
   cin_.consume(headLength);
-  parser_.reset();
+  parser_ = nullptr;  // (its views of the head are not used past here)
   x.req_body.start(x.req_framing);
   x.req_complete = x.req_body.complete();
   close_after_ = !x.client_keepalive;
@@ -422,7 +427,7 @@ void HttpSession::respondLocal(uint16_t status, std::string_view body, std::stri
   r.close = closeAfter || close_after_ || draining_ || (x_ && !x_->client_keepalive);
   r.head_request = x_ && x_->head_request;
   r.client_http10 = x_ && x_->client_http10;
-  writeLocalResponse(cout_, r);
+  writeLocalResponse(out(), r);
   endRequest(status, acct_.termination ? acct_.termination : "local");
   x_.reset();
   if (r.close) {
@@ -743,7 +748,7 @@ bool HttpSession::receiveResponse() {
     Exchange& x = *x_;
     if (!x.resp_head_done) {
       if (!up_->in.empty()) {
-        ParseResult r = x.resp_parser.feed(up_->in.view());
+        ParseResult r = x.resp_parser->feed(up_->in.view());
         if (r.status == ParseStatus::Error) {
           upstreamFailed(Failure::BadResponse, r.error.reason.data());
           return false;
@@ -840,16 +845,16 @@ bool HttpSession::receiveResponse() {
 
 void HttpSession::onResponseHead(size_t headLength) {
   Exchange& x = *x_;
-  const ResponseHead& h = x.resp_parser.head();
+  const ResponseHead& h = x.resp_parser->head();
   if (h.status < 200 && h.status != 101) {
     // Interim (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients.
     if (!x.client_http10) {
       ResponseParams p;
       p.head = &h;
-      writeResponseHead(cout_, p);
+      writeResponseHead(out(), p);
     }
     up_->in.consume(headLength);
-    x.resp_parser.reset(ResponseContext::forMethod(x.method));
+    x.resp_parser->reset(ResponseContext::forMethod(x.method));
     return;
   }
   {
@@ -868,7 +873,7 @@ void HttpSession::onResponseHead(size_t headLength) {
     }
     ResponseParams p;
     p.head = &h;
-    writeResponseHead(cout_, p);
+    writeResponseHead(out(), p);
     up_->in.consume(headLength);
     recordOutcome(false);
     startTunnel();
@@ -922,7 +927,7 @@ void HttpSession::onResponseHead(size_t headLength) {
   p.close = close_after_;
   p.edits = x.route ? &x.route->response_headers : nullptr;
   p.set_cookie = x.set_cookie;
-  writeResponseHead(cout_, p);
+  writeResponseHead(out(), p);
   x.resp_body.start(h.body);
   up_->in.consume(headLength);
   scheduleTimer();
@@ -935,7 +940,7 @@ void HttpSession::restartRequest() {
   x.sent_ms = 0;
   x.req_body.start(x.req_framing);
   x.req_complete = x.req_body.complete();
-  x.resp_parser.reset(ResponseContext::forMethod(x.method));
+  x.resp_parser->reset(ResponseContext::forMethod(x.method));
   x.resp_head_done = false;
 }
 
@@ -1289,12 +1294,14 @@ bool HttpSession::flushClient() {
       return false;
     }
   }
-  cout_.clear();
   cout_sent_ = 0;
-  if (cout_.capacity() > 16 * 1024) {
-    cout_.shrink_to_fit();
-  }
+  frontend_->outStrings().reclaim(cout_);
   return true;
+}
+
+std::string& HttpSession::out() {
+  frontend_->outStrings().lend(cout_);
+  return cout_;
 }
 
 void HttpSession::scheduleTimer() {

@@ -26,6 +26,7 @@
 #include "core/io_buffer.h"
 #include "core/timer_wheel.h"
 #include "http/body_framer.h"
+#include "http/recycler.h"
 #include "http/request_info.h"
 #include "http/runtime.h"
 #include "http/upstream_conn.h"
@@ -84,7 +85,8 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   // Tunnel.
   void startTunnel();
   void pumpTunnel();
-  // Writing to the client.
+  // Writing to the client: out() is cout_ with storage (borrowed until everything is sent).
+  std::string& out();
   bool flushClient();
   // The last response is written: send what is left, then a lingering close.
   void beginClosing();
@@ -106,7 +108,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   core::IoBuffer cin_;
   std::string cout_;
   size_t cout_sent_ = 0;
-  RequestParser parser_;
+  Recycler<RequestParser>::Ptr parser_;  // only while a request head is read (see readHead)
   core::Timer timer_;
   core::Timer resume_;
   Phase phase_ = Phase::Head;
@@ -150,7 +152,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
     bool client_http10 = false;
     bool client_keepalive = false;
     Method method = Method::Other;
-    ResponseParser resp_parser;
+    Recycler<ResponseParser>::Ptr resp_parser;
     bool resp_head_done = false;
     BodyFramer resp_body;
     uint16_t status = 0;
