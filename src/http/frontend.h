@@ -12,6 +12,7 @@
 #include "core/timer_wheel.h"
 #include "codec/parser.h"
 #include "http/recycler.h"
+#include "http/request_accounting.h"
 #include "http/retry_budget.h"
 #include "http/runtime.h"
 #include "http/upstream_conn.h"
@@ -46,6 +47,7 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   Recycler<RequestParser>& requestParsers() { return request_parsers_; }
   Recycler<ResponseParser>& responseParsers() { return response_parsers_; }
   SpareStrings& outStrings() { return out_strings_; }
+  Recycler<RequestAccounting>& accounting() { return accounting_; }
 
  private:
   void onAccepted(core::Fd client);
@@ -66,6 +68,7 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   Recycler<RequestParser> request_parsers_{kSpare};
   Recycler<ResponseParser> response_parsers_{kSpare};
   SpareStrings out_strings_{kSpare, 64 * 1024};
+  Recycler<RequestAccounting> accounting_{kSpare};
   static constexpr size_t kSpare = 256;  // per worker and listener: ~0.5 MiB at most
 };
 

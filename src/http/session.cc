@@ -27,8 +27,6 @@ constexpr size_t kMaxPendingOut = 64 * 1024;
 constexpr uint64_t kLingerMs = 2000;
 constexpr size_t kLingerMaxBytes = 1024 * 1024;
 
-std::string ipText(const sockaddr_storage& addr) { return net::formatIp(reinterpret_cast<const sockaddr*>(&addr)); }
-
 bool isIdempotent(Method m) {
   return m == Method::Get || m == Method::Head || m == Method::Options || m == Method::Put ||
          m == Method::Delete || m == Method::Trace;
@@ -44,8 +42,7 @@ HttpSession::HttpSession(upstream::WorkerContext& ctx, std::shared_ptr<HttpFront
       rt_(frontend_->runtime()),
       client_(std::move(client)),
       cin_(ctx.buffers),
-      timer_([this] { onTimer(); }),
-      resume_([this] { drive(); }) {
+      timer_([this] { onTimer(); }) {
   link(ctx_);
 }
 
@@ -56,11 +53,11 @@ void HttpSession::start() {
   listenerStats().connections.add();
   listenerStats().active.add(1);
   counted_conn_ = true;
-  peer_ = net::peerAddress(client_.fd());
-  client_ip_ = ipText(peer_);
+  peer_ = net::IpEndpoint(net::peerAddress(client_.fd()));
+  client_ip_ = net::formatIp(peer_.get());
   const auto& http = rt_->listener->http;
   for (const auto& c : http.forwarded.trusted) {
-    trusted_front_ = trusted_front_ || c.contains(reinterpret_cast<const sockaddr*>(&peer_));
+    trusted_front_ = trusted_front_ || c.contains(peer_.get());
   }
   if (!ctx_.loop.add(client_.fd(), kEvents, this)) {
     close("epoll add failed", true);
@@ -70,7 +67,7 @@ void HttpSession::start() {
   if (rt_->listener->accept_proxy && !trusted.empty()) {
     bool ok = false;
     for (const auto& c : trusted) {
-      ok = ok || c.contains(reinterpret_cast<const sockaddr*>(&peer_));
+      ok = ok || c.contains(peer_.get());
     }
     if (!ok) {
       log::warn("PROXY header refused from untrusted peer", {{"listener", rt_->listener->name}, {"peer", client_ip_}});
@@ -82,7 +79,7 @@ void HttpSession::start() {
     if (!rt_->shared->client_connections.tryAdd(client_ip_, http.max_connections_per_client)) {
       log::debug("too many connections from one client", {{"client", client_ip_}});
       listenerStats().rate_limited.add();
-      acct_.termination = "client_limit";
+      acct().termination = "client_limit";
       client_writable_ = true;
       respondLocal(429, errorBody(429), "Retry-After: 1\r\n", true);
       return;
@@ -214,8 +211,8 @@ void HttpSession::readHead() {
         cin_.consume(r.consumed);
         proxy_done_ = true;
         if (!r.header.local) {
-          peer_ = r.header.source;
-          client_ip_ = ipText(peer_);
+          peer_ = net::IpEndpoint(r.header.source);
+          client_ip_ = net::formatIp(peer_.get());
         }
         continue;
       }
@@ -307,7 +304,7 @@ void HttpSession::onHead(size_t headLength) {
     auto d = rt_->shared->rate_limiter.check(key, rl.rate, rl.burst, rl.nodelay, rl.max_keys, ctx_.loop.nowMs());
     if (!d.allowed) {
       listenerStats().rate_limited.add();
-      acct_.termination = "rate_limited";
+      acct().termination = "rate_limited";
       std::string extra = "Retry-After: " + std::to_string(d.retry_after_s) + "\r\n";
       answer(429, errorBody(429), extra, nullptr, {});
       return;
@@ -317,7 +314,7 @@ void HttpSession::onHead(size_t headLength) {
     wait_until_ms_ = 0;
   }
   int routeIndex = rt_->router->match(info);
-  acct_.route = routeIndex;
+  acct().route = routeIndex;
   const RouteTarget* target = nullptr;
   const config::Route* route = nullptr;
   if (routeIndex >= 0) {
@@ -366,12 +363,12 @@ void HttpSession::onHead(size_t headLength) {
   }
   x.cluster = target->clusters[pick];
   x.route = route;
-  acct_.cluster = x.cluster.get();
+  acct().cluster = x.cluster.get();
   const auto& pool = x.cluster->config;
   if (upstream::needsClientHash(*x.cluster)) {
     switch (pool.hash_key.source) {
       case config::HashKeySource::ClientAddress:
-        x.hash = upstream::clientHash(peer_);
+        x.hash = upstream::clientHash(peer_.get());
         break;
       case config::HashKeySource::Header: {
         const Header* f = h.find(pool.hash_key.name);
@@ -428,7 +425,7 @@ void HttpSession::respondLocal(uint16_t status, std::string_view body, std::stri
   r.head_request = x_ && x_->head_request;
   r.client_http10 = x_ && x_->client_http10;
   writeLocalResponse(out(), r);
-  endRequest(status, acct_.termination ? acct_.termination : "local");
+  endRequest(status, acct().termination ? acct().termination : "local");
   x_.reset();
   if (r.close) {
     close_after_ = true;
@@ -439,15 +436,15 @@ void HttpSession::respondLocal(uint16_t status, std::string_view body, std::stri
   scheduleTimer();
   // Send it now; a pipelined request behind it is taken on the next turn (not recursively:
   // a burst of failing pipelined requests must not grow the stack).
-  if (flushClient() && (!cin_.empty() || client_readable_) && !resume_.armed()) {
-    ctx_.loop.timers().schedule(resume_, 0);
+  if (flushClient() && (!cin_.empty() || client_readable_)) {
+    resumeSoon();
   }
 }
 
 void HttpSession::respondError(uint16_t status, const char* why) {
   log::debug(why, {{"status", status}, {"client", client_ip_}});
-  if (!acct_.termination) {
-    acct_.termination = status == 408 ? "client_timeout" : "bad_request";
+  if (!acct().termination) {
+    acct().termination = status == 408 ? "client_timeout" : "bad_request";
   }
   respondLocal(status, errorBody(status), "", true);
 }
@@ -458,12 +455,12 @@ void HttpSession::admit() {
   const auto& pool = x_->cluster->config;
   if (pool.http.max_requests > 0 && !x_->pool_slot && !takePoolSlot()) {
     if (!frontend_->queue().enqueue(this, pool.queue_size)) {
-      acct_.termination = "queue_full";
+      acct().termination = "queue_full";
       respondLocal(503, errorBody(503), "", !x_->req_complete);
       return;
     }
     queued_ = true;
-    acct_.wait_us = monoMicros();
+    acct().wait_us = monoMicros();
     x_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
     phase_ = Phase::Waiting;
     wait_until_ms_ = ctx_.loop.nowMs() + static_cast<uint64_t>(rt_->config->timeouts.queue.count());
@@ -513,7 +510,7 @@ int HttpSession::pickHost() {
       return i;
     }
   } else if (sticky.mode == config::StickyMode::ClientAddress) {
-    int i = affinityHost(cluster, upstream::clientHash(peer_), load);
+    int i = affinityHost(cluster, upstream::clientHash(peer_.get()), load);
     if (i >= 0 && !tried(static_cast<size_t>(i)) && hosts[static_cast<size_t>(i)].tryAcquire()) {
       return i;
     }
@@ -553,7 +550,7 @@ void HttpSession::pickAndConnect() {
   int host = pickHost();
   if (host < 0) {
     log::debug("no usable server", {{"pool", x.cluster->config.name}});
-    acct_.termination = "no_server";
+    acct().termination = "no_server";
     releaseSlots();
     respondLocal(503, errorBody(503), "", !x.req_complete);
     return;
@@ -563,7 +560,7 @@ void HttpSession::pickAndConnect() {
   x.started_ms = ctx_.loop.nowMs();
   x.attempt_us = monoMicros();
   const auto& h = x.cluster->hosts[static_cast<size_t>(host)];
-  acct_.host = &h;
+  acct().host = &h;
   const auto& sticky = x.cluster->config.http.sticky;
   if (sticky.mode == config::StickyMode::Cookie) {
     std::string id = stickyId(*x.cluster, static_cast<size_t>(host));
@@ -572,7 +569,7 @@ void HttpSession::pickAndConnect() {
   up_ = frontend_->connections().take(h.state.get());
   if (up_) {
     x.reused = true;
-    acct_.connect_us = 0;
+    acct().connect_us = 0;
     up_->owner = this;
     up_->writable = true;  // an idle connection's send buffer is empty
     up_->readable = false;
@@ -604,7 +601,7 @@ void HttpSession::pickAndConnect() {
 }
 
 void HttpSession::onConnected() {
-  acct_.connect_us = static_cast<int64_t>(monoMicros() - x_->attempt_us);
+  acct().connect_us = static_cast<int64_t>(monoMicros() - x_->attempt_us);
   if (auto* hs = hostStats()) {
     hs->connections.add();
   }
@@ -860,10 +857,10 @@ void HttpSession::onResponseHead(size_t headLength) {
   {
     // Every final answer a server gives is counted for it, retried or not.
     uint64_t now = monoMicros();
-    acct_.response_us = static_cast<int64_t>(now - (x.sent_us ? x.sent_us : x.attempt_us));
+    acct().response_us = static_cast<int64_t>(now - (x.sent_us ? x.sent_us : x.attempt_us));
     if (auto* hs = hostStats()) {
       hs->statuses.add(h.status);
-      hs->response_time.observe(static_cast<uint64_t>(acct_.response_us));
+      hs->response_time.observe(static_cast<uint64_t>(acct().response_us));
     }
   }
   if (h.status == 101) {
@@ -894,7 +891,7 @@ void HttpSession::onResponseHead(size_t headLength) {
   }
   if (bit && (pool.http.retry_on & bit) && mayRetry(Failure::BadResponse, bit)) {
     recordOutcome(true);
-    ++acct_.retries;
+    ++acct().retries;
     x.cluster->pool_state->traffic->worker(ctx_.worker_index).retries.add();
     if (x.tried.empty()) {
       x.tried.assign(x.cluster->hosts.size(), false);
@@ -1012,32 +1009,45 @@ stats::Traffic* HttpSession::hostStats() {
 
 void HttpSession::leaveQueue() {
   queued_ = false;
-  if (acct_.wait_us != 0) {
-    acct_.queue_us = static_cast<int64_t>(monoMicros() - acct_.wait_us);
-    acct_.wait_us = 0;
-    if (acct_.cluster) {
-      acct_.cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);
+  if (acct().wait_us != 0) {
+    acct().queue_us = static_cast<int64_t>(monoMicros() - acct().wait_us);
+    acct().wait_us = 0;
+    if (acct().cluster) {
+      acct().cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);
     }
   }
 }
 
+RequestAccounting& HttpSession::acct() {
+  if (!acct_) {
+    acct_ = frontend_->accounting().take([] { return new RequestAccounting(); });
+    *acct_ = RequestAccounting{};
+  }
+  return *acct_;
+}
+
 void HttpSession::beginRequest(const RequestHead* h) {
-  acct_ = Accounting{};
-  acct_.active = true;
-  acct_.start_us = monoMicros();
+  RequestAccounting& a = acct();
+  a = RequestAccounting{};
+  a.active = true;
+  a.start_us = monoMicros();
   if (h && rt_->access_log) {
-    acct_.method = std::string(h->method);
-    acct_.path = std::string(h->target);
+    a.method = std::string(h->method);
+    a.path = std::string(h->target);
   }
 }
 
 void HttpSession::endRequest(uint16_t status, const char* termination) {
-  if (!acct_.active) {
+  if (!acct_ || !acct_->active) {
     beginRequest(nullptr);  // answered before a head was read (400, 408, 429 at accept)
   }
-  acct_.active = false;
-  acct_.termination = nullptr;
-  uint64_t total = monoMicros() - acct_.start_us;
+  recordRequest(status, termination);
+  acct_ = nullptr;  // back to the worker: an idle connection holds none
+}
+
+void HttpSession::recordRequest(uint16_t status, const char* termination) {
+  const RequestAccounting& a = *acct_;
+  uint64_t total = monoMicros() - a.start_us;
   // Bytes of this request: what moved since the last one ended, plus the answer still queued.
   uint64_t out = bytes_out_ + (cout_.size() - cout_sent_);
   uint64_t bytesIn = bytes_in_ - bytes_mark_in_;
@@ -1048,13 +1058,13 @@ void HttpSession::endRequest(uint16_t status, const char* termination) {
   auto& l = listenerStats();
   l.statuses.add(status);
   l.request_time.observe(total);
-  if (acct_.route >= 0 && static_cast<size_t>(acct_.route) < rt_->route_stats.size()) {
-    auto& r = rt_->route_stats[static_cast<size_t>(acct_.route)]->worker(w);
+  if (a.route >= 0 && static_cast<size_t>(a.route) < rt_->route_stats.size()) {
+    auto& r = rt_->route_stats[static_cast<size_t>(a.route)]->worker(w);
     r.statuses.add(status);
     r.request_time.observe(total);
   }
-  if (acct_.cluster) {
-    auto& p = acct_.cluster->pool_state->traffic->worker(w);
+  if (a.cluster) {
+    auto& p = a.cluster->pool_state->traffic->worker(w);
     p.statuses.add(status);
     p.request_time.observe(total);
   }
@@ -1066,26 +1076,26 @@ void HttpSession::endRequest(uint16_t status, const char* termination) {
   r.client = client_ip_;
   r.listener = rt_->listener->name;
   r.protocol = "http";
-  if (acct_.route >= 0 && static_cast<size_t>(acct_.route) < rt_->listener->http.routes.size()) {
-    r.route = rt_->listener->http.routes[static_cast<size_t>(acct_.route)].name;
+  if (a.route >= 0 && static_cast<size_t>(a.route) < rt_->listener->http.routes.size()) {
+    r.route = rt_->listener->http.routes[static_cast<size_t>(a.route)].name;
   }
-  if (acct_.cluster) {
-    r.pool = acct_.cluster->config.name;
+  if (a.cluster) {
+    r.pool = a.cluster->config.name;
   }
-  if (acct_.host) {
-    r.server = acct_.host->config.address.text;
+  if (a.host) {
+    r.server = a.host->config.address.text;
   }
-  r.method = acct_.method;
-  r.path = acct_.path;
+  r.method = a.method;
+  r.path = a.path;
   r.termination = termination;
   r.status = status;
   r.bytes_in = bytesIn;
   r.bytes_out = bytesOut;
-  r.queue_us = acct_.queue_us;
-  r.connect_us = acct_.connect_us;
-  r.response_us = acct_.response_us;
+  r.queue_us = a.queue_us;
+  r.connect_us = a.connect_us;
+  r.response_us = a.response_us;
   r.total_us = static_cast<int64_t>(total);
-  r.retries = acct_.retries;
+  r.retries = a.retries;
   log->write(w, r);
 }
 
@@ -1145,7 +1155,7 @@ void HttpSession::upstreamFailed(Failure failure, const char* why) {
   }
   bool retry = mayRetry(failure, 0);
   if (retry && !staleReuse) {
-    ++acct_.retries;
+    ++acct().retries;
     cluster.pool_state->traffic->worker(ctx_.worker_index).retries.add();
   }
   if (staleReuse && retry) {
@@ -1177,7 +1187,7 @@ void HttpSession::upstreamFailed(Failure failure, const char* why) {
   // In the order of Failure.
   static constexpr const char* kTermination[] = {"connect_failed", "connect_timeout", "server_reset",
                                                  "response_timeout", "bad_response"};
-  acct_.termination = kTermination[static_cast<int>(failure)];
+  acct().termination = kTermination[static_cast<int>(failure)];
   respondLocal(status, errorBody(status), "", !x.req_complete);
 }
 
@@ -1187,8 +1197,7 @@ void HttpSession::startTunnel() {
   endRequest(101, "upgrade");
   phase_ = Phase::Tunnel;
   releaseSlots();
-  tunnel_up_ = std::make_unique<net::Pump>(ctx_.buffers, ctx_.pipes);
-  tunnel_down_ = std::make_unique<net::Pump>(ctx_.buffers, ctx_.pipes);
+  tunnel_ = std::make_unique<Tunnel>(ctx_.buffers, ctx_.pipes);
   // Bytes already read pass first: the 101 head and anything the server sent after it; and
   // anything the client sent after its request.
   std::string down = cout_.substr(cout_sent_);
@@ -1196,9 +1205,9 @@ void HttpSession::startTunnel() {
   up_->in.release();
   cout_.clear();
   cout_sent_ = 0;
-  tunnel_down_->preload(down);
+  tunnel_->down.preload(down);
   if (!cin_.empty()) {
-    tunnel_up_->preload(cin_.view());
+    tunnel_->up.preload(cin_.view());
     cin_.release();
   }
   scheduleTimer();
@@ -1208,32 +1217,32 @@ void HttpSession::startTunnel() {
 void HttpSession::pumpTunnel() {
   uint64_t up = 0;
   uint64_t down = 0;
-  auto a = tunnel_up_->run(client_, client_readable_, up_->transport, up_->writable, up);
+  auto a = tunnel_->up.run(client_, client_readable_, up_->transport, up_->writable, up);
   if (a == net::Pump::State::Error) {
-    close(tunnel_up_->errorOnRead() ? "client reset" : "server reset", true);
+    close(tunnel_->up.errorOnRead() ? "client reset" : "server reset", true);
     return;
   }
-  auto b = tunnel_down_->run(up_->transport, up_->readable, client_, client_writable_, down);
+  auto b = tunnel_->down.run(up_->transport, up_->readable, client_, client_writable_, down);
   if (b == net::Pump::State::Error) {
-    close(tunnel_down_->errorOnRead() ? "server reset" : "client reset", true);
+    close(tunnel_->down.errorOnRead() ? "server reset" : "client reset", true);
     return;
   }
   if (up + down > 0) {
     last_client_ms_ = last_server_ms_ = ctx_.loop.nowMs();
     listenerStats().bytes_in.add(up);
     listenerStats().bytes_out.add(down);
-    if (acct_.host) {
-      auto& hs = acct_.host->state->traffic->worker(ctx_.worker_index);
+    if (acct().host) {
+      auto& hs = acct().host->state->traffic->worker(ctx_.worker_index);
       hs.bytes_out.add(up);
       hs.bytes_in.add(down);
     }
   }
-  if (tunnel_up_->done() && tunnel_down_->done()) {
+  if (tunnel_->up.done() && tunnel_->down.done()) {
     close("tunnel done", false);
     return;
   }
-  if ((a == net::Pump::State::Yield || b == net::Pump::State::Yield) && !resume_.armed()) {
-    ctx_.loop.timers().schedule(resume_, 0);
+  if (a == net::Pump::State::Yield || b == net::Pump::State::Yield) {
+    resumeSoon();
   }
 }
 
@@ -1254,7 +1263,7 @@ void HttpSession::lingerClose() {
   if (!lingering_) {
     lingering_ = true;
     client_.shutdownWrite();
-    linger_until_ms_ = ctx_.loop.nowMs() + kLingerMs;
+    wait_until_ms_ = ctx_.loop.nowMs() + kLingerMs;
     cin_.release();
     scheduleTimer();
   }
@@ -1334,15 +1343,29 @@ void HttpSession::scheduleTimer() {
       deadline = std::max(last_client_ms_, last_server_ms_) + static_cast<uint64_t>(t.idle.count());
       break;
     case Phase::Closing:
-      deadline = lingering_ ? linger_until_ms_ : last_client_ms_ + static_cast<uint64_t>(t.idle.count());
+      deadline = lingering_ ? wait_until_ms_ : last_client_ms_ + static_cast<uint64_t>(t.idle.count());
       break;
     case Phase::Closed:
       return;
   }
-  ctx_.loop.timers().schedule(timer_, deadline > now ? deadline - now : 0);
+  ctx_.loop.timers().schedule(timer_, deadline > now && !resume_pending_ ? deadline - now : 0);
+}
+
+// One timer serves both: the next onTimer() is a resume pass, and re-arms the real deadline.
+void HttpSession::resumeSoon() {
+  if (!resume_pending_ && phase_ != Phase::Closed) {
+    resume_pending_ = true;
+    ctx_.loop.timers().schedule(timer_, 0);
+  }
 }
 
 void HttpSession::onTimer() {
+  if (resume_pending_) {
+    resume_pending_ = false;
+    scheduleTimer();
+    drive();
+    return;
+  }
   const auto& t = rt_->config->timeouts;
   uint64_t now = ctx_.loop.nowMs();
   switch (phase_) {
@@ -1372,7 +1395,7 @@ void HttpSession::onTimer() {
         leaveQueue();
         frontend_->queue().dequeue(this);
         x_->cluster->pool_state->traffic->worker(ctx_.worker_index).queue_timeouts.add();
-        acct_.termination = "queue_timeout";
+        acct().termination = "queue_timeout";
         log::warn("queue timeout: the pool is at max_requests", {{"pool", x_->cluster->config.name}});
         respondLocal(503, errorBody(503), "", !x_->req_complete);
         return;
@@ -1421,7 +1444,7 @@ void HttpSession::onTimer() {
       scheduleTimer();
       return;
     case Phase::Closing:
-      if (lingering_ ? now >= linger_until_ms_
+      if (lingering_ ? now >= wait_until_ms_
                      : now - last_client_ms_ >= static_cast<uint64_t>(t.idle.count())) {
         close(lingering_ ? "linger done" : "client not reading", !lingering_);
         return;
@@ -1456,7 +1479,7 @@ void HttpSession::close(const char* reason, bool reset) {
     leaveQueue();
     frontend_->queue().dequeue(this);
   }
-  if (acct_.active) {
+  if (acct_ && acct_->active) {
     // A request cut short: the response's status if it had begun, else 499 (NGINX's
     // "client closed request") for the client or the server giving up first.
     endRequest(x_ && x_->resp_started ? x_->status : 499, reason);
@@ -1468,10 +1491,9 @@ void HttpSession::close(const char* reason, bool reset) {
   phase_ = Phase::Closed;
   log::debug("http connection closed", {{"reason", reason}});
   ctx_.loop.timers().cancel(timer_);
-  ctx_.loop.timers().cancel(resume_);
-  if (tunnel_up_) {
-    tunnel_up_->releaseAll();
-    tunnel_down_->releaseAll();
+  if (tunnel_) {
+    tunnel_->up.releaseAll();
+    tunnel_->down.releaseAll();
   }
   releaseSlots();
   discard(std::move(up_), true);

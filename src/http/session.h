@@ -27,9 +27,11 @@
 #include "core/timer_wheel.h"
 #include "http/body_framer.h"
 #include "http/recycler.h"
+#include "http/request_accounting.h"
 #include "http/request_info.h"
 #include "http/runtime.h"
 #include "http/upstream_conn.h"
+#include "net/address.h"
 #include "net/pump.h"
 #include "net/transport.h"
 #include "upstream/worker_context.h"
@@ -53,7 +55,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   bool retryFromQueue();
 
  private:
-  enum class Phase { Head, Waiting, Connecting, Exchange, Tunnel, Closing, Closed };
+  enum class Phase : uint8_t { Head, Waiting, Connecting, Exchange, Tunnel, Closing, Closed };
   enum class Failure { ConnectFailed, ConnectTimeout, Reset, ResponseTimeout, BadResponse };  // (kTermination)
 
   void drive();
@@ -93,14 +95,19 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   void lingerClose();
   void scheduleTimer();
   void onTimer();
+  void resumeSoon();
   void recordOutcome(bool failure);
   // Accounting: metrics and the access log line of each request.
   void beginRequest(const RequestHead* h);
   void endRequest(uint16_t status, const char* termination);
+  void recordRequest(uint16_t status, const char* termination);
+  RequestAccounting& acct();
   void leaveQueue();
   stats::Traffic& listenerStats() { return rt_->stats->worker(ctx_.worker_index); }
   stats::Traffic* hostStats();  // the current attempt's server, or null
 
+  // Kept small: an idle keep-alive connection holds this object and nothing else of its own
+  // (what a request needs is borrowed from the worker; docs/benchmarks.md has the figure).
   upstream::WorkerContext& ctx_;
   std::shared_ptr<HttpFrontend> frontend_;
   std::shared_ptr<const ListenerRuntime> rt_;  // of the current request
@@ -109,8 +116,9 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   std::string cout_;
   size_t cout_sent_ = 0;
   Recycler<RequestParser>::Ptr parser_;  // only while a request head is read (see readHead)
+  // Timeouts, and resume_soon(): a pass of drive() on the next loop turn (resume_pending_).
   core::Timer timer_;
-  core::Timer resume_;
+  net::IpEndpoint peer_;
   Phase phase_ = Phase::Head;
   bool client_readable_ = false;
   bool client_writable_ = false;
@@ -118,13 +126,14 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   bool client_hup_ = false;    // the client's FIN (or an error) was signalled
   bool close_after_ = false;   // close the client connection once this response is sent
   bool draining_ = false;
-  sockaddr_storage peer_{};
-  std::string client_ip_;
   bool trusted_front_ = false;
-  bool counted_client_ = false;
-  bool proxy_done_ = false;
+  bool counted_client_ = false;  // in the listener's per-client connection count
+  bool proxy_done_ = false;      // the PROXY header (accept_proxy) was read
   bool lingering_ = false;
-  uint64_t linger_until_ms_ = 0;   // the PROXY header (accept_proxy) was read  // in the listener's per-client connection count
+  bool queued_ = false;
+  bool counted_conn_ = false;
+  bool resume_pending_ = false;
+  std::string client_ip_;
   uint64_t requests_ = 0;
   uint64_t head_started_ms_ = 0;
 
@@ -165,33 +174,20 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
     uint64_t sent_us = 0;       // when the request was complete at the server
   };
   std::unique_ptr<Exchange> x_;
-  bool queued_ = false;
   std::unique_ptr<UpstreamConn> up_;
   uint64_t last_client_ms_ = 0;
   uint64_t last_server_ms_ = 0;
-  uint64_t wait_until_ms_ = 0;
-  // The request being accounted (see endRequest).
-  struct Accounting {
-    bool active = false;
-    uint64_t start_us = 0;
-    uint64_t wait_us = 0;  // when it began to wait in the pool's queue (0: not waiting)
-    int64_t queue_us = -1, connect_us = -1, response_us = -1;
-    uint32_t retries = 0;
-    int route = -1;  // index into rt_'s routes
-    // Raw: x_ holds the cluster for as long as the request is accounted (no refcount per request).
-    const upstream::Cluster* cluster = nullptr;
-    const upstream::Host* host = nullptr;  // the server that answered (or failed last)
-    const char* termination = nullptr;     // set by a failure before its local response
-    std::string method, path;              // kept only when there is an access log
-  };
-  Accounting acct_;
+  uint64_t wait_until_ms_ = 0;  // Waiting: the rate limit's delay; Closing: the end of lingering
+  Recycler<RequestAccounting>::Ptr acct_;  // the request being accounted (see endRequest)
   uint64_t bytes_in_ = 0;   // from the client, whole connection
   uint64_t bytes_out_ = 0;  // to the client, whole connection
   uint64_t bytes_mark_in_ = 0, bytes_mark_out_ = 0;  // where the current request began
-  bool counted_conn_ = false;
-  // Tunnel.
-  std::unique_ptr<net::Pump> tunnel_up_;
-  std::unique_ptr<net::Pump> tunnel_down_;
+  struct Tunnel {
+    Tunnel(core::BufferPool& buffers, core::PipePool& pipes) : up(buffers, pipes), down(buffers, pipes) {}
+    net::Pump up;
+    net::Pump down;
+  };
+  std::unique_ptr<Tunnel> tunnel_;
 };
 
 }  // namespace fulcrum::http

@@ -48,7 +48,7 @@ void TcpSession::start() {
   bool proxyHeaders = rt_->listener->accept_proxy || rt_->cluster->config.send_proxy != config::ProxyProtocolVersion::None;
   if (proxyHeaders || needsClientHash(*rt_->cluster) || rt_->access_log) {
     src_ = net::peerAddress(client_.fd());
-    hash_ = clientHash(src_);
+    hash_ = clientHash(reinterpret_cast<const sockaddr*>(&src_));
   }
   if (proxyHeaders) {
     dst_ = net::localAddress(client_.fd());
@@ -168,7 +168,7 @@ void TcpSession::readProxyHeader(bool peerClosed) {
   } else {
     src_ = r.header.source;
     dst_ = r.header.destination;
-    hash_ = clientHash(src_);  // balance on the real client, not the front proxy
+    hash_ = clientHash(reinterpret_cast<const sockaddr*>(&src_));  // balance on the real client, not the front proxy
   }
   connectNext();
 }

@@ -199,7 +199,7 @@ UdpFlow* UdpFrontend::createFlow(const sockaddr_storage& client, socklen_t len, 
   const auto& hosts = rt->cluster->hosts;
   upstream::ClusterLoad load(*rt->cluster, now);
   balance::PickRequest req;
-  req.hash = needsClientHash(*rt->cluster) ? clientHash(client) : 0;
+  req.hash = needsClientHash(*rt->cluster) ? clientHash(reinterpret_cast<const sockaddr*>(&client)) : 0;
   req.load = &load;
   req.now = static_cast<double>(now) / 1000.0;
   std::vector<bool> skip(hosts.size(), false);

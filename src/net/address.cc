@@ -84,4 +84,12 @@ bool sameAddress(const sockaddr* a, const sockaddr* b) {
   return false;
 }
 
+IpEndpoint::IpEndpoint(const sockaddr_storage& ss) : v6_{} {
+  if (ss.ss_family == AF_INET) {
+    std::memcpy(&v4_, &ss, sizeof(v4_));
+  } else if (ss.ss_family == AF_INET6) {
+    std::memcpy(&v6_, &ss, sizeof(v6_));
+  }
+}
+
 }  // namespace fulcrum::net

@@ -1,4 +1,5 @@
 #pragma once
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include <string>
@@ -14,5 +15,21 @@ sockaddr_storage peerAddress(int fd);
 sockaddr_storage localAddress(int fd);
 socklen_t addressLength(const sockaddr* sa);
 bool sameAddress(const sockaddr* a, const sockaddr* b);  // family, ip and port
+
+// An IPv4 or IPv6 address and port in 28 bytes, where sockaddr_storage takes 128: what a
+// connection keeps of its peer (any other family is kept as AF_UNSPEC).
+class IpEndpoint {
+ public:
+  IpEndpoint() : v6_{} {}
+  explicit IpEndpoint(const sockaddr_storage& ss);
+  const sockaddr* get() const { return &sa_; }
+
+ private:
+  union {
+    sockaddr sa_;
+    sockaddr_in v4_;
+    sockaddr_in6 v6_;
+  };
+};
 
 }  // namespace fulcrum::net

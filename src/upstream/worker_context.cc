@@ -55,13 +55,13 @@ size_t onFdExhausted(WorkerContext& ctx, const char* where) {
   return freed;
 }
 
-uint64_t clientHash(const sockaddr_storage& addr) {
-  if (addr.ss_family == AF_INET) {
-    auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+uint64_t clientHash(const sockaddr* addr) {
+  if (addr->sa_family == AF_INET) {
+    auto* in = reinterpret_cast<const sockaddr_in*>(addr);
     return balance::hashKey(std::string_view(reinterpret_cast<const char*>(&in->sin_addr), 4));
   }
-  if (addr.ss_family == AF_INET6) {
-    auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+  if (addr->sa_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
     const uint8_t* b = in6->sin6_addr.s6_addr;
     static const uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (std::memcmp(b, kMapped, 12) == 0) {

@@ -57,7 +57,7 @@ struct WorkerContext {
 // Seeds a worker's pickers: workers differ, so they do not move in lockstep.
 uint64_t pickerSeed(size_t workerIndex, uint64_t generation);
 // The hash of a client's address (IP only, not the port) for ip_hash/consistent_hash/maglev.
-uint64_t clientHash(const sockaddr_storage& addr);
+uint64_t clientHash(const sockaddr* addr);  // of the IP alone; 0 for other families
 bool needsClientHash(const Cluster& cluster);
 
 // Out of file descriptors: gives the worker's idle pipes back (returns how many) and logs
