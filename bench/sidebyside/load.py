@@ -1,7 +1,7 @@
 """The clients: wrk for HTTP, a socket reader for bulk TCP, and a holder of idle connections."""
 import re, socket, subprocess, time
 
-from procs import cpu_seconds, private_dirty_kib
+from procs import cpu_seconds, cpu_times, private_dirty_kib
 
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -18,9 +18,10 @@ def wrk(port, seconds, connections, pids, close=False):
     if close:
         argv += ["-H", "Connection: close"]
     argv.append(f"http://127.0.0.1:{port}/")
-    cpu0 = cpu_seconds(pids)
+    user0, sys0 = cpu_times(pids)
     out = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 60).stdout
-    cpu = cpu_seconds(pids) - cpu0
+    user1, sys1 = cpu_times(pids)
+    user, system = user1 - user0, sys1 - sys0
     requests = int(re.search(r"(\d+) requests in", out).group(1))
     lat = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", out, re.M))
     errors = sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
@@ -28,7 +29,9 @@ def wrk(port, seconds, connections, pids, close=False):
     return {
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
         "p50_ms": _ms(lat.get("50", "")), "p99_ms": _ms(lat.get("99", "")),
-        "cpu_us_per_req": cpu * 1e6 / requests if pids and requests else None,
+        "cpu_us_per_req": (user + system) * 1e6 / requests if pids and requests else None,
+        "user_us_per_req": user * 1e6 / requests if pids and requests else None,
+        "sys_us_per_req": system * 1e6 / requests if pids and requests else None,
         "requests": requests, "errors": errors + (int(non2xx.group(1)) if non2xx else 0),
     }
 

@@ -71,14 +71,21 @@ def family(pid):
     return out
 
 
-def cpu_seconds(pids):
-    """user + system time of the processes (all their threads), in seconds."""
-    total = 0
+def cpu_times(pids):
+    """(user, system) time of the processes (all their threads), in seconds."""
+    user = system = 0
     for pid in pids:
         with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
+        user += int(fields[11])
+        system += int(fields[12])
+    tick = os.sysconf("SC_CLK_TCK")
+    return user / tick, system / tick
+
+
+def cpu_seconds(pids):
+    """user + system time of the processes (all their threads), in seconds."""
+    return sum(cpu_times(pids))
 
 
 def private_dirty_kib(pids):

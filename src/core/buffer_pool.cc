@@ -57,6 +57,11 @@ bool PipePool::acquire(Pipe& out) {
   }
   out.read_fd = fds[0];
   out.write_fd = fds[1];
+  int granted = fcntl(fds[1], F_SETPIPE_SZ, static_cast<int>(kPipeSize));
+  if (granted <= 0) {
+    granted = fcntl(fds[1], F_GETPIPE_SZ);  // refused (pipe-max-size, user limits): keep the default
+  }
+  out.capacity = granted > 0 ? static_cast<size_t>(granted) : 4096;
   ++alive_;
   return true;
 }

@@ -38,11 +38,16 @@ class BufferPool {
 struct Pipe {
   int read_fd = -1;
   int write_fd = -1;
+  size_t capacity = 0;  // bytes it holds (F_SETPIPE_SZ may grant less than asked)
 };
 
 class PipePool {
  public:
   // maxPipes bounds the pipes alive at once (in use + free), i.e. 2*maxPipes fds.
+  // Pipes are enlarged to kPipeSize: a bulk relay then moves that much per pair of splice
+  // calls instead of the default 64 KiB. The kernel charges pipe pages to the user only
+  // while data sits in them, and an idle relay holds no pipe.
+  static constexpr size_t kPipeSize = 1 << 20;
   explicit PipePool(size_t maxPipes = 512, size_t maxFree = 64) : max_pipes_(maxPipes), max_free_(maxFree) {}
   ~PipePool();
   PipePool(const PipePool&) = delete;

@@ -263,7 +263,7 @@ void HttpSession::onHead(size_t headLength) {
   const auto& http = listener.http;
   ++requests_;
   head_started_ms_ = 0;
-  x_ = std::make_unique<Exchange>(rt_->limits);
+  x_ = std::make_unique<Exchange>(rt_->limits, frontend_->outStrings());
   Exchange& x = *x_;
   x.client_http10 = h.version == Version::Http10;
   x.client_keepalive = h.keepAlive && !draining_;
@@ -1027,8 +1027,11 @@ RequestAccounting& HttpSession::acct() {
 }
 
 void HttpSession::beginRequest(const RequestHead* h) {
+  bool fresh = !acct_;
   RequestAccounting& a = acct();
-  a = RequestAccounting{};
+  if (!fresh) {
+    a = RequestAccounting{};
+  }
   a.active = true;
   a.start_us = monoMicros();
   if (h && rt_->access_log) {
@@ -1348,7 +1351,14 @@ void HttpSession::scheduleTimer() {
     case Phase::Closed:
       return;
   }
-  ctx_.loop.timers().schedule(timer_, deadline > now && !resume_pending_ ? deadline - now : 0);
+  uint64_t delay = deadline > now && !resume_pending_ ? deadline - now : 0;
+  // Firing early is harmless (onTimer checks the deadlines and re-arms) and re-arming is not
+  // free: a timer already due no later than needed is left alone, so most requests arm none.
+  auto& wheel = ctx_.loop.timers();
+  if (timer_.armed() && timer_.deadline() <= wheel.now() + delay) {
+    return;
+  }
+  wheel.schedule(timer_, delay);
 }
 
 // One timer serves both: the next onTimer() is a resume pass, and re-arms the real deadline.
@@ -1404,6 +1414,10 @@ void HttpSession::onTimer() {
       admit();
       return;
     case Phase::Connecting:
+      if (now - x_->started_ms < static_cast<uint64_t>(t.connect.count())) {
+        scheduleTimer();  // armed earlier, for a sooner deadline of the phase before
+        return;
+      }
       upstreamFailed(Failure::ConnectTimeout, "connect timeout");
       return;
     case Phase::Exchange: {

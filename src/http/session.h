@@ -139,7 +139,13 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
 
   // The exchange in progress (allocated per request: an idle connection holds none).
   struct Exchange {
-    explicit Exchange(const Limits& limits) : req_body(limits) {}
+    Exchange(const Limits& limits, SpareStrings& spares) : spare_strings(spares), req_body(limits) {
+      spare_strings.lend(head);
+    }
+    ~Exchange() { spare_strings.reclaim(head); }
+    Exchange(const Exchange&) = delete;
+    Exchange& operator=(const Exchange&) = delete;
+    SpareStrings& spare_strings;  // the worker's: `head` is borrowed from it
     std::shared_ptr<const upstream::Cluster> cluster;
     const config::Route* route = nullptr;
     int host = -1;              // index in cluster->hosts while holding its slot

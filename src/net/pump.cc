@@ -7,10 +7,6 @@
 
 namespace fulcrum::net {
 
-namespace {
-constexpr size_t kSpliceChunk = 64 * 1024;  // the default pipe capacity
-}
-
 void Pump::preload(std::string_view bytes) {
   if (bytes.empty()) {
     return;
@@ -102,7 +98,7 @@ Pump::State Pump::run(net::Transport& src, bool& src_readable, net::Transport& d
     }
     // 3. Fill one chunk: splice when both ends are plain sockets and a pipe is free.
     if (src.spliceable() && dst.spliceable() && pipes_.acquire(pipe_)) {
-      ssize_t n = splice(src.fd(), nullptr, pipe_.write_fd, nullptr, kSpliceChunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+      ssize_t n = splice(src.fd(), nullptr, pipe_.write_fd, nullptr, pipe_.capacity, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         pipe_bytes_ = static_cast<size_t>(n);
         continue;
