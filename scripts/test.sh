@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: installs what is missing, then
-#   1. Release build: unit + integration tests (ctest)
+#   1. Release build: unit + integration tests (ctest), then a smoke run of bench/run
 #   2. ASan+UBSan build: unit + integration tests
 #   3. TSan build: integration tests and the unit tests of modules with shared state (workers
 #      and the control thread); any ThreadSanitizer report from any process fails the stage
@@ -17,6 +17,10 @@ echo "== release build ($(date +%T))"
 scripts/build.sh release
 echo "== release tests ($(date +%T))"
 (cd build-release && ctest --output-on-failure --timeout 600 -j2)
+echo "== benchmark smoke run ($(date +%T))"
+# Not a measurement (nothing is timed or compared): the side-by-side suite runs end to end
+# with tiny sizes against HAProxy and NGINX, so that it cannot rot.
+bench/run --smoke
 
 echo "== asan+ubsan build ($(date +%T))"
 scripts/build.sh asan

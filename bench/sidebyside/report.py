@@ -101,7 +101,7 @@ def markdown(meta, summary, target_rows, order):
                          + f" | {m['errors']} |")
         lines.append("")
     if meta.get("parser"):
-        lines += ["## Request parser (Google Benchmark, `bench_http_parser`)", "",
+        lines += ["## Request parser (Google Benchmark, `bench_http_parser`, median of the repetitions)", "",
                   "| head | GB/s |", "|---|---:|"]
         lines += [f"| {name} | {gbps:.2f} |" for name, gbps in meta["parser"].items()]
         lines.append("")
