@@ -9,7 +9,7 @@ namespace fulcrum::http {
 HttpFrontend::HttpFrontend(upstream::WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive)
     : ctx_(ctx),
       keepalive_(std::move(keepalive)),
-      acceptor_(ctx, fd, [this](core::Fd client) { onAccepted(std::move(client)); }),
+      acceptor_(ctx, fd, [this](core::Fd client, const sockaddr_storage& peer) { onAccepted(std::move(client), peer); }),
       pool_(ctx),
       rng_(upstream::pickerSeed(ctx.worker_index, 0x4854545000ULL)),
       queue_(ctx.loop, false) {}
@@ -54,8 +54,8 @@ void HttpFrontend::stop(bool takePending) {
   keepalive_.reset();
 }
 
-void HttpFrontend::onAccepted(core::Fd client) {
-  auto* s = new HttpSession(ctx_, shared_from_this(), std::move(client));
+void HttpFrontend::onAccepted(core::Fd client, const sockaddr_storage& peer) {
+  auto* s = new HttpSession(ctx_, shared_from_this(), std::move(client), peer);
   s->start();
 }
 

@@ -50,7 +50,7 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   Recycler<RequestAccounting>& accounting() { return accounting_; }
 
  private:
-  void onAccepted(core::Fd client);
+  void onAccepted(core::Fd client, const sockaddr_storage& peer);
 
   upstream::WorkerContext& ctx_;
   std::shared_ptr<const void> keepalive_;

@@ -42,7 +42,8 @@ class HttpFrontend;
 
 class HttpSession final : public upstream::Session, public core::IoHandler, public UpstreamOwner {
  public:
-  HttpSession(upstream::WorkerContext& ctx, std::shared_ptr<HttpFrontend> frontend, core::Fd client);
+  HttpSession(upstream::WorkerContext& ctx, std::shared_ptr<HttpFrontend> frontend, core::Fd client,
+              const sockaddr_storage& peer);
   ~HttpSession() override;
 
   void start();
@@ -133,6 +134,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   bool queued_ = false;
   bool counted_conn_ = false;
   bool resume_pending_ = false;
+  bool quick_close_ = false;   // the client is done sending: close at once, no lingering (lingerClose)
   std::string client_ip_;
   uint64_t requests_ = 0;
   uint64_t head_started_ms_ = 0;
@@ -166,6 +168,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
     bool upgrade = false;
     bool client_http10 = false;
     bool client_keepalive = false;
+    bool client_done = false;   // the client said this is its last request (close, HTTP/1.0)
     Method method = Method::Other;
     Recycler<ResponseParser>::Ptr resp_parser;
     bool resp_head_done = false;

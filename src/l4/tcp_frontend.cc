@@ -9,7 +9,7 @@ namespace fulcrum::l4 {
 TcpFrontend::TcpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive)
     : ctx_(ctx),
       keepalive_(std::move(keepalive)),
-      acceptor_(ctx, fd, [this](core::Fd client) { onAccepted(std::move(client)); }),
+      acceptor_(ctx, fd, [this](core::Fd client, const sockaddr_storage& peer) { onAccepted(std::move(client), peer); }),
       queue_(ctx.loop, true) {}
 
 TcpFrontend::~TcpFrontend() { stop(); }
@@ -50,8 +50,8 @@ void TcpFrontend::stop(bool takePending) {
   keepalive_.reset();
 }
 
-void TcpFrontend::onAccepted(core::Fd client) {
-  auto* s = new TcpSession(ctx_, shared_from_this(), runtime_, std::move(client));
+void TcpFrontend::onAccepted(core::Fd client, const sockaddr_storage& peer) {
+  auto* s = new TcpSession(ctx_, shared_from_this(), runtime_, std::move(client), peer);
   s->start();
 }
 

@@ -35,7 +35,7 @@ class TcpFrontend : public std::enable_shared_from_this<TcpFrontend> {
   WorkerContext& context() { return ctx_; }
 
  private:
-  void onAccepted(core::Fd client);
+  void onAccepted(core::Fd client, const sockaddr_storage& peer);
 
   WorkerContext& ctx_;
   std::shared_ptr<const void> keepalive_;

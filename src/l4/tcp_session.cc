@@ -23,7 +23,7 @@ constexpr size_t kMaxProxyHeader = 16 + 4096;
 }  // namespace
 
 TcpSession::TcpSession(WorkerContext& ctx, std::shared_ptr<TcpFrontend> frontend,
-                       std::shared_ptr<const ListenerRuntime> rt, core::Fd client)
+                       std::shared_ptr<const ListenerRuntime> rt, core::Fd client, const sockaddr_storage& peer)
     : ctx_(ctx),
       frontend_(std::move(frontend)),
       rt_(std::move(rt)),
@@ -32,6 +32,7 @@ TcpSession::TcpSession(WorkerContext& ctx, std::shared_ptr<TcpFrontend> frontend
       resume_([this] { pump(); }),
       up_(ctx.buffers, ctx.pipes),
       down_(ctx.buffers, ctx.pipes),
+      src_(peer),
       traffic_(rt_->stats->worker(ctx.worker_index)) {
   link(ctx_);
   start_us_ = monoMicros();
@@ -47,7 +48,6 @@ void TcpSession::start() {
   // Addresses are needed only for PROXY headers and the trusted-front check.
   bool proxyHeaders = rt_->listener->accept_proxy || rt_->cluster->config.send_proxy != config::ProxyProtocolVersion::None;
   if (proxyHeaders || needsClientHash(*rt_->cluster) || rt_->access_log) {
-    src_ = net::peerAddress(client_.fd());
     hash_ = clientHash(reinterpret_cast<const sockaddr*>(&src_));
   }
   if (proxyHeaders) {

@@ -28,7 +28,7 @@ class TcpFrontend;
 class TcpSession final : public upstream::Session {
  public:
   TcpSession(WorkerContext& ctx, std::shared_ptr<TcpFrontend> frontend, std::shared_ptr<const ListenerRuntime> rt,
-             core::Fd client);
+             core::Fd client, const sockaddr_storage& peer);
   ~TcpSession() override;
 
   void start();

@@ -17,7 +17,7 @@ constexpr uint64_t kAcceptRetryMs = 50;
 constexpr int kAcceptBatch = 64;
 }  // namespace
 
-Acceptor::Acceptor(WorkerContext& ctx, int fd, std::function<void(core::Fd)> onAccept)
+Acceptor::Acceptor(WorkerContext& ctx, int fd, OnAccept onAccept)
     : ctx_(ctx), fd_(fd), on_accept_(std::move(onAccept)), retry_([this] { acceptAll(); }) {}
 
 bool Acceptor::start() {
@@ -30,7 +30,9 @@ bool Acceptor::start() {
 void Acceptor::stop(bool takePending) {
   if (takePending && registered_) {
     for (int taken = 0; taken < 4096; ++taken) {
-      int fd = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+      sockaddr_storage peer{};
+      socklen_t len = sizeof peer;
+      int fd = accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
       if (fd < 0) {
         if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) {
           continue;
@@ -39,7 +41,7 @@ void Acceptor::stop(bool takePending) {
       }
       int one = 1;
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      on_accept_(core::Fd(fd));
+      on_accept_(core::Fd(fd), peer);
     }
   }
   if (registered_) {
@@ -55,7 +57,9 @@ void Acceptor::acceptAll() {
       ctx_.loop.timers().schedule(retry_, 0);
       return;
     }
-    int fd = accept4(fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer{};
+    socklen_t len = sizeof peer;
+    int fd = accept4(fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED || errno == EPROTO) {
         continue;
@@ -84,7 +88,7 @@ void Acceptor::acceptAll() {
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    on_accept_(core::Fd(fd));
+    on_accept_(core::Fd(fd), peer);
   }
 }
 

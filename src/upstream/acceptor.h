@@ -3,6 +3,8 @@
 // batch of connections per loop turn (a flood on one listener must not starve the worker's
 // other connections), and survives fd exhaustion: a connection it cannot take is taken off
 // the kernel queue and closed (an edge-triggered listener would never report it again).
+#include <sys/socket.h>
+
 #include <functional>
 
 #include "core/event_loop.h"
@@ -14,8 +16,10 @@ namespace fulcrum::upstream {
 
 class Acceptor : public core::IoHandler {
  public:
-  // onAccept gets each new non-blocking connection with TCP_NODELAY set.
-  Acceptor(WorkerContext& ctx, int fd, std::function<void(core::Fd)> onAccept);
+  // onAccept gets each new non-blocking connection with TCP_NODELAY set, and its peer's
+  // address (from accept4: no getpeername per connection).
+  using OnAccept = std::function<void(core::Fd, const sockaddr_storage& peer)>;
+  Acceptor(WorkerContext& ctx, int fd, OnAccept onAccept);
   ~Acceptor() { stop(); }
   Acceptor(const Acceptor&) = delete;
   Acceptor& operator=(const Acceptor&) = delete;
@@ -31,7 +35,7 @@ class Acceptor : public core::IoHandler {
 
   WorkerContext& ctx_;
   int fd_;
-  std::function<void(core::Fd)> on_accept_;
+  OnAccept on_accept_;
   // After an accept error that left connections queued (fd exhaustion), try again shortly.
   core::Timer retry_;
   bool registered_ = false;
