@@ -612,3 +612,65 @@ TEST(HttpProxy, ASlowReaderDoesNotGrowMemory) {
   EXPECT_GE(got, 1 << 20);
   ::close(fd);
 }
+
+namespace {
+// Sends `text` and reads until the connection ends; `reset` tells whether it ended with an
+// error (RST) rather than a clean EOF.
+std::string exchangeUntilEnd(uint16_t port, const std::string& text, bool& reset) {
+  int fd = connectTcp(port);
+  EXPECT_GE(fd, 0);
+  EXPECT_TRUE(sendStr(fd, text));
+  std::string out;
+  char buf[65536];
+  reset = false;
+  for (;;) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n == 0) break;
+    if (n < 0) {
+      reset = true;
+      break;
+    }
+    out.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return out;
+}
+}  // namespace
+
+// A client that says its request is its last gets the whole response and a clean end: fulcrum
+// closes at once (no lingering) only when all it sent was read. Pipelined bytes after such a
+// request, or a body a local answer did not read, are drained first (lingering close), so the
+// client never gets an RST that could destroy the response.
+TEST(HttpProxy, LastRequestsEndCleanlyAndUnreadInputIsDrained) {
+  Env env;
+  env.startBackends(1);
+  env.start(httpConfig(env.port, httpPool("web", env.ports()),
+                       "    http:\n      routes:\n        - {name: local, match: {path: /local}, respond: {status: 200, "
+                       "body: \"here\\n\"}}\n"),
+            1);
+  for (int i = 0; i < 100; ++i) {
+    bool reset = false;
+    std::string out = exchangeUntilEnd(env.port, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", reset);
+    ASSERT_FALSE(reset) << "request " << i;
+    ASSERT_EQ(out.substr(0, 12), "HTTP/1.1 200") << out;
+    ASSERT_NE(out.find("hello from b1\n"), std::string::npos) << out;
+    out = exchangeUntilEnd(env.port, "GET / HTTP/1.0\r\n\r\n", reset);
+    ASSERT_FALSE(reset) << "HTTP/1.0 request " << i;
+    ASSERT_NE(out.find("hello from b1\n"), std::string::npos) << out;
+  }
+  // Bytes after the last request: answered once, then drained, never reset.
+  bool reset = false;
+  std::string out = exchangeUntilEnd(
+      env.port, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\nGET /more HTTP/1.1\r\nHost: h\r\n\r\n", reset);
+  EXPECT_FALSE(reset);
+  EXPECT_NE(out.find("hello from b1\n"), std::string::npos) << out;
+  EXPECT_EQ(out.find("HTTP/1.1", 1), std::string::npos) << "only the first request is answered: " << out;
+  // A local answer that leaves a body unread: drained too.
+  std::string body(200000, 'x');
+  out = exchangeUntilEnd(env.port,
+                         "POST /local HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: " +
+                             std::to_string(body.size()) + "\r\n\r\n" + body,
+                         reset);
+  EXPECT_FALSE(reset);
+  EXPECT_NE(out.find("here\n"), std::string::npos) << out;
+}
