@@ -152,7 +152,7 @@ def main():
     versions["wrk"] = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.splitlines()[0]
     meta = {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "command": "bench/run " + " ".join(sys.argv[1:]),
+        "command": " ".join(["bench/run"] + sys.argv[1:]),
         "machine": machine(),
         "versions": {k: v for k, v in versions.items() if v},
         "method": (f"each proxy with one worker pinned to CPU {procs.PROXY_CORE}; wrk (1 thread, "

@@ -84,7 +84,8 @@ def _cell(m, fmt):
 
 def markdown(meta, summary, target_rows, order):
     lines = [f"# Benchmarks: Fulcrum side by side with HAProxy and NGINX", "",
-             f"Latest run: {meta['date']}, `{meta['command']}`.", "",
+             f"Latest run: {meta['date']}, `{meta['command']}`. How it is measured and why the figures are what "
+             "they are: [performance.md](performance.md).", "",
              f"- Machine: {meta['machine']}",
              f"- Versions: " + "; ".join(f"{k}: {v}" for k, v in meta["versions"].items()),
              f"- Method: {meta['method']}", ""]
