@@ -71,11 +71,16 @@ def main():
     scenarios = [s for s in a.scenarios.split(",") if s]
     unknown = set(scenarios) - set(ALL_SCENARIOS)
     if unknown:
+        shutil.rmtree(work, ignore_errors=True)
         sys.exit(f"unknown scenario(s): {', '.join(sorted(unknown))}; known: {', '.join(ALL_SCENARIOS)}")
     backends = Backends(a.build, work)
     makers = {"direct": lambda: Direct(backends, work), "fulcrum": lambda: Fulcrum(backends, work, a.build),
               "haproxy": lambda: HAProxy(backends, work), "nginx": lambda: Nginx(backends, work)}
     names = [t for t in a.targets.split(",") if t]
+    if set(names) - set(makers) or not names:
+        backends.close()
+        shutil.rmtree(work, ignore_errors=True)
+        sys.exit(f"--targets: choose from {', '.join(makers)}")
     targets = [makers[t]() for t in names]
     results = {s: {t.name: [] for t in targets} for s in scenarios}
     failures = []

@@ -91,7 +91,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   // Writing to the client: out() is cout_ with storage (borrowed until everything is sent).
   std::string& out();
   bool flushClient();
-  // The last response is written: send what is left, then a lingering close.
+  // The last response is written: send what is left, then close (lingering unless quick_close_).
   void beginClosing();
   void lingerClose();
   void scheduleTimer();
@@ -108,7 +108,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   stats::Traffic* hostStats();  // the current attempt's server, or null
 
   // Kept small: an idle keep-alive connection holds this object and nothing else of its own
-  // (what a request needs is borrowed from the worker; docs/benchmarks.md has the figure).
+  // (what a request needs is borrowed from the worker; docs/performance.md has the figures).
   upstream::WorkerContext& ctx_;
   std::shared_ptr<HttpFrontend> frontend_;
   std::shared_ptr<const ListenerRuntime> rt_;  // of the current request
@@ -117,7 +117,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   std::string cout_;
   size_t cout_sent_ = 0;
   Recycler<RequestParser>::Ptr parser_;  // only while a request head is read (see readHead)
-  // Timeouts, and resume_soon(): a pass of drive() on the next loop turn (resume_pending_).
+  // Timeouts, and resumeSoon(): a pass of drive() on the next loop turn (resume_pending_).
   core::Timer timer_;
   net::IpEndpoint peer_;
   Phase phase_ = Phase::Head;

@@ -45,15 +45,6 @@ std::string formatIp(const sockaddr* sa) {
   return buf;
 }
 
-sockaddr_storage peerAddress(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
-    ss = sockaddr_storage{};
-  }
-  return ss;
-}
-
 sockaddr_storage localAddress(int fd) {
   sockaddr_storage ss{};
   socklen_t len = sizeof ss;
