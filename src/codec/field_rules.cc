@@ -104,6 +104,15 @@ std::string_view addTransferCodings(std::string_view value, TransferCodings& cod
 }
 
 std::string_view addConnectionOptions(std::string_view value, ConnectionOptions& options) {
+  // Nearly every Connection field is exactly one of these: no list to split.
+  if (chars::equalsLower(value, "keep-alive")) {
+    options.keepAlive = true;
+    return {};
+  }
+  if (chars::equalsLower(value, "close")) {
+    options.close = true;
+    return {};
+  }
   std::string_view reason;
   forEachListElement(value, [&](std::string_view option) {
     if (option.empty() || !chars::allOf(option, chars::kTchar)) {
