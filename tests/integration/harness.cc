@@ -102,6 +102,18 @@ std::string readFile(const std::string& path) {
   return ss.str();
 }
 
+long procKiB(pid_t pid, const std::string& file, const std::string& key) {
+  // Appended piece by piece (a + b + c chains trip GCC 12's -Wrestrict).
+  std::string path = "/proc/";
+  path.append(std::to_string(pid)).append("/").append(file);
+  std::string text(1, '\n');
+  text.append(readFile(path));
+  std::string line(1, '\n');
+  line.append(key);
+  size_t at = text.find(line);
+  return at == std::string::npos ? -1 : std::atol(text.c_str() + at + line.size());
+}
+
 void writeFile(const std::string& path, const std::string& text) {
   std::string tmp = path + ".tmp";
   {

@@ -118,6 +118,10 @@ std::string httpBlock(uint64_t offset, size_t n);
 std::string who(uint16_t port);
 
 std::string readFile(const std::string& path);
+// The number on the "key N kB" line of /proc/PID/<file> (status, smaps_rollup...), or -1.
+long procKiB(pid_t pid, const std::string& file, const std::string& key);
+inline long rssKiB(pid_t pid) { return procKiB(pid, "status", "VmRSS:"); }
+inline long privateDirtyKiB(pid_t pid) { return procKiB(pid, "smaps_rollup", "Private_Dirty:"); }
 void writeFile(const std::string& path, const std::string& text);
 bool waitFor(const std::function<bool()>& cond, std::chrono::milliseconds timeout);
 

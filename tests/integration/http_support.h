@@ -103,10 +103,4 @@ inline std::string rawExchange(uint16_t port, const std::string& bytes, int time
   return out;
 }
 
-inline long rssKiB(pid_t pid) {
-  std::string status = readFile("/proc/" + std::to_string(pid) + "/status");
-  size_t at = status.find("VmRSS:");
-  return at == std::string::npos ? -1 : std::atol(status.c_str() + at + 6);
-}
-
 }  // namespace itest

@@ -7,28 +7,12 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <thread>
 
 #include "configs.h"
 #include "harness.h"
 
 using namespace itest;
-
-namespace {
-long rssKiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      long kb;
-      in >> kb;
-      return kb;
-    }
-  }
-  return -1;
-}
-}  // namespace
 
 TEST(Limits, SlowReaderDoesNotGrowMemory) {
   TempDir dir;
@@ -131,19 +115,6 @@ TEST(Limits, OutOfFileDescriptorsRefusesAndRecovers) {
 }
 
 namespace {
-long privateDirtyKiB(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/smaps_rollup");
-  std::string key;
-  while (in >> key) {
-    if (key == "Private_Dirty:") {
-      long kb;
-      in >> kb;
-      return kb;
-    }
-  }
-  return -1;
-}
-
 // One exchange on a blocking socket: a keep-alive GET, or a WHO command (L4).
 bool exchangeOnce(int fd, bool http) {
   if (!sendStr(fd, http ? "GET / HTTP/1.1\r\nHost: t\r\n\r\n" : "WHO\n")) {

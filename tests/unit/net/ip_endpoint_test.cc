@@ -8,22 +8,27 @@
 namespace fulcrum::net {
 namespace {
 
+sockaddr_storage address(int family, const char* ip, uint16_t port) {
+  sockaddr_storage ss{};
+  if (family == AF_INET) {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(port);
+    inet_pton(AF_INET, ip, &v4->sin_addr);
+  } else {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(port);
+    inet_pton(AF_INET6, ip, &v6->sin6_addr);
+  }
+  return ss;
+}
+
 TEST(IpEndpoint, KeepsIpv4AndIpv6InTwentyEightBytes) {
   static_assert(sizeof(IpEndpoint) <= sizeof(sockaddr_in6));
-  sockaddr_storage ss{};
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&ss);
-  v4->sin_family = AF_INET;
-  v4->sin_port = htons(8080);
-  inet_pton(AF_INET, "10.1.2.3", &v4->sin_addr);
-  IpEndpoint a(ss);
+  IpEndpoint a(address(AF_INET, "10.1.2.3", 8080));
   EXPECT_EQ(formatAddress(a.get()), "10.1.2.3:8080");
-
-  sockaddr_storage ss6{};
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&ss6);
-  v6->sin6_family = AF_INET6;
-  v6->sin6_port = htons(443);
-  inet_pton(AF_INET6, "2001:db8::7", &v6->sin6_addr);
-  IpEndpoint b(ss6);
+  IpEndpoint b(address(AF_INET6, "2001:db8::7", 443));
   EXPECT_EQ(formatAddress(b.get()), "[2001:db8::7]:443");
   EXPECT_EQ(formatIp(b.get()), "2001:db8::7");
 }
