@@ -11,6 +11,7 @@ namespace fulcrum::http {
 namespace {
 
 constexpr uint64_t kMaxChunkSize = UINT64_C(0x7fffffffffffffff);
+constexpr uint32_t kMaxSizeDigits = 256;  // hex digits of one size, leading zeros included
 
 }  // namespace
 
@@ -66,13 +67,16 @@ ChunkResult ChunkedDecoder::decode(std::string_view input) {
         break;
       case State::Size:
         if (chars::is(c, chars::kHex)) {
-          if (++digits_ > 16) {
+          // Leading zeros are valid (RFC 9112 §7.1): the value is bounded, and the digits only
+          // loosely, so that a size line cannot grow without end.
+          if (++digits_ > kMaxSizeDigits) {
             return fail(400, "chunk size too long", p);
           }
-          size_ = size_ * 16 + static_cast<uint64_t>(chars::hexValue(c));
-          if (size_ > kMaxChunkSize) {
+          uint64_t digit = static_cast<uint64_t>(chars::hexValue(c));
+          if (size_ > (kMaxChunkSize - digit) / 16) {
             return fail(400, "chunk size too large", p);
           }
+          size_ = size_ * 16 + digit;
         } else if (c == '\r') {
           state_ = State::SizeLf;
         } else if (c == ';') {

@@ -13,7 +13,8 @@
 //    holds the trailer fields as views into this input. Error: status 400 (malformed), 413
 //    (chunk sizes add up past maxBodySize) or 431 (trailers past their limits); the offset
 //    counts from the first body byte. Done and Error are final until reset().
-//  - Strict: hex digits only (1..16 of them, value at most 2^63-1) with no whitespace;
+//  - Strict: hex digits only (1..256 of them, leading zeros allowed, value at most 2^63-1) with
+//    no whitespace;
 //    extensions ";name" or ";name=token" or ";name=\"quoted\"", skipped but bounded by
 //    maxChunkExtension; CRLF (never a bare CR or LF) after the size line and after the data;
 //    trailer fields follow the header rules, are bounded, and may not be Content-Length,

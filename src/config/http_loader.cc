@@ -19,7 +19,9 @@ using namespace std::chrono_literals;
 
 const std::vector<std::string_view> kHttpListenerKeys = {
     "max_request_line",           "max_header_bytes", "max_headers", "max_body_size",
-    "max_connections_per_client", "forwarded",        "rate_limit",  "routes"};
+    "max_connections_per_client", "forwarded",        "rate_limit",  "routes",
+    "path_dot_segments"};
+const std::vector<std::string_view> kDotSegments = {"reject", "normalize", "forward"};
 const std::vector<std::string_view> kForwardedKeys = {"x_forwarded_for", "x_forwarded_proto", "x_forwarded_host",
                                                       "x_real_ip", "trusted"};
 const std::vector<std::string_view> kRateLimitKeys = {"key", "rate", "burst", "nodelay", "max_keys"};
@@ -178,6 +180,11 @@ class HttpReader {
     }
     if (const Entry* p = map->find("max_connections_per_client")) {
       r_.readUint(*p, 0, 1'000'000, out.max_connections_per_client);
+    }
+    if (const Entry* p = map->find("path_dot_segments")) {
+      if (auto i = r_.readChoice(*p, kDotSegments)) {
+        out.path_dot_segments = static_cast<DotSegments>(*i);
+      }
     }
     if (const Entry* p = map->find("forwarded")) {
       readForwarded(*p, out.forwarded);

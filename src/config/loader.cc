@@ -42,7 +42,7 @@ const std::vector<std::string_view> kAgentKeys = {"port", "interval", "timeout"}
 const std::vector<std::string_view> kHealthCheckKeys = {"type", "interval", "jitter", "timeout",
                                                         "rise", "fall",     "port",   "http"};
 const std::vector<std::string_view> kHttpCheckKeys = {"method", "path", "host", "expect_status", "body_contains"};
-const std::vector<std::string_view> kOutlierKeys = {"max_fails",
+const std::vector<std::string_view> kOutlierKeys = {"enabled", "max_fails",
                                                     "fail_timeout",
                                                     "ejection_time",
                                                     "max_ejection_time",
@@ -648,7 +648,9 @@ class Loader : public YamlReader {
     if (!map) {
       return;
     }
-    o.enabled = true;
+    if (const Entry* p = map->find("enabled")) {
+      readBool(*p, o.enabled);
+    }
     if (const Entry* p = map->find("max_fails")) {
       readUint(*p, 1, 1000, o.max_fails);
     }

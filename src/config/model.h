@@ -87,9 +87,11 @@ struct AgentCheck {
   Millis timeout{1000};    // 1ms..1h, <= interval
 };
 
-// Passive health: servers failing live traffic are ejected for a while.
+// Passive health: servers failing live traffic are ejected for a while. On by default (Envoy's
+// and NGINX's passive checks are too): a stalled or dead server must stop taking requests
+// without an operator's help. Only the server's own faults count (docs/design/health.md).
 struct OutlierDetection {
-  bool enabled = false;                  // true when the section is present
+  bool enabled = true;                   // `enabled: false` turns it off
   uint32_t max_fails = 5;                // consecutive failures ... 1..1000
   Millis fail_timeout{10000};            // ... within this window, 1ms..1h
   Millis ejection_time{30000};           // first ejection; doubles on each repeated ejection
@@ -151,7 +153,9 @@ enum RetryOn : uint32_t {
 struct PoolHttp {
   uint32_t idle_connections = 1024;  // idle keep-alive connections kept per server per worker, 0..10000
   Millis idle_timeout{60000};      // an idle pooled connection is closed after this, 1ms..24h
-  uint32_t retry_on = kRetryConnectFailure | kRetryReset;  // YAML: retry_on: [connect_failure, reset, timeout, 502, 503, 504]
+  // YAML: retry_on: [connect_failure, reset, timeout, 502, 503, 504]. A timeout is retried for
+  // idempotent requests only (docs/design/health.md says why it is on by default).
+  uint32_t retry_on = kRetryConnectFailure | kRetryReset | kRetryTimeout;
   uint32_t retry_budget_percent = 20;  // retries at most this share of requests (0..100) ...
   uint32_t retry_budget_min = 10;      // ... but always allow this many retries per second, 0..100000
   uint32_t max_requests = 0;       // concurrent requests to the pool (all workers); 0 = unlimited;
@@ -265,6 +269,14 @@ struct RateLimit {
   uint32_t max_keys = 100000;  // buckets kept per worker (least recently used dropped), 1..10000000
 };
 
+// Dot segments ("/a/../b", "%2e%2e") in request paths. The router and the server must see the
+// same path, or "/public/../admin" is routed as public and served as admin.
+enum class DotSegments {
+  Reject,     // 400 (default): safe whatever the server does with them
+  Normalize,  // RFC 3986 §5.2.4 remove_dot_segments before routing; the server gets the result
+  Forward,    // routed and forwarded as they are: only for servers that never resolve them
+};
+
 struct HttpListener {
   std::vector<Route> routes;  // tried in order; none matching = Listener::pool, or 404 without one
   Forwarded forwarded;
@@ -275,6 +287,7 @@ struct HttpListener {
   uint32_t max_header_bytes = 64 * 1024;  // 256..1 MiB
   uint32_t max_headers = 100;             // 1..10000
   uint64_t max_body_size = 0;             // 0 = unlimited; else 413 above it
+  DotSegments path_dot_segments = DotSegments::Reject;
 };
 
 struct Listener {

@@ -82,17 +82,15 @@ void writeRequestHead(std::string& out, const ForwardParams& p) {
     out.push_back('/');  // "http://h?q" is "/?q" in origin form
   }
   out.append(req.uri);
-  out.append(head.version == Version::Http10 ? " HTTP/1.0\r\n" : " HTTP/1.1\r\n");
-  std::string_view host = head.host;
-  if (head.targetForm == TargetForm::Absolute) {
-    host = req.host;
-  }
+  // Our own version, whatever the client's (RFC 9110 §6.2): an HTTP/1.0 client's request is an
+  // HTTP/1.1 request to the server, on a pooled connection like any other.
+  out.append(" HTTP/1.1\r\n");
+  // The authority routing used (an absolute target's wins over Host, RFC 9112 §3.2.2), port included.
+  std::string_view host = req.authority;
   if (p.route && !p.route->host_rewrite.empty()) {
     host = p.route->host_rewrite;
   }
-  if (!host.empty() || head.version == Version::Http11) {
-    field(out, "Host", host);  // HTTP/1.1 requires the field, even empty
-  }
+  field(out, "Host", host);  // HTTP/1.1 requires the field, even empty
   std::string_view priorFor;
   std::string_view priorRealIp;
   copyFields(out, head, edits, [&](const Header& h) {
@@ -142,8 +140,8 @@ void writeRequestHead(std::string& out, const ForwardParams& p) {
   if (fwd.x_forwarded_proto && !(p.trusted_front && head.find("x-forwarded-proto"))) {
     field(out, "X-Forwarded-Proto", "http");
   }
-  if (fwd.x_forwarded_host && !head.host.empty() && !(p.trusted_front && head.find("x-forwarded-host"))) {
-    field(out, "X-Forwarded-Host", head.host);
+  if (fwd.x_forwarded_host && !req.authority.empty() && !(p.trusted_front && head.find("x-forwarded-host"))) {
+    field(out, "X-Forwarded-Host", req.authority);
   }
   if (fwd.x_real_ip) {
     field(out, "X-Real-IP", priorRealIp.empty() ? p.client_ip : priorRealIp);
@@ -168,7 +166,7 @@ void writeResponseHead(std::string& out, const ResponseParams& p) {
     }
   }
   copyFields(out, head, p.edits, [](const Header&) { return false; });
-  writeFraming(out, head.body);
+  writeFraming(out, p.framing ? *p.framing : head.body);
   if (head.status == 101) {
     if (const Header* up = head.find("upgrade")) {
       field(out, "Connection", "upgrade");

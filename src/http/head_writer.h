@@ -27,6 +27,8 @@ struct ResponseParams {
   bool close = false;                      // the client connection closes after this response
   const config::HeaderEdits* edits = nullptr;
   std::string_view set_cookie;             // a sticky-session Set-Cookie value, or empty
+  const BodyFraming* framing = nullptr;    // replaces head->body's framing (a body de-chunked
+                                           // for an HTTP/1.0 client); null = the head's own
 };
 void writeResponseHead(std::string& out, const ResponseParams& p);
 

@@ -30,26 +30,61 @@ std::string_view stripPort(std::string_view host) {
   return colon == std::string_view::npos ? host : host.substr(0, colon);
 }
 
-bool hasDotSegment(std::string_view path) {
+bool isDot(std::string_view seg) { return seg == "." || equalsIgnoreCase(seg, "%2e"); }
+
+bool isDotDot(std::string_view seg) {
+  return seg == ".." || equalsIgnoreCase(seg, "%2e%2e") || equalsIgnoreCase(seg, ".%2e") ||
+         equalsIgnoreCase(seg, "%2e.");
+}
+
+// Calls f(segment, last) for each segment of an absolute path ("/a//b/" has "a", "", "b", "").
+template <class F>
+void forEachSegment(std::string_view path, F&& f) {
   size_t i = 0;
   while (i < path.size()) {
     size_t next = path.find('/', i + 1);
-    std::string_view seg = path.substr(i + 1, next == std::string_view::npos ? std::string_view::npos : next - i - 1);
-    if (seg == "." || seg == ".." || equalsIgnoreCase(seg, "%2e") || equalsIgnoreCase(seg, "%2e%2e") ||
-        equalsIgnoreCase(seg, ".%2e") || equalsIgnoreCase(seg, "%2e.")) {
-      return true;
-    }
-    if (next == std::string_view::npos) {
-      break;
+    bool last = next == std::string_view::npos;
+    if (!f(path.substr(i + 1, last ? std::string_view::npos : next - i - 1), last) || last) {
+      return;
     }
     i = next;
   }
-  return false;
+}
+
+bool hasDotSegment(std::string_view path) {
+  bool found = false;
+  forEachSegment(path, [&](std::string_view seg, bool) {
+    found = isDot(seg) || isDotDot(seg);
+    return !found;
+  });
+  return found;
 }
 
 }  // namespace
 
-bool describeRequest(const RequestHead& head, RequestInfo& out, std::string_view& why) {
+void removeDotSegments(std::string_view path, std::string& out) {
+  size_t base = out.size();
+  forEachSegment(path, [&](std::string_view seg, bool last) {
+    if (isDotDot(seg)) {
+      size_t slash = out.rfind('/');
+      out.resize(slash == std::string::npos || slash < base ? base : slash);  // "/.." stays at the root
+    } else if (!isDot(seg)) {
+      out.push_back('/');
+      out.append(seg);
+      return true;
+    }
+    if (last) {
+      out.push_back('/');  // "/a/." and "/a/b/.." name a directory: "/a/"
+    }
+    return true;
+  });
+  if (out.size() == base) {
+    out.push_back('/');
+  }
+}
+
+bool describeRequest(const RequestHead& head, config::DotSegments dots, std::string& scratch, RequestInfo& out,
+                     std::string_view& why) {
   out = RequestInfo{};
   out.head = &head;
   std::string_view target = head.target;
@@ -72,6 +107,7 @@ bool describeRequest(const RequestHead& head, RequestInfo& out, std::string_view
       break;
     }
     case TargetForm::Asterisk:
+      out.authority = host;
       out.host = stripPort(host);
       out.path = "*";
       out.uri = target;
@@ -82,6 +118,7 @@ bool describeRequest(const RequestHead& head, RequestInfo& out, std::string_view
     case TargetForm::Origin:
       break;
   }
+  out.authority = host;
   out.host = stripPort(host);
   if (target.empty() || target.front() != '/') {
     // "http://h?q": an absolute form without a path.
@@ -96,10 +133,21 @@ bool describeRequest(const RequestHead& head, RequestInfo& out, std::string_view
   if (q != std::string_view::npos) {
     out.query = target.substr(q + 1);
   }
-  if (hasDotSegment(out.path)) {
+  if (dots == config::DotSegments::Forward || !hasDotSegment(out.path)) {
+    return true;
+  }
+  if (dots == config::DotSegments::Reject) {
     why = "dot segment in the path";
     return false;
   }
+  scratch.clear();
+  removeDotSegments(out.path, scratch);
+  size_t pathLength = scratch.size();
+  if (q != std::string_view::npos) {
+    scratch.append(target.substr(q));
+  }
+  out.uri = scratch;
+  out.path = out.uri.substr(0, pathLength);
   return true;
 }
 

@@ -288,7 +288,8 @@ void HttpSession::onHead(size_t headLength) {
 
   RequestInfo info;
   std::string_view why;
-  if (!describeRequest(h, info, why)) {
+  std::string normalized;  // a path with its dot segments removed (rare: allocates only then)
+  if (!describeRequest(h, http.path_dot_segments, normalized, info, why)) {
     log::debug("request refused", {{"client", client_ip_}, {"reason", why}});
     uint16_t status = h.targetForm == TargetForm::Authority ? 405 : 400;
     cin_.consume(headLength);
@@ -331,7 +332,7 @@ void HttpSession::onHead(size_t headLength) {
       std::string_view tmpl = route->location;
       while (!tmpl.empty()) {
         if (tmpl.substr(0, 6) == "{host}") {
-          location.append(h.host);
+          location.append(info.authority);
           tmpl.remove_prefix(6);
         } else if (tmpl.substr(0, 5) == "{uri}") {
           location.append(info.uri);
@@ -404,7 +405,7 @@ void HttpSession::onHead(size_t headLength) {
   x.req_body.start(x.req_framing);
   x.req_complete = x.req_body.complete();
   close_after_ = !x.client_keepalive;
-  frontend_->retryBudget(*x.cluster).onRequest(pool.http.retry_budget_percent);
+  frontend_->retryBudget(*x.cluster).onRequest(pool.http.retry_budget_percent, ctx_.loop.nowMs());
   if (wait_until_ms_ > ctx_.loop.nowMs()) {
     phase_ = Phase::Waiting;
     scheduleTimer();
@@ -458,20 +459,28 @@ void HttpSession::respondError(uint16_t status, const char* why) {
 void HttpSession::admit() {
   const auto& pool = x_->cluster->config;
   if (pool.http.max_requests > 0 && !x_->pool_slot && !takePoolSlot()) {
-    if (!frontend_->queue().enqueue(this, pool.queue_size)) {
-      acct().termination = "queue_full";
-      respondLocal(503, errorBody(503), "", !x_->req_complete);
-      return;
-    }
-    queued_ = true;
-    acct().wait_us = monoMicros();
-    x_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
-    phase_ = Phase::Waiting;
-    wait_until_ms_ = ctx_.loop.nowMs() + static_cast<uint64_t>(rt_->config->timeouts.queue.count());
-    scheduleTimer();
+    enqueue();
     return;
   }
   pickAndConnect();
+}
+
+void HttpSession::enqueue() {
+  const auto& pool = x_->cluster->config;
+  if (!frontend_->queue().enqueue(this, pool.queue_size)) {
+    acct().termination = "queue_full";
+    releaseSlots();
+    respondLocal(503, errorBody(503), "", !x_->req_complete);
+    return;
+  }
+  queued_ = true;
+  if (acct().wait_us == 0) {
+    acct().wait_us = monoMicros();
+    x_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
+  }
+  phase_ = Phase::Waiting;
+  wait_until_ms_ = ctx_.loop.nowMs() + static_cast<uint64_t>(rt_->config->timeouts.queue.count());
+  scheduleTimer();
 }
 
 bool HttpSession::takePoolSlot() {
@@ -491,15 +500,24 @@ bool HttpSession::retryFromQueue() {
   if (phase_ != Phase::Waiting || !queued_) {
     return true;
   }
-  if (!takePoolSlot()) {
+  if (x_->cluster->config.http.max_requests > 0 && !x_->pool_slot && !takePoolSlot()) {
     return false;
   }
-  leaveQueue();
-  pickAndConnect();
+  bool full = false;
+  int host = pickHost(full);
+  if (host < 0 && full) {
+    return false;  // every usable server still at max_connections: wait on, in place
+  }
+  leaveQueue();  // (the queue drops this waiter: it returned true)
+  if (host < 0) {
+    noServer();
+  } else {
+    connectTo(host);
+  }
   return true;
 }
 
-int HttpSession::pickHost() {
+int HttpSession::pickHost(bool& full) {
   Exchange& x = *x_;
   const auto& cluster = *x.cluster;
   const auto& hosts = cluster.hosts;
@@ -509,14 +527,19 @@ int HttpSession::pickHost() {
   const auto& sticky = cluster.config.http.sticky;
   if (sticky.mode == config::StickyMode::Cookie && !x.sticky_id.empty()) {
     int i = findStickyHost(cluster, x.sticky_id);
-    if (i >= 0 && load.usable(static_cast<size_t>(i)) && !tried(static_cast<size_t>(i)) &&
-        hosts[static_cast<size_t>(i)].tryAcquire()) {
-      return i;
+    if (i >= 0 && load.usable(static_cast<size_t>(i)) && !tried(static_cast<size_t>(i))) {
+      if (hosts[static_cast<size_t>(i)].tryAcquire()) {
+        return i;
+      }
+      full = true;
     }
   } else if (sticky.mode == config::StickyMode::ClientAddress) {
     int i = affinityHost(cluster, upstream::clientHash(peer_.get()), load);
-    if (i >= 0 && !tried(static_cast<size_t>(i)) && hosts[static_cast<size_t>(i)].tryAcquire()) {
-      return i;
+    if (i >= 0 && !tried(static_cast<size_t>(i))) {
+      if (hosts[static_cast<size_t>(i)].tryAcquire()) {
+        return i;
+      }
+      full = true;
     }
   }
   auto& picker = frontend_->picker(x.cluster);
@@ -535,6 +558,7 @@ int HttpSession::pickHost() {
       if (hosts[*p].tryAcquire()) {
         return static_cast<int>(*p);
       }
+      full = true;
       if (req.exclude != &skip) {
         skip = x.tried.empty() ? std::vector<bool>(hosts.size(), false) : x.tried;
         req.exclude = &skip;
@@ -546,19 +570,31 @@ int HttpSession::pickHost() {
     }
     x.tried.clear();  // every usable server was tried once: go round again
   }
+  full = full || load.anyFull();
   return -1;
 }
 
 void HttpSession::pickAndConnect() {
-  Exchange& x = *x_;
-  int host = pickHost();
-  if (host < 0) {
-    log::debug("no usable server", {{"pool", x.cluster->config.name}});
-    acct().termination = "no_server";
-    releaseSlots();
-    respondLocal(503, errorBody(503), "", !x.req_complete);
-    return;
+  bool full = false;
+  int host = pickHost(full);
+  if (host >= 0) {
+    connectTo(host);
+  } else if (full) {
+    enqueue();  // every usable server is at max_connections: wait for a slot (HAProxy's maxconn)
+  } else {
+    noServer();
   }
+}
+
+void HttpSession::noServer() {
+  log::debug("no usable server", {{"pool", x_->cluster->config.name}});
+  acct().termination = "no_server";
+  releaseSlots();
+  respondLocal(503, errorBody(503), "", !x_->req_complete);
+}
+
+void HttpSession::connectTo(int host) {
+  Exchange& x = *x_;
   x.host = host;
   ++x.attempts;
   x.started_ms = ctx_.loop.nowMs();
@@ -719,7 +755,7 @@ bool HttpSession::sendRequest() {
 
 bool HttpSession::receiveResponse() {
   for (;;) {
-    if (cout_sent_ < cout_.size() && x_ && x_->resp_head_done && client_writable_ &&
+    if (cout_sent_ < cout_.size() && x_ && x_->resp_head_done && !x_->dechunker && client_writable_ &&
         x_->resp_body.scan(up_->in.view()) && x_->resp_body.ready() > 0) {
       // The response head and the body bytes already here leave in one write.
       size_t head = cout_.size() - cout_sent_;
@@ -786,40 +822,56 @@ bool HttpSession::receiveResponse() {
       }
       continue;
     }
-    if (!x.resp_body.scan(up_->in.view())) {
-      log::warn("malformed response body", {{"pool", x.cluster->config.name}, {"reason", x.resp_body.error().reason}});
-      recordOutcome(true);
-      close("malformed response body", true);
-      return false;
-    }
-    size_t ready = x.resp_body.ready();
-    if (ready > 0) {
-      if (!client_writable_) {
+    if (x.dechunker) {
+      if (!dechunkResponse()) {
+        return false;
+      }
+      if (!x.dechunker || cout_.size() > cout_sent_) {
+        continue;  // done, or output to send before more is decoded
+      }
+    } else {
+      if (!x.resp_body.scan(up_->in.view())) {
+        log::warn("malformed response body", {{"pool", x.cluster->config.name}, {"reason", x.resp_body.error().reason}});
+        recordOutcome(true);
+        close("malformed response body", true);
+        return false;
+      }
+      size_t ready = x.resp_body.ready();
+      if (ready > 0) {
+        if (!client_writable_) {
+          return true;
+        }
+        auto r = client_.write(up_->in.data(), ready);
+        if (r.status == net::IoStatus::Ok) {
+          bytes_out_ += r.bytes;
+          listenerStats().bytes_out.add(r.bytes);
+          up_->in.consume(r.bytes);
+          x.resp_body.forwarded(r.bytes);
+          last_client_ms_ = ctx_.loop.nowMs();
+          continue;
+        }
+        if (r.status == net::IoStatus::WouldBlock) {
+          client_writable_ = false;
+          return true;
+        }
+        close("client write failed", true);
+        return false;
+      }
+      if (x.resp_body.complete()) {
         return true;
       }
-      auto r = client_.write(up_->in.data(), ready);
-      if (r.status == net::IoStatus::Ok) {
-        bytes_out_ += r.bytes;
-        listenerStats().bytes_out.add(r.bytes);
-        up_->in.consume(r.bytes);
-        x.resp_body.forwarded(r.bytes);
-        last_client_ms_ = ctx_.loop.nowMs();
-        continue;
-      }
-      if (r.status == net::IoStatus::WouldBlock) {
-        client_writable_ = false;
-        return true;
-      }
-      close("client write failed", true);
-      return false;
-    }
-    if (x.resp_body.complete()) {
-      return true;
     }
     if (!up_->readable) {
       return true;
     }
     auto room = up_->in.room(core::Buffer::kCapacity);
+    if (room.empty()) {
+      // Only a trailer section being de-chunked stays buffered; its limit is below the buffer's.
+      log::warn("malformed response body", {{"pool", x.cluster->config.name}, {"reason", "trailers too large"}});
+      recordOutcome(true);
+      close("malformed response body", true);
+      return false;
+    }
     auto r = up_->transport.read(room.data(), room.size());
     if (r.status == net::IoStatus::Ok) {
       if (auto* hs = hostStats()) hs->bytes_in.add(r.bytes);
@@ -880,10 +932,6 @@ void HttpSession::onResponseHead(size_t headLength) {
     startTunnel();
     return;
   }
-  if (x.client_http10 && h.body.kind == BodyKind::Chunked) {
-    upstreamFailed(Failure::BadResponse, "chunked response to an HTTP/1.0 request");
-    return;
-  }
   const auto& pool = x.cluster->config;
   uint32_t bit = 0;
   if (h.status == 502) {
@@ -903,35 +951,111 @@ void HttpSession::onResponseHead(size_t headLength) {
     x.tried[static_cast<size_t>(x.host)] = true;
     discard(std::move(up_), true);
     if (x.host >= 0) {
-      x.cluster->hosts[static_cast<size_t>(x.host)].release();
-      x.host = -1;
+      releaseHost();
     }
     restartRequest();
     pickAndConnect();
     return;
   }
   uint64_t now = ctx_.loop.nowMs();
-  recordOutcome(h.status >= 500);
+  // A 5xx is the server's failure, but for 501 and 505: the client asked for what it lacks.
+  recordOutcome(h.status >= 500 && h.status != 501 && h.status != 505);
   frontend_->picker(x.cluster).observe(static_cast<size_t>(x.host),
                                        static_cast<double>(now - x.started_ms) / 1000.0,
                                        static_cast<double>(now) / 1000.0);
   x.status = h.status;
   x.resp_head_done = true;
   x.resp_started = true;
-  x.resp_keepalive = h.keepAlive && !x.client_http10;
+  x.resp_keepalive = h.keepAlive;  // (the server spoke HTTP/1.1 to us, whatever the client speaks)
   if (h.body.kind == BodyKind::UntilClose || draining_) {
     close_after_ = true;
   }
   ResponseParams p;
   p.head = &h;
   p.client_http10 = x.client_http10;
-  p.close = close_after_;
   p.edits = x.route ? &x.route->response_headers : nullptr;
   p.set_cookie = x.set_cookie;
+  if (x.client_http10 && h.body.kind == BodyKind::Chunked) {
+    // HTTP/1.0 has no chunked coding. A body already here whole goes with its length (the
+    // connection may stay open); otherwise it is delimited by closing the connection.
+    p.close = close_after_;
+    if (writeWholeDechunked(p, headLength)) {
+      scheduleTimer();
+      return;
+    }
+    static constexpr BodyFraming kUntilClose{BodyKind::UntilClose, 0};
+    close_after_ = true;
+    p.close = true;
+    p.framing = &kUntilClose;
+    Limits limits;
+    limits.maxTrailerBytes = core::Buffer::kCapacity / 2;  // (dropped, but buffered until complete)
+    x.dechunker = std::make_unique<ChunkedDecoder>(limits);
+  }
+  p.close = close_after_;
   writeResponseHead(out(), p);
-  x.resp_body.start(h.body);
+  x.resp_body.start(h.body);  // when de-chunked: not scanned, and finished() only once dechunkResponse() ends it
   up_->in.consume(headLength);
   scheduleTimer();
+}
+
+bool HttpSession::writeWholeDechunked(const ResponseParams& params, size_t headLength) {
+  Exchange& x = *x_;
+  std::string_view body = up_->in.view().substr(headLength);
+  ChunkedDecoder decoder;
+  uint64_t length = 0;
+  size_t used = 0;
+  for (;;) {
+    ChunkResult r = decoder.decode(body.substr(used));
+    if (r.status == ChunkStatus::Data) {
+      length += r.data.size();
+    } else if (r.status != ChunkStatus::Done) {
+      return false;  // not all here (or malformed: the streaming path reports it)
+    }
+    used += r.consumed;
+    if (r.status == ChunkStatus::Done) {
+      break;
+    }
+  }
+  BodyFraming framing{BodyKind::ContentLength, length};
+  ResponseParams p = params;
+  p.framing = &framing;
+  std::string& o = out();
+  writeResponseHead(o, p);
+  decoder.reset();
+  for (size_t at = 0;;) {
+    ChunkResult r = decoder.decode(body.substr(at));
+    at += r.consumed;
+    if (r.status != ChunkStatus::Data) {
+      break;
+    }
+    o.append(r.data);
+  }
+  up_->in.consume(headLength + used);
+  x.resp_body.start(BodyFraming{});  // finished
+  return true;
+}
+
+bool HttpSession::dechunkResponse() {
+  Exchange& x = *x_;
+  ChunkResult r;
+  do {
+    r = x.dechunker->decode(up_->in.view());
+    if (r.status == ChunkStatus::Error) {
+      log::warn("malformed response body", {{"pool", x.cluster->config.name}, {"reason", r.error.reason}});
+      recordOutcome(true);
+      close("malformed response body", true);
+      return false;
+    }
+    if (r.status == ChunkStatus::Data) {
+      out().append(r.data);
+    }
+    up_->in.consume(r.consumed);  // (after the copy: data is a view of the buffer)
+  } while (r.status == ChunkStatus::Data && cout_.size() - cout_sent_ < kMaxPendingOut);
+  if (r.status == ChunkStatus::Done) {
+    x.dechunker.reset();  // trailers dropped
+    x.resp_body.start(BodyFraming{});
+  }
+  return true;
 }
 
 void HttpSession::restartRequest() {
@@ -977,13 +1101,21 @@ void HttpSession::releaseServer(bool reusable) {
   }
 }
 
+void HttpSession::releaseHost() {
+  const auto& host = x_->cluster->hosts[static_cast<size_t>(x_->host)];
+  host.release();
+  x_->host = -1;
+  if (host.config.max_connections > 0 && !ctx_.closing_all) {
+    frontend_->queue().onSlotFreed();  // a request may be waiting for this server's slot
+  }
+}
+
 void HttpSession::releaseSlots() {
   if (!x_) {
     return;
   }
   if (x_->host >= 0) {
-    x_->cluster->hosts[static_cast<size_t>(x_->host)].release();
-    x_->host = -1;
+    releaseHost();
   }
   if (x_->pool_slot) {
     x_->cluster->pool_state->requests.fetch_sub(1, std::memory_order_relaxed);
@@ -1176,8 +1308,7 @@ void HttpSession::upstreamFailed(Failure failure, const char* why) {
   }
   discard(std::move(up_), true);
   if (x.host >= 0) {
-    cluster.hosts[static_cast<size_t>(x.host)].release();
-    x.host = -1;
+    releaseHost();
   }
   if (retry) {
     restartRequest();
@@ -1348,7 +1479,7 @@ void HttpSession::scheduleTimer() {
       break;
     case Phase::Exchange: {
       const Exchange& x = *x_;
-      uint64_t serverQuiet = last_server_ms_ + static_cast<uint64_t>(t.response.count());
+      uint64_t serverQuiet = serverAtFault() ? last_server_ms_ + static_cast<uint64_t>(t.response.count()) : UINT64_MAX;
       uint64_t clientQuiet = last_client_ms_ + static_cast<uint64_t>(x.req_complete ? t.idle.count() : t.request_body.count());
       deadline = std::min(serverQuiet, clientQuiet);
       break;
@@ -1370,6 +1501,16 @@ void HttpSession::scheduleTimer() {
     return;
   }
   wheel.schedule(timer_, delay);
+}
+
+bool HttpSession::serverAtFault() const {
+  const Exchange& x = *x_;
+  if (x.resp_head_done) {
+    return client_writable_;  // else the response waits for the client to read (back-pressure)
+  }
+  // Before the request is whole, a quiet server is only late when it stopped reading it;
+  // otherwise the wait is for the client (request_body timeout).
+  return x.req_complete || !up_ || !up_->writable;
 }
 
 // One timer serves both: the next onTimer() is a resume pass, and re-arms the real deadline.
@@ -1417,7 +1558,9 @@ void HttpSession::onTimer() {
         frontend_->queue().dequeue(this);
         x_->cluster->pool_state->traffic->worker(ctx_.worker_index).queue_timeouts.add();
         acct().termination = "queue_timeout";
-        log::warn("queue timeout: the pool is at max_requests", {{"pool", x_->cluster->config.name}});
+        log::warn("queue timeout: the pool is at max_requests or every server at max_connections",
+                  {{"pool", x_->cluster->config.name}});
+        releaseSlots();
         respondLocal(503, errorBody(503), "", !x_->req_complete);
         return;
       }
@@ -1433,8 +1576,8 @@ void HttpSession::onTimer() {
       return;
     case Phase::Exchange: {
       const Exchange& x = *x_;
-      if (!x.req_complete && now - last_client_ms_ >= static_cast<uint64_t>(t.request_body.count()) &&
-          now - last_server_ms_ < static_cast<uint64_t>(t.response.count())) {
+      bool serverLate = serverAtFault() && now - last_server_ms_ >= static_cast<uint64_t>(t.response.count());
+      if (!x.req_complete && now - last_client_ms_ >= static_cast<uint64_t>(t.request_body.count()) && !serverLate) {
         log::debug("request body timeout", {{"client", client_ip_}});
         discard(std::move(up_), true);
         releaseSlots();
@@ -1445,7 +1588,7 @@ void HttpSession::onTimer() {
         }
         return;
       }
-      if (now - last_server_ms_ >= static_cast<uint64_t>(t.response.count())) {
+      if (serverLate) {
         if (!x.resp_head_done) {
           upstreamFailed(Failure::ResponseTimeout, "response timeout");
         } else {

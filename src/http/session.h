@@ -26,6 +26,7 @@
 #include "core/io_buffer.h"
 #include "core/timer_wheel.h"
 #include "http/body_framer.h"
+#include "http/head_writer.h"
 #include "http/recycler.h"
 #include "http/request_accounting.h"
 #include "http/request_info.h"
@@ -71,7 +72,14 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   void admit();
   bool takePoolSlot();
   void pickAndConnect();
-  int pickHost();
+  // Takes a slot of a usable server (index), or -1 with `full` set when every usable one is at
+  // max_connections (the request may wait for a slot) and unset when there is none.
+  int pickHost(bool& full);
+  void connectTo(int host);
+  // Waits in the listener's queue (timeouts.queue, the pool's queue_size) for a pool or server slot.
+  void enqueue();
+  void noServer();  // 503
+  void releaseHost();
   void onConnected();
   // Exchange.
   void pumpExchange();
@@ -79,6 +87,12 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   bool receiveResponse();
   bool sendResponse();
   void onResponseHead(size_t headLength);
+  // The de-chunked response body: decodes what is buffered into cout_. False when the
+  // connection was closed (a malformed body).
+  bool dechunkResponse();
+  // For an HTTP/1.0 client: the whole chunked body already buffered after the head, de-chunked
+  // into cout_ behind a head with its Content-Length. False (nothing written) when it is not all here.
+  bool writeWholeDechunked(const ResponseParams& params, size_t headLength);
   void finishExchange();
   void upstreamFailed(Failure failure, const char* why);
   bool mayRetry(Failure failure, uint32_t statusBit);
@@ -98,6 +112,10 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   void onTimer();
   void resumeSoon();
   void recordOutcome(bool failure);
+  // Whether a quiet server (timeouts.response) is the server's fault: not while the exchange
+  // waits for the client (a body still to come, a response the client is not reading). Only
+  // the server's faults feed passive health (docs/design/health.md).
+  bool serverAtFault() const;
   // Accounting: metrics and the access log line of each request.
   void beginRequest(const RequestHead* h);
   void endRequest(uint16_t status, const char* termination);
@@ -173,6 +191,9 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
     Recycler<ResponseParser>::Ptr resp_parser;
     bool resp_head_done = false;
     BodyFramer resp_body;
+    // A chunked response to an HTTP/1.0 client, relayed de-chunked (HTTP/1.0 has no chunked
+    // coding): the payload is copied to cout_, the framing and trailers dropped.
+    std::unique_ptr<ChunkedDecoder> dechunker;
     uint16_t status = 0;
     bool resp_started = false;  // a byte of the final response reached cout_
     bool resp_keepalive = false;

@@ -218,11 +218,7 @@ void TcpSession::connectNext() {
     }
   }
   if (!pick) {
-    bool anyFull = false;
-    for (size_t i = 0; i < n; ++i) {
-      anyFull = anyFull || (hosts[i].full() && (hosts[i].healthy(now) || cluster.pool_state->panic.load()));
-    }
-    if (!anyFull) {
+    if (!load.anyFull()) {
       close("no usable server", false);
       return;
     }

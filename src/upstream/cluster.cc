@@ -53,6 +53,15 @@ bool ClusterLoad::usable(size_t i) const {
   return panic_ ? !h.draining() : h.healthy(now_ms_);
 }
 
+bool ClusterLoad::anyFull() const {
+  for (const Host& h : cluster_.hosts) {
+    if (h.full() && (panic_ ? !h.draining() : h.healthy(now_ms_))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 uint32_t ClusterLoad::active(size_t i) const {
   return cluster_.hosts[i].state->active.load(std::memory_order_relaxed);
 }

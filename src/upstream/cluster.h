@@ -91,6 +91,8 @@ class ClusterLoad final : public balance::HostLoad {
   ClusterLoad(const Cluster& c, uint64_t nowMs);
   bool usable(size_t host) const override;
   uint32_t active(size_t host) const override;
+  // Some server would be usable but for its max_connections: a request may wait for a slot.
+  bool anyFull() const;
   double latencyEwma(size_t host) const override { return 0; }  // pickers keep their own (observe)
 
  private:

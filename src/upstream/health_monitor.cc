@@ -198,6 +198,11 @@ void HealthMonitor::onCheck(Checked& c, const health::CheckResult& r, const std:
                                       {"reason", t->reason},
                                       {"check_latency_ms", r.latency_ms}});
   if (!down) {
+    // Checks that pass again end a passive ejection (Envoy does the same): the next sweep lifts
+    // it, so a server back from a crash is not kept out for the rest of its ejection time.
+    if (c.state->ejected.load(std::memory_order_relaxed)) {
+      c.state->ejected_until_ms.store(0, std::memory_order_relaxed);
+    }
     c.state->up_since_ms.store(loop_.nowMs(), std::memory_order_relaxed);
     if (slowStart && hooks_.republish) {
       hooks_.republish();

@@ -495,6 +495,8 @@ class Connection:
             return self.h_sink(req)
         if path.startswith("/sleep/"):
             return self.h_sleep(req, path[len("/sleep/"):])
+        if path == "/peak":
+            return self.h_peak(req)
         if path == "/hold":
             return self.h_hold(req)
         if path == "/reset":
@@ -599,8 +601,16 @@ class Connection:
         self.drain_body(req)
         if not re.fullmatch(r"[0-9]{1,10}", arg) or int(arg) > MAX_SLEEP_MS:
             return self.respond(req, 400, b"invalid duration\n")
-        time.sleep(int(arg) / 1000.0)
+        self.server.sleepers(+1)
+        try:
+            time.sleep(int(arg) / 1000.0)
+        finally:
+            self.server.sleepers(-1)
         return self.respond(req, 200, f"slept {int(arg)}\n".encode())
+
+    def h_peak(self, req):
+        self.drain_body(req)
+        return self.respond(req, 200, f"{self.server.peak}\n".encode())
 
     def h_hold(self, req):
         self.buf.clear()
@@ -761,6 +771,14 @@ class Server:
         self.idle_timeout = args.idle_timeout / 1000.0 if args.idle_timeout else None
         self.max_requests = args.max_requests
         self.hasher = SourceHasher()
+        self.lock = threading.Lock()
+        self.sleeping = 0  # requests inside /sleep now ...
+        self.peak = 0      # ... and the most there were at once
+
+    def sleepers(self, delta):
+        with self.lock:
+            self.sleeping += delta
+            self.peak = max(self.peak, self.sleeping)
 
     def status_override(self):
         if not self.status_file:

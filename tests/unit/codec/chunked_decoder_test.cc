@@ -159,7 +159,17 @@ TEST(ChunkedDecoder, SizeOverflow) {
   EXPECT_EQ(errorOf("8000000000000000\r\n").substr(0, 9), "Error 400");
   EXPECT_EQ(errorOf("ffffffffffffffff\r\n").substr(0, 9), "Error 400");
   EXPECT_EQ(errorOf("10000000000000000\r\n").substr(0, 9), "Error 400");
-  EXPECT_EQ(errorOf("00000000000000001\r\n").substr(0, 9), "Error 400");  // 17 digits
+  EXPECT_EQ(errorOf("000000000000000008000000000000000\r\n").substr(0, 9), "Error 400");  // zeros, then 2^63
+}
+
+TEST(ChunkedDecoder, LeadingZerosInSizesAreValid) {
+  // RFC 9112 §7.1: the value is bounded, not the number of digits.
+  fuzz::ChunkedOutcome o = decodeChunked("000000000000000000005\r\nhello\r\n00000000000000000000\r\n\r\n");
+  EXPECT_EQ(o.status, "Done body=5");
+  EXPECT_EQ(o.payload, "hello");
+  EXPECT_EQ(errorOf(std::string(200, '0') + "7fffffffffffffff\r\n"), "NeedMore");
+  // A size line of endless zeros is still cut off.
+  EXPECT_EQ(errorOf(std::string(300, '0') + "5\r\n").substr(0, 9), "Error 400");
 }
 
 TEST(ChunkedDecoder, MissingCrlfAfterData) {

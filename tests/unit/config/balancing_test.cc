@@ -49,7 +49,7 @@ TEST(BalancingConfigTest, Defaults) {
   EXPECT_EQ(h.body_contains, "");
 
   const OutlierDetection& o = p.outlier_detection;
-  EXPECT_FALSE(o.enabled);
+  EXPECT_TRUE(o.enabled);  // on by default since #12 (a stalled server must be taken out)
   EXPECT_EQ(o.max_fails, 5u);
   EXPECT_EQ(o.fail_timeout, 10s);
   EXPECT_EQ(o.ejection_time, 30s);

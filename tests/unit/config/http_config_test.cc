@@ -278,7 +278,7 @@ TEST(HttpConfigTest, FullHttpConfig) {
   EXPECT_TRUE(v2.sticky.http_only);
   EXPECT_FALSE(v2.sticky.secure);
   EXPECT_EQ(v2.sticky.same_site, "");
-  EXPECT_EQ(v2.retry_on, kRetryConnectFailure | kRetryReset);
+  EXPECT_EQ(v2.retry_on, kRetryConnectFailure | kRetryReset | kRetryTimeout);
 
   EXPECT_EQ(c.pools[3].http.sticky.mode, StickyMode::None);
 }
@@ -315,7 +315,7 @@ pools:
   const PoolHttp& p = c.pools.at(0).http;
   EXPECT_EQ(p.idle_connections, 1024u);
   EXPECT_EQ(p.idle_timeout, 60s);
-  EXPECT_EQ(p.retry_on, kRetryConnectFailure | kRetryReset);
+  EXPECT_EQ(p.retry_on, kRetryConnectFailure | kRetryReset | kRetryTimeout);
   EXPECT_EQ(p.retry_budget_percent, 20u);
   EXPECT_EQ(p.retry_budget_min, 10u);
   EXPECT_EQ(p.max_requests, 0u);

@@ -70,7 +70,7 @@ TEST(RetryBudget, PercentOfRequestsPlusAFloor) {
   EXPECT_TRUE(b.tryRetry(0, 1));  // one to start with
   EXPECT_FALSE(b.tryRetry(0, 1));
   for (int i = 0; i < 10; ++i) {
-    b.onRequest(20);
+    b.onRequest(20, 1);
   }
   EXPECT_TRUE(b.tryRetry(0, 1));  // 10 requests at 20% = 2 retries
   EXPECT_TRUE(b.tryRetry(0, 1));
@@ -83,6 +83,34 @@ TEST(RetryBudget, PercentOfRequestsPlusAFloor) {
   EXPECT_TRUE(b.tryRetry(10, 201));  // 10/s floor: 2 tokens after 200 ms
   EXPECT_TRUE(b.tryRetry(10, 201));
   EXPECT_FALSE(b.tryRetry(10, 201));
+}
+
+TEST(RetryBudget, ABurstDrawsOnTheLastTenSeconds) {
+  // 500 requests a second for 3 s at 20%: 300 retries saved up, spendable at once (a stalled
+  // server's in-flight requests timing out together), not just the last second's share.
+  RetryBudget b;
+  uint64_t now = 1000;
+  for (int i = 0; i < 1500; ++i) {
+    b.onRequest(20, now + static_cast<uint64_t>(i) * 2);
+  }
+  now += 3000;
+  int granted = 0;
+  while (granted < 1000 && b.tryRetry(0, now)) {
+    ++granted;
+  }
+  EXPECT_GE(granted, 290);
+  EXPECT_LE(granted, 311);  // 300 + the burst allowance of 10 (+1 to start with)
+  // Deposits expire: after 11 quiet seconds a single request adds its share, not the old window's.
+  RetryBudget idle;
+  for (int i = 0; i < 1000; ++i) {
+    idle.onRequest(20, 1000);
+  }
+  idle.onRequest(20, 20000);
+  int later = 0;
+  while (later < 1000 && idle.tryRetry(0, 20000)) {
+    ++later;
+  }
+  EXPECT_LE(later, 11);
 }
 
 TEST(Sticky, IdsAreStableOpaqueAndFound) {
