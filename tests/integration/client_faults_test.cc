@@ -22,10 +22,11 @@ struct ChunkedServer {
 
 ChunkedServer startChunkedServer(const TempDir& dir, const std::string& id) {
   ChunkedServer s;
-  std::string ready = dir.file("ready-" + id);
+  std::string ready = dir.file(id);
+  ready += ".ready";  // (not "x" + id: GCC 12 warns falsely, -Wrestrict)
   s.proc = std::make_unique<Process>(
       std::vector<std::string>{"/usr/bin/python3", SOURCE_DIR "/tests/integration/clients/chunked_server.py", id, ready},
-      dir.file("chunked-" + id + ".log"));
+      ready + ".log");
   if (waitFor([&] { return !readFile(ready).empty(); }, 10s)) {
     s.port = static_cast<uint16_t>(std::stoi(readFile(ready)));
   }
