@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages Fulcrum needs to build, test and run its demo.
-# Only what is missing is installed; safe to run again. Arguments name more packages to install
-# the same way (bench/run adds the proxies it measures against).
+# Installs the Debian 12 packages Fulcrum needs. Only what is missing is installed; safe to run again.
+#   scripts/deps.sh demo          what scripts/demo.sh needs: build fulcrum and its demo backend, curl
+#   scripts/deps.sh [PACKAGE...]  everything to build and test (and the demo), plus the named packages
+#                                 (bench/run adds the proxies it measures against)
 set -euo pipefail
-PKGS=(build-essential cmake g++ clang libclang-rt-14-dev pkg-config
-      libyaml-cpp-dev libcli11-dev libxxhash-dev libgtest-dev libgmock-dev libbenchmark-dev
-      libre2-dev nlohmann-json3-dev curl wrk python3 python3-websocket netcat-openbsd
-      prometheus "$@")
+DEMO=(build-essential cmake g++ pkg-config libyaml-cpp-dev libcli11-dev libxxhash-dev libre2-dev
+      nlohmann-json3-dev curl netcat-openbsd)
+TEST=(clang libclang-rt-14-dev libgtest-dev libgmock-dev libbenchmark-dev wrk python3 python3-websocket
+      prometheus)
+if [ "${1:-}" = demo ]; then
+  shift
+  PKGS=("${DEMO[@]}" "$@")
+else
+  PKGS=("${DEMO[@]}" "${TEST[@]}" "$@")
+fi
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -101,14 +101,17 @@ int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err) {
     if (const char* t = std::getenv("FULCRUM_ADMIN_TOKEN")) token = t;
   }
   if (!o.config_path.empty()) {
-    auto loaded = config::loadFile(o.config_path);
-    if (!loaded.ok()) {
-      err << "fulcrum ctl: cannot read " << o.config_path << ": "
-          << (loaded.errors.empty() ? "invalid" : loaded.errors.front().str()) << "\n";
-      return 2;
+    // Only the admin section: a config being edited, or the one a reload just rejected, must
+    // still lead ctl to the running fulcrum.
+    auto section = config::loadAdminSection(o.config_path);
+    for (const auto& d : section.errors) {
+      err << "fulcrum ctl: warning: " << d.str() << "\n";
     }
-    if (addrText.empty()) addrText = loaded.config->admin.bind.text;
-    if (token.empty()) token = loaded.config->admin.token;
+    if (!section.errors.empty() && addrText.empty()) {
+      err << "fulcrum ctl: warning: using the admin address " << section.admin.bind.text << "\n";
+    }
+    if (addrText.empty()) addrText = section.admin.bind.text;
+    if (token.empty()) token = section.admin.token;
   }
   if (addrText.empty()) addrText = "127.0.0.1:9900";
   config::SocketAddress addr;
@@ -176,12 +179,12 @@ int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err) {
   auto r = call(addr, method, path, body.is_null() ? std::string() : body.dump(), token);
   if (!r) {
     err << "fulcrum ctl: " << r.error().message << "\n";
-    return 2;
+    return 1;
   }
   json j = json::parse(r->body, nullptr, false);
   if (j.is_discarded()) {
     err << "fulcrum ctl: the admin API answered " << r->status << " with a body that is not JSON\n";
-    return 2;
+    return 1;
   }
   if (o.json) {
     out << j.dump(2) << "\n";

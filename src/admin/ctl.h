@@ -18,7 +18,8 @@ struct CtlOptions {
   bool backup = false;
 };
 
-// Exit codes: 0 done; 1 the API refused (its error printed); 2 unreachable or bad usage.
+// Exit codes: 0 done; 1 failed (the API refused, with its error printed, or is unreachable);
+// 2 bad usage.
 int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err);
 
 }  // namespace fulcrum::admin

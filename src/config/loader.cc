@@ -131,6 +131,33 @@ class Loader : public YamlReader {
     }
     checkPoolReferences();
     checkHashKeys();
+    checkAdminBind(top->find("admin"));
+  }
+
+  // The admin listener is a TCP socket of its own: it cannot share an address (or a wildcard
+  // of its port) with a tcp or http listener.
+  void checkAdminBind(const Entry* admin) {
+    if (!config_.admin.enabled) {
+      return;
+    }
+    std::optional<Pos> adminPos;
+    if (admin != nullptr && admin->value.IsMap() && admin->value["bind"]) {
+      adminPos = toPos(admin->value["bind"].Mark());
+    }
+    for (const Bound& b : binds_) {
+      if (isUdp(b.protocol) || !bindsOverlap(b.address, config_.admin.bind)) {
+        continue;
+      }
+      if (adminPos) {
+        error(*adminPos, "admin.bind: " + config_.admin.bind.text + " is also the bind of listener " +
+                             quote(b.listener) + " (line " + std::to_string(b.pos.line) +
+                             "); expected an address and port of its own for the admin listener");
+      } else {
+        error(b.pos, "listeners: " + b.address.text + " of listener " + quote(b.listener) +
+                         " takes the admin listener's default address " + config_.admin.bind.text +
+                         "; expected another port, or admin.bind set to one of its own");
+      }
+    }
   }
 
   void readTimeouts(const Entry& e) {
@@ -182,13 +209,6 @@ class Loader : public YamlReader {
       return;
     }
     std::vector<Named> names;
-    struct Bound {
-      SocketAddress address;
-      Protocol protocol;
-      std::string listener;
-      Pos pos;
-    };
-    std::vector<Bound> binds;
     for (const Item& item : *items) {
       auto map = readMap(item.node, item.pos, item.path, kListenerKeys);
       if (!map) {
@@ -268,11 +288,14 @@ class Loader : public YamlReader {
       }
       if (haveBind && haveProtocol) {
         // http listens on tcp: an http and a tcp listener cannot share an address.
-        auto dup = std::find_if(binds.begin(), binds.end(), [&](const Bound& b) {
+        auto dup = std::find_if(binds_.begin(), binds_.end(), [&](const Bound& b) {
           return isUdp(b.protocol) == isUdp(l.protocol) && sameEndpoint(b.address, l.bind);
         });
         const Entry* bindEntry = map->find("bind");
-        if (dup != binds.end()) {
+        auto overlap = std::find_if(binds_.begin(), binds_.end(), [&](const Bound& b) {
+          return isUdp(b.protocol) == isUdp(l.protocol) && bindsOverlap(b.address, l.bind);
+        });
+        if (dup != binds_.end()) {
           std::string both = dup->protocol == l.protocol
                                  ? ""
                                  : " (" + protocolName(dup->protocol) + " and " + protocolName(l.protocol) +
@@ -281,8 +304,14 @@ class Loader : public YamlReader {
                                     (isUdp(l.protocol) ? "udp" : "tcp") + ", already used by listener " +
                                     quote(dup->listener) + " at line " + std::to_string(dup->pos.line) + both +
                                     "; expected each address and protocol once");
+        } else if (overlap != binds_.end()) {
+          error(bindEntry->pos, bindEntry->path + ": " + l.bind.text + " overlaps " + overlap->address.text +
+                                    "/" + (isUdp(l.protocol) ? "udp" : "tcp") + " of listener " +
+                                    quote(overlap->listener) + " at line " + std::to_string(overlap->pos.line) +
+                                    " (a wildcard address takes its port on every address); expected either "
+                                    "the wildcard or specific addresses on one port, not both");
         } else {
-          binds.push_back({l.bind, l.protocol, l.name, bindEntry->pos});
+          binds_.push_back({l.bind, l.protocol, l.name, bindEntry->pos});
         }
       }
       config_.listeners.push_back(std::move(l));
@@ -833,19 +862,49 @@ class Loader : public YamlReader {
   }
 
   Config config_;
+  // Listener binds read so far, to find duplicates and overlaps (and the admin's).
+  struct Bound {
+    SocketAddress address;
+    Protocol protocol;
+    std::string listener;
+    Pos pos;
+  };
+  std::vector<Bound> binds_;
   std::vector<ListenerRefs> listenerRefs_;  // parallel to config_.listeners
   std::vector<Named> poolNames_;
   std::vector<HashKeyRef> hashKeyRefs_;
   bool poolsComplete_ = false;  // every pool entry was a map with a valid name
 };
 
-}  // namespace
+// Only the top-level admin section, for `fulcrum ctl -c`.
+class AdminLoader : public YamlReader {
+ public:
+  AdminLoader(std::string_view text, std::string source) : YamlReader(text, std::move(source)) {}
 
-LoadResult loadString(std::string_view yaml, const std::string& sourceName) {
-  return Loader(yaml, sourceName).run();
-}
+  AdminLoadResult run() {
+    AdminLoadResult result;
+    try {
+      YAML::Node root;
+      const Entry* admin = nullptr;
+      Entry entry;
+      if (readDocument(root) && root.IsMap() && root["admin"]) {
+        entry.key = "admin";
+        entry.path = "admin";
+        entry.value = root["admin"];
+        entry.pos = entry.keyPos = toPos(entry.value.Mark());
+        admin = &entry;
+      }
+      readAdmin(*this, admin, result.admin);
+    } catch (const std::exception& e) {
+      error({1, 1}, std::string("internal error while reading the config: ") + e.what());
+    }
+    result.errors = std::move(errors_);
+    return result;
+  }
+};
 
-LoadResult loadFile(const std::string& path) {
+// The whole file, or an error that says why not.
+std::optional<std::string> readText(const std::string& path, std::string& error) {
   std::string text;
   int savedErrno = 0;
   FILE* file = std::fopen(path.c_str(), "rb");
@@ -864,12 +923,40 @@ LoadResult loadFile(const std::string& path) {
     std::fclose(file);
   }
   if (savedErrno != 0) {
-    LoadResult result;
-    result.errors.push_back(
-        Diagnostic{path, 0, 0, std::string("cannot read config file: ") + std::strerror(savedErrno)});
+    error = std::string("cannot read config file: ") + std::strerror(savedErrno);
+    return std::nullopt;
+  }
+  return text;
+}
+
+}  // namespace
+
+AdminLoadResult loadAdminSection(const std::string& path) {
+  std::string why;
+  auto text = readText(path, why);
+  if (!text) {
+    AdminLoadResult result;
+    std::string ignored;
+    parseSocketAddress("127.0.0.1:9900", result.admin.bind, ignored);
+    result.errors.push_back(Diagnostic{path, 0, 0, why});
     return result;
   }
-  return loadString(text, path);
+  return AdminLoader(*text, path).run();
+}
+
+LoadResult loadString(std::string_view yaml, const std::string& sourceName) {
+  return Loader(yaml, sourceName).run();
+}
+
+LoadResult loadFile(const std::string& path) {
+  std::string why;
+  auto text = readText(path, why);
+  if (!text) {
+    LoadResult result;
+    result.errors.push_back(Diagnostic{path, 0, 0, why});
+    return result;
+  }
+  return loadString(*text, path);
 }
 
 }  // namespace fulcrum::config

@@ -29,6 +29,16 @@ struct LoadResult {
 // Reads and validates `path`; Config::source is set to `path`. Never throws.
 LoadResult loadFile(const std::string& path);
 
+// The admin section alone (address, token), for `fulcrum ctl -c`: a config that no longer
+// loads as a whole still leads ctl to the running fulcrum. `errors` holds what went wrong in
+// the file's syntax or in that section (each as file:line:column); `admin` keeps the defaults
+// (127.0.0.1:9900, no token) for whatever could not be read. Never throws.
+struct AdminLoadResult {
+  Admin admin;
+  std::vector<Diagnostic> errors;
+};
+AdminLoadResult loadAdminSection(const std::string& path);
+
 // Validates YAML text; `sourceName` is used in diagnostics and as Config::source. Never throws.
 LoadResult loadString(std::string_view yaml, const std::string& sourceName);
 

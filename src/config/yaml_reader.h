@@ -62,6 +62,9 @@ bool parseCidr(std::string_view text, Cidr& out, std::string& error);
 // Same family, address, port (and IPv6 scope).
 bool sameEndpoint(const SocketAddress& a, const SocketAddress& b);
 
+// See config::bindsOverlap (config/address.h).
+bool bindsOverlap(const SocketAddress& a, const SocketAddress& b);
+
 // One key of a YAML map, with the positions where its errors are reported.
 struct Entry {
   std::string key;

@@ -1,5 +1,6 @@
 // fulcrum: command-line entry point. Parses the command line and hands over to the
-// server (run), the config loader (check) or prints the version.
+// server (run), the config loader (check), the admin client (ctl) or prints the version.
+// Exit codes, the same for every command: 0 success, 1 failure, 2 bad usage.
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
@@ -11,6 +12,18 @@
 
 namespace {
 
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+constexpr const char* kExitCodes =
+    "Exit codes: 0 success; 1 failure (an invalid config, cannot start, the admin API refused or\n"
+    "is unreachable); 2 bad usage (an unknown command or option, a missing or bad argument).";
+
+std::string counted(size_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 int check(const std::string& path) {
   auto loaded = fulcrum::config::loadFile(path);
   if (!loaded.ok()) {
@@ -19,12 +32,12 @@ int check(const std::string& path) {
     }
     std::cerr << path << ": " << loaded.errors.size() << (loaded.errors.size() == 1 ? " error" : " errors")
               << ", the configuration is NOT valid\n";
-    return 1;
+    return kExitFailure;
   }
   const auto& c = *loaded.config;
-  std::cout << path << ": the configuration is valid (" << c.listeners.size() << " listeners, " << c.pools.size()
-            << " pools)\n";
-  return 0;
+  std::cout << path << ": the configuration is valid (" << counted(c.listeners.size(), "listener") << ", "
+            << counted(c.pools.size(), "pool") << ")\n";
+  return kExitOk;
 }
 
 }  // namespace
@@ -34,19 +47,24 @@ int main(int argc, char** argv) {
   // thread's signalfd sees SIGTERM/SIGINT/SIGHUP.
   fulcrum::server::blockSignals();
 
-  CLI::App app{"Fulcrum: a high-availability TCP/UDP load balancer", "fulcrum"};
+  CLI::App app{"Fulcrum: a high-availability TCP, UDP and HTTP load balancer", "fulcrum"};
   app.require_subcommand(1);
+  app.footer(kExitCodes);
+  app.set_version_flag("--version", std::string("fulcrum ") + FULCRUM_VERSION, "Print the version and exit");
 
   std::string runConfig;
   unsigned workers = 0;
   auto* run = app.add_subcommand("run", "Run in the foreground until SIGTERM/SIGINT; SIGHUP reloads the config");
   run->add_option("-c,--config", runConfig, "Config file (YAML)")->required();
-  run->add_option("-w,--workers", workers, "Worker threads (default: from the config, else one per core)")
-      ->check(CLI::Range(1u, 1024u));
+  auto* workersOption =
+      run->add_option("-w,--workers", workers, "Worker threads; 0 = one per core (default: the config's workers)")
+          ->check(CLI::Range(0u, 1024u));
 
   std::string checkConfig;
+  std::string checkFile;
   auto* chk = app.add_subcommand("check", "Validate a config file: exit 0 if valid, else print every error");
-  chk->add_option("-c,--config", checkConfig, "Config file (YAML)")->required();
+  auto* checkOption = chk->add_option("-c,--config", checkConfig, "Config file (YAML)");
+  chk->add_option("file", checkFile, "Config file (YAML), instead of -c")->excludes(checkOption);
 
   auto* version = app.add_subcommand("version", "Print the version");
 
@@ -88,14 +106,23 @@ int main(int argc, char** argv) {
     ctlSubs.emplace_back(sub, &c);
   }
 
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help and --version end here with 0; every usage error is 2, never CLI11's own codes.
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  }
 
   if (version->parsed()) {
     std::cout << "fulcrum " << FULCRUM_VERSION << "\n";
-    return 0;
+    return kExitOk;
   }
   if (chk->parsed()) {
-    return check(checkConfig);
+    if (checkConfig.empty() && checkFile.empty()) {
+      std::cerr << "fulcrum check: which file? Usage: fulcrum check FILE (or -c FILE)\n";
+      return kExitUsage;
+    }
+    return check(checkConfig.empty() ? checkFile : checkConfig);
   }
   if (ctl->parsed()) {
     for (const auto& [sub, c] : ctlSubs) {
@@ -107,10 +134,14 @@ int main(int argc, char** argv) {
     return fulcrum::admin::runCtl(ctlOptions, std::cout, std::cerr);
   }
   try {
-    fulcrum::server::Server server({runConfig, workers});
-    return server.run();
+    fulcrum::server::Options options{runConfig, std::nullopt};
+    if (workersOption->count() > 0) {
+      options.workers = workers;
+    }
+    fulcrum::server::Server server(options);
+    return server.run() == 0 ? kExitOk : kExitFailure;
   } catch (const std::exception& e) {
     fulcrum::log::error("fatal", {{"error", e.what()}});
-    return 1;
+    return kExitFailure;
   }
 }

@@ -48,6 +48,38 @@ Result<core::Fd> openListenSocket(const config::SocketAddress& addr, config::Pro
   return fd;
 }
 
+Status probeAddressFree(const config::SocketAddress& addr, config::Protocol protocol) {
+  const auto* in = reinterpret_cast<const sockaddr_in*>(&addr.storage);
+  const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr.storage);
+  if ((addr.family() == AF_INET ? in->sin_port : in6->sin6_port) == 0) {
+    return {};
+  }
+  bool udp = protocol == config::Protocol::Udp;
+  core::Fd fd(::socket(addr.family(), (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0));
+  if (!fd) {
+    return sysError("socket", addr.text);
+  }
+  int one = 1;
+  if (!udp) {
+    // TCP: connections left in TIME_WAIT by an earlier run must not count as "in use"; with
+    // SO_REUSEADDR a listening socket still does. (Two UDP sockets with SO_REUSEADDR share a
+    // port, so the UDP probe goes without it.)
+    setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  }
+  if (addr.family() == AF_INET6) {
+    setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  }
+  if (::bind(fd.get(), addr.sa(), addr.length) != 0) {
+    if (errno == EADDRINUSE) {
+      return Error{"bind " + addr.text + "/" + (udp ? "udp" : "tcp") +
+                   ": Address already in use by another process (sharing it through SO_REUSEPORT "
+                   "would split its traffic between the two)"};
+    }
+    return sysError("bind", addr.text);
+  }
+  return {};
+}
+
 Result<core::Fd> startConnect(const sockaddr* addr, socklen_t len) {
   core::Fd fd(::socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd) {

@@ -11,6 +11,12 @@ namespace fulcrum::net {
 // can own one of a group bound to the same address.
 Result<core::Fd> openListenSocket(const config::SocketAddress& addr, config::Protocol protocol, int backlog);
 
+// Fails with "... already in use" when any socket (this process's or another's) holds `addr`
+// for `protocol`. It binds a throwaway socket without SO_REUSEPORT, which the kernel refuses
+// wherever a SO_REUSEPORT bind would quietly share the port, and split its traffic, with another
+// process of the same user. Port 0 always passes.
+Status probeAddressFree(const config::SocketAddress& addr, config::Protocol protocol);
+
 // Starts a non-blocking connect. Ok with a valid fd means "in progress or done": wait for
 // writability and read SO_ERROR. An error means the attempt failed at once.
 Result<core::Fd> startConnect(const sockaddr* addr, socklen_t len);

@@ -1,5 +1,6 @@
 #include "server/listener_registry.h"
 
+#include "config/address.h"
 #include "net/address.h"
 #include "net/socket.h"
 
@@ -17,9 +18,13 @@ Result<ListenerSockets> ListenerRegistry::prepare(const config::Config& config, 
       out[l.name] = it->second;
       continue;
     }
+    if (auto st = probe(l, out); !st) {
+      return Error{"listener " + l.name + ": " + st.message()};
+    }
     auto group = std::make_shared<ListenSocketGroup>();
     group->key = key;
     group->protocol = l.protocol;
+    group->bind = l.bind;
     for (size_t i = 0; i < workers; ++i) {
       auto fd = net::openListenSocket(l.bind, l.protocol, static_cast<int>(l.backlog));
       if (!fd) {
@@ -30,6 +35,26 @@ Result<ListenerSockets> ListenerRegistry::prepare(const config::Config& config, 
     out[l.name] = std::move(group);
   }
   return out;
+}
+
+Status ListenerRegistry::probe(const config::Listener& l, const ListenerSockets& prepared) const {
+  // A bind of our own that overlaps (a reload moving 127.0.0.1:80 to *:80, say) would fail the
+  // probe too; the SO_REUSEPORT bind that follows shares with our own sockets, so skip it then.
+  auto ours = [&](const std::shared_ptr<ListenSocketGroup>& g) {
+    return (g->protocol == config::Protocol::Udp) == (l.protocol == config::Protocol::Udp) &&
+           config::bindsOverlap(g->bind, l.bind);
+  };
+  for (const auto& [key, group] : current_) {
+    if (ours(group)) {
+      return {};
+    }
+  }
+  for (const auto& [name, group] : prepared) {
+    if (ours(group)) {
+      return {};
+    }
+  }
+  return net::probeAddressFree(l.bind, l.protocol);
 }
 
 void ListenerRegistry::commit(const ListenerSockets& sockets) {

@@ -17,6 +17,7 @@ namespace fulcrum::server {
 struct ListenSocketGroup {
   std::string key;  // "tcp 127.0.0.1:8080"
   config::Protocol protocol;
+  config::SocketAddress bind;
   std::vector<core::Fd> fds;  // index = worker
 };
 
@@ -24,14 +25,19 @@ using ListenerSockets = std::unordered_map<std::string /*listener name*/, std::s
 
 class ListenerRegistry {
  public:
-  // Binds every socket the config needs that is not bound yet. On any failure the
-  // error names the listener and address, and nothing changes.
+  // Binds every socket the config needs that is not bound yet. An address that another
+  // process holds is refused even when it would let us share it through SO_REUSEPORT (two
+  // load balancers would split the traffic). On any failure the error names the listener
+  // and address, and nothing changes.
   Result<ListenerSockets> prepare(const config::Config& config, size_t workers);
   // Makes the prepared set current; sockets of listeners gone close when workers let go.
   void commit(const ListenerSockets& sockets);
   void clear() { current_.clear(); }
 
  private:
+  // Ok when l.bind is free, or overlaps a bind of our own (current or just prepared).
+  Status probe(const config::Listener& l, const ListenerSockets& prepared) const;
+
   std::unordered_map<std::string /*key*/, std::shared_ptr<ListenSocketGroup>> current_;
 };
 

@@ -54,8 +54,12 @@ std::string readWhole(const std::string& path) {
   return ss.str();
 }
 
+std::string counted(size_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 std::string describe(const config::Config& c) {
-  return std::to_string(c.listeners.size()) + " listeners, " + std::to_string(c.pools.size()) + " pools";
+  return counted(c.listeners.size(), "listener") + ", " + counted(c.pools.size(), "pool");
 }
 }  // namespace
 
@@ -125,7 +129,7 @@ int Server::run() {
   for (const auto& n : notes) {
     log::warn("API change dropped", {{"note", n}});
   }
-  worker_count_ = options_.workers ? options_.workers : loaded.config->workers;
+  worker_count_ = options_.workers.value_or(loaded.config->workers);
   if (worker_count_ == 0) {
     worker_count_ = std::max(1u, std::thread::hardware_concurrency());
   }

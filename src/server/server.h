@@ -2,6 +2,7 @@
 // Server: the control thread. Owns the config, the listening sockets, the workers and
 // the signals; builds and publishes snapshots. Later: health checks and the admin API.
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <string>
 #include <vector>
@@ -24,7 +25,7 @@ namespace fulcrum::server {
 
 struct Options {
   std::string config_path;
-  unsigned workers = 0;  // 0: from the config, else one per core
+  std::optional<unsigned> workers;  // --workers: unset = from the config; 0 = one per core
 };
 
 class Server : public admin::Control {

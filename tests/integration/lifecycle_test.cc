@@ -1,6 +1,7 @@
 // Reload, graceful stop and bad input at start: the process lifecycle, end to end.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -161,4 +162,100 @@ TEST(Lifecycle, MissingOrBrokenConfigFailsAtStart) {
   auto bad = runCommand({FULCRUM_BIN, "run", "-c", dir.file("bad.yaml")});
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.output.find("bad.yaml:3:"), std::string::npos) << bad.output;
+}
+
+namespace {
+
+// A socket bound as a second load balancer would bind it: SO_REUSEADDR and SO_REUSEPORT,
+// listening (TCP). Fulcrum's own SO_REUSEPORT bind would share it and split the traffic.
+int holdSharedPort(uint16_t port, bool udp) {
+  int fd = ::socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(port);
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || (!udp && ::listen(fd, 16) != 0)) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+TEST(Lifecycle, SecondFulcrumOnTheSameAddressRefusesToStart) {
+  TempDir dir1, dir2;
+  auto a = startBackend(dir1, "a");
+  uint16_t port = freePort();
+  auto first = startFulcrum(dir1, simpleTcp(port, {{a.tcp_port}}), port);
+  ASSERT_EQ(who(port), "a");
+  auto second = startFulcrum(dir2, simpleTcp(port, {{a.tcp_port}}), 0);
+  auto code = second->wait(10s);
+  ASSERT_TRUE(code.has_value()) << "the second fulcrum shares the port:\n" << second->log();
+  EXPECT_EQ(*code, 1);
+  EXPECT_NE(second->log().find("listener front: bind 127.0.0.1:" + std::to_string(port) +
+                               "/tcp: Address already in use by another process"),
+            std::string::npos)
+      << second->log();
+  EXPECT_TRUE(first->running());
+  EXPECT_EQ(who(port), "a");
+}
+
+TEST(Lifecycle, UdpAddressHeldByAnotherProcessRefusesToStart) {
+  TempDir dir;
+  uint16_t port = freePort(true);
+  int held = holdSharedPort(port, true);
+  ASSERT_GE(held, 0);
+  std::string cfg = "listeners:\n  - name: dns\n    bind: 127.0.0.1:" + std::to_string(port) +
+                    "\n    protocol: udp\n    pool: p\npools:\n" + poolYaml("p", {{deadPort()}});
+  auto f = startFulcrum(dir, cfg, 0);
+  auto code = f->wait(10s);
+  ::close(held);
+  ASSERT_TRUE(code.has_value()) << "fulcrum shares the UDP port:\n" << f->log();
+  EXPECT_EQ(*code, 1);
+  EXPECT_NE(f->log().find("/udp: Address already in use by another process"), std::string::npos) << f->log();
+}
+
+TEST(Lifecycle, ReloadRefusesANewListenerOnAnAddressAnotherProcessHolds) {
+  TempDir dir;
+  auto a = startBackend(dir, "a");
+  uint16_t port = freePort(), taken = freePort();
+  int held = holdSharedPort(taken, false);
+  ASSERT_GE(held, 0);
+  auto f = startFulcrum(dir, simpleTcp(port, {{a.tcp_port}}), port);
+  std::string cfg = readFile(dir.file("fulcrum.yaml"));
+  std::string both = "listeners:\n" + listenerYaml("one", port, "back") + listenerYaml("two", taken, "back") +
+                     "pools:\n" + poolYaml("back", {{a.tcp_port}}) + cfg.substr(cfg.find("admin:"));
+  writeFile(dir.file("fulcrum.yaml"), both);
+  f->signal(SIGHUP);
+  ASSERT_TRUE(waitFor([&] { return f->log().find("reload rejected") != std::string::npos; }, 5s)) << f->log();
+  EXPECT_NE(f->log().find("listener two: bind 127.0.0.1:" + std::to_string(taken) +
+                          "/tcp: Address already in use by another process"),
+            std::string::npos)
+      << f->log();
+  EXPECT_EQ(who(port), "a");
+  EXPECT_TRUE(f->running());
+  ::close(held);
+}
+
+// The check must not refuse Fulcrum's own sockets: a reload that moves a listener from a
+// specific address to the wildcard of the same port overlaps the socket it replaces.
+TEST(Lifecycle, ReloadMovesAListenerToTheWildcardOfItsOwnPort) {
+  TempDir dir;
+  auto a = startBackend(dir, "a");
+  uint16_t port = freePort();
+  auto f = startFulcrum(dir, simpleTcp(port, {{a.tcp_port}}), port);
+  std::string cfg = readFile(dir.file("fulcrum.yaml"));
+  std::string from = "bind: 127.0.0.1:" + std::to_string(port);
+  cfg.replace(cfg.find(from), from.size(), "bind: \"*:" + std::to_string(port) + "\"");
+  writeFile(dir.file("fulcrum.yaml"), cfg);
+  f->signal(SIGHUP);
+  ASSERT_TRUE(waitFor([&] { return f->log().find("version=2") != std::string::npos ||
+                                   f->log().find("reload rejected") != std::string::npos; }, 5s))
+      << f->log();
+  EXPECT_EQ(f->log().find("reload rejected"), std::string::npos) << f->log();
+  EXPECT_EQ(who(port), "a");
 }
