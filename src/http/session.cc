@@ -15,6 +15,7 @@
 #include "net/proxy_protocol.h"
 #include "net/socket.h"
 #include "upstream/outlier.h"
+#include "upstream/take_host.h"
 
 namespace fulcrum::http {
 
@@ -542,36 +543,12 @@ int HttpSession::pickHost(bool& full) {
       full = true;
     }
   }
-  auto& picker = frontend_->picker(x.cluster);
   balance::PickRequest req;
   req.hash = x.hash;
-  req.load = &load;
   req.now = static_cast<double>(now) / 1000.0;
-  std::vector<bool> skip;
-  for (int pass = 0; pass < 2; ++pass) {
-    req.exclude = x.tried.empty() ? nullptr : &x.tried;
-    for (size_t k = 0; k <= hosts.size(); ++k) {
-      auto p = picker.pick(req);
-      if (!p) {
-        break;
-      }
-      if (hosts[*p].tryAcquire()) {
-        return static_cast<int>(*p);
-      }
-      full = true;
-      if (req.exclude != &skip) {
-        skip = x.tried.empty() ? std::vector<bool>(hosts.size(), false) : x.tried;
-        req.exclude = &skip;
-      }
-      skip[*p] = true;
-    }
-    if (x.tried.empty()) {
-      break;
-    }
-    x.tried.clear();  // every usable server was tried once: go round again
-  }
-  full = full || load.anyFull();
-  return -1;
+  auto taken = upstream::takeHost(cluster, frontend_->picker(x.cluster), load, req, x.tried);
+  full = full || taken.full;
+  return taken.host;
 }
 
 void HttpSession::pickAndConnect() {

@@ -12,6 +12,7 @@
 #include "net/proxy_protocol.h"
 #include "net/socket.h"
 #include "upstream/outlier.h"
+#include "upstream/take_host.h"
 
 #include <algorithm>
 
@@ -176,49 +177,22 @@ void TcpSession::readProxyHeader(bool peerClosed) {
 void TcpSession::connectNext() {
   const auto& cluster = *rt_->cluster;
   const auto& hosts = cluster.hosts;
-  const size_t n = hosts.size();
   if (attempts_ > cluster.config.retries) {
     close("no server could be reached", false);
     return;
   }
   uint64_t now = ctx_.loop.nowMs();
   upstream::ClusterLoad load(cluster, now);
-  auto& picker = frontend_->picker(rt_->cluster);
   balance::PickRequest req;
   req.hash = hash_;
-  req.load = &load;
   req.now = static_cast<double>(now) / 1000.0;
+  auto taken = upstream::takeHost(cluster, frontend_->picker(rt_->cluster), load, req, tried_);
   std::optional<size_t> pick;
-  // tried_ stays empty (no allocation) until an attempt fails; skip is built only when a
-  // host fills up between the pick and taking its slot (other workers).
-  std::vector<bool> skip;
-  for (int pass = 0; pass < 2 && !pick; ++pass) {
-    req.exclude = tried_.empty() ? nullptr : &tried_;
-    for (size_t k = 0; k <= n && !pick; ++k) {
-      auto p = picker.pick(req);
-      if (!p) {
-        break;
-      }
-      if (hosts[*p].tryAcquire()) {
-        pick = p;
-      } else {
-        if (req.exclude != &skip) {
-          skip = tried_.empty() ? std::vector<bool>(n, false) : tried_;
-          req.exclude = &skip;
-        }
-        skip[*p] = true;
-      }
-    }
-    if (!pick && pass == 0) {
-      if (std::find(tried_.begin(), tried_.end(), true) == tried_.end()) {
-        break;
-      }
-      // Every usable server was tried once and attempts remain: go round again.
-      tried_.clear();
-    }
+  if (taken.host >= 0) {
+    pick = static_cast<size_t>(taken.host);
   }
   if (!pick) {
-    if (!load.anyFull()) {
+    if (!taken.full) {
       close("no usable server", false);
       return;
     }

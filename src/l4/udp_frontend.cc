@@ -10,6 +10,7 @@
 #include "common/time.h"
 #include "net/address.h"
 #include "upstream/outlier.h"
+#include "upstream/take_host.h"
 
 namespace fulcrum::l4 {
 
@@ -200,27 +201,15 @@ UdpFlow* UdpFrontend::createFlow(const sockaddr_storage& client, socklen_t len, 
   upstream::ClusterLoad load(*rt->cluster, now);
   balance::PickRequest req;
   req.hash = needsClientHash(*rt->cluster) ? clientHash(reinterpret_cast<const sockaddr*>(&client)) : 0;
-  req.load = &load;
   req.now = static_cast<double>(now) / 1000.0;
-  std::vector<bool> skip(hosts.size(), false);
-  req.exclude = &skip;
-  std::optional<size_t> pick;
-  for (size_t k = 0; k <= hosts.size() && !pick; ++k) {
-    auto p = picker_->pick(req);
-    if (!p) {
-      break;
-    }
-    if (hosts[*p].tryAcquire()) {
-      pick = p;
-    } else {
-      skip[*p] = true;
-    }
-  }
-  if (!pick) {
+  std::vector<bool> tried;  // (a datagram is never retried)
+  auto taken = upstream::takeHost(*rt->cluster, *picker_, load, req, tried);
+  if (taken.host < 0) {
     dropWarn("no usable server");
     return nullptr;
   }
-  const auto& addr = hosts[*pick].config.address;
+  const size_t pick = static_cast<size_t>(taken.host);
+  const auto& addr = hosts[pick].config.address;
   core::Fd fd(::socket(addr.family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!fd || ::connect(fd.get(), addr.sa(), addr.length) != 0) {
     if (errno == EMFILE || errno == ENFILE) {
@@ -228,11 +217,11 @@ UdpFlow* UdpFrontend::createFlow(const sockaddr_storage& client, socklen_t len, 
     } else {
       dropWarn(std::strerror(errno));
     }
-    hosts[*pick].release();
+    hosts[pick].release();
     return nullptr;
   }
   int ufd = fd.get();
-  auto flow = std::make_unique<UdpFlow>(*this, rt, *pick, std::move(fd));
+  auto flow = std::make_unique<UdpFlow>(*this, rt, pick, std::move(fd));
   flow->key = key;
   std::memcpy(&flow->client, &client, len);
   flow->last_activity_ms_ = now;
@@ -244,7 +233,7 @@ UdpFlow* UdpFrontend::createFlow(const sockaddr_storage& client, socklen_t len, 
   raw->start_us_ = monoMicros();
   rt->stats->worker(ctx_.worker_index).connections.add();
   rt->stats->worker(ctx_.worker_index).active.add(1);
-  rt->cluster->hosts[*pick].state->traffic->worker(ctx_.worker_index).connections.add();
+  rt->cluster->hosts[pick].state->traffic->worker(ctx_.worker_index).connections.add();
   flows_.emplace(key, std::move(flow));
   ++ctx_.udp_flow_count;
   return raw;
