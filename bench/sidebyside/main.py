@@ -173,7 +173,13 @@ def main():
     }
     os.makedirs(a.out, exist_ok=True)
     md = report.markdown(meta, summary, rows, names)
-    with open(os.path.join(a.out, "benchmarks.md"), "w") as f:
+    md_path = os.path.join(a.out, "benchmarks.md")
+    if os.path.exists(md_path):  # keep the section bench/l4_small writes
+        old = open(md_path).read()
+        begin, end = old.find("<!-- l4_small: begin"), old.find("<!-- l4_small: end -->")
+        if 0 <= begin < end:
+            md = md.rstrip("\n") + "\n\n" + old[begin:end + len("<!-- l4_small: end -->")] + "\n"
+    with open(md_path, "w") as f:
         f.write(md)
     with open(os.path.join(a.out, "benchmarks.json"), "w") as f:
         json.dump({"meta": meta, "rounds": results, "summary": summary,

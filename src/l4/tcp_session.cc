@@ -90,12 +90,15 @@ void TcpSession::onEvents(int side, uint32_t events) {
   }
   bool in = events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR);
   bool out = events & (EPOLLOUT | EPOLLHUP | EPOLLERR);
+  bool hup = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
   if (client) {
     client_readable_ |= in;
     client_writable_ |= out;
+    client_hup_ |= hup;
   } else {
     server_readable_ |= in;
     server_writable_ |= out;
+    server_hup_ |= hup;
   }
   switch (phase_) {
     case Phase::Handshake:
@@ -236,7 +239,7 @@ void TcpSession::connectNext() {
     return;
   }
   server_ = net::RawTransport(std::move(*fd));
-  server_readable_ = server_writable_ = false;
+  server_readable_ = server_writable_ = server_hup_ = false;
   server_side_ = server_side_ == 1 ? 2 : 1;
   if (!ctx_.loop.add(server_.fd(), kEvents, &server_sides_[server_side_ - 1])) {
     markTried(*pick);
@@ -319,7 +322,7 @@ void TcpSession::startRelay() {
 void TcpSession::pump() {
   uint64_t up = 0;
   uint64_t down = 0;
-  auto a = up_.run(client_, client_readable_, server_, server_writable_, up);
+  auto a = up_.run(client_, client_readable_, client_hup_, server_, server_writable_, up);
   if (a == net::Pump::State::Error) {
     if (!up_.errorOnRead()) {
       serverFailed();
@@ -327,7 +330,7 @@ void TcpSession::pump() {
     close(up_.errorOnRead() ? "client reset" : "server reset", true);
     return;
   }
-  auto b = down_.run(server_, server_readable_, client_, client_writable_, down);
+  auto b = down_.run(server_, server_readable_, server_hup_, client_, client_writable_, down);
   if (b == net::Pump::State::Error) {
     if (down_.errorOnRead()) {
       serverFailed();

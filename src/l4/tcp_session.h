@@ -81,6 +81,9 @@ class TcpSession final : public upstream::Session {
   bool client_writable_ = false;
   bool server_readable_ = false;
   bool server_writable_ = false;
+  // The peer's FIN or an error was signalled: its pump reads on to EOF (see Pump::run).
+  bool client_hup_ = false;
+  bool server_hup_ = false;
   int host_ = -1;                // index into rt_->cluster->hosts while holding a slot
   uint32_t attempts_ = 0;
   std::vector<bool> tried_;      // servers whose connect failed; empty until one does

@@ -34,8 +34,8 @@ Pump::State Pump::fail(int err, bool onRead) {
   return State::Error;
 }
 
-Pump::State Pump::run(net::Transport& src, bool& src_readable, net::Transport& dst, bool& dst_writable,
-                      uint64_t& moved) {
+Pump::State Pump::run(net::Transport& src, bool& src_readable, bool src_hup, net::Transport& dst,
+                      bool& dst_writable, uint64_t& moved) {
   if (shut_) {
     return State::Done;
   }
@@ -96,11 +96,16 @@ Pump::State Pump::run(net::Transport& src, bool& src_readable, net::Transport& d
     if (moved - start >= kBudgetPerRun) {
       return State::Yield;
     }
-    // 3. Fill one chunk: splice when both ends are plain sockets and a pipe is free.
-    if (src.spliceable() && dst.spliceable() && pipes_.acquire(pipe_)) {
+    // 3. Fill one chunk: splice when the direction carries bulk, both ends are plain sockets
+    // and a pipe is free; copy otherwise.
+    if (splicing_ && src.spliceable() && dst.spliceable() && pipes_.acquire(pipe_)) {
       ssize_t n = splice(src.fd(), nullptr, pipe_.write_fd, nullptr, pipe_.capacity, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n > 0) {
         pipe_bytes_ = static_cast<size_t>(n);
+        if (pipe_bytes_ < core::Buffer::kCapacity) {
+          splicing_ = false;  // one buffer would have held it: the bulk is over
+          full_reads_ = 0;
+        }
         continue;
       }
       if (n == 0) {
@@ -121,6 +126,17 @@ Pump::State Pump::run(net::Transport& src, bool& src_readable, net::Transport& d
     auto r = src.read(buffer_->data, core::Buffer::kCapacity);
     if (r.status == net::IoStatus::Ok) {
       buffer_->end = r.bytes;
+      if (r.bytes == core::Buffer::kCapacity) {
+        if (full_reads_ < kFullReadsToSplice) {
+          ++full_reads_;
+        }
+        splicing_ = full_reads_ >= kFullReadsToSplice;
+      } else {
+        full_reads_ = 0;
+        if (!src_hup) {
+          src_readable = false;  // a short read emptied src; new bytes raise a new edge
+        }
+      }
       continue;
     }
     if (r.status == net::IoStatus::Eof) {

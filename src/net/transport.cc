@@ -25,7 +25,22 @@ IoResult RawTransport::read(uint8_t* data, size_t len) {
   }
 }
 
-IoResult RawTransport::write(const uint8_t* data, size_t len) { return write2(data, len, nullptr, 0); }
+IoResult RawTransport::write(const uint8_t* data, size_t len) {
+  // send(2), not sendmsg(2): one buffer needs no msghdr or iovec for the kernel to copy in.
+  for (;;) {
+    ssize_t n = ::send(fd_.get(), data, len, MSG_NOSIGNAL);
+    if (n >= 0) {
+      return {IoStatus::Ok, static_cast<size_t>(n)};
+    }
+    if (errno == EINTR) {
+      continue;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      return {IoStatus::WouldBlock};
+    }
+    return {IoStatus::Error, 0, errno};
+  }
+}
 
 IoResult RawTransport::write2(const uint8_t* a, size_t alen, const uint8_t* b, size_t blen) {
   iovec iov[2] = {{const_cast<uint8_t*>(a), alen}, {const_cast<uint8_t*>(b), blen}};
