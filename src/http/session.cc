@@ -15,6 +15,7 @@
 #include "net/proxy_protocol.h"
 #include "net/socket.h"
 #include "upstream/outlier.h"
+#include "upstream/retry_policy.h"
 #include "upstream/take_host.h"
 
 namespace fulcrum::http {
@@ -128,7 +129,7 @@ void HttpSession::onUpstreamEvents(uint32_t events) {
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
       int err = net::socketError(up_->transport.fd());
       if (err != 0) {
-        upstreamFailed(Failure::ConnectFailed, std::strerror(err));
+        upstreamFailed(ErrorKind::ConnectFailed, std::strerror(err));
         return;
       }
       onConnected();
@@ -602,14 +603,14 @@ void HttpSession::connectTo(int host) {
     if (errno == EMFILE || errno == ENFILE) {
       upstream::onFdExhausted(ctx_, "connect");
     }
-    upstreamFailed(Failure::ConnectFailed, fd.error().message.c_str());
+    upstreamFailed(ErrorKind::ConnectFailed, fd.error().message.c_str());
     return;
   }
   net::setNoDelay(fd->get());
   up_ = std::make_unique<UpstreamConn>(ctx_, std::move(*fd), h.state);
   up_->owner = this;
   if (!ctx_.loop.add(up_->transport.fd(), kEvents, up_.get())) {
-    upstreamFailed(Failure::ConnectFailed, "epoll add failed");
+    upstreamFailed(ErrorKind::ConnectFailed, "epoll add failed");
     return;
   }
   up_->registered = true;
@@ -669,7 +670,7 @@ bool HttpSession::sendRequest() {
       up_->writable = false;
       return true;
     } else {
-      upstreamFailed(Failure::Reset, "write to server failed");
+      upstreamFailed(ErrorKind::Reset, "write to server failed");
       return false;
     }
   }
@@ -703,7 +704,7 @@ bool HttpSession::sendRequest() {
         up_->writable = false;
         return true;
       }
-      upstreamFailed(Failure::Reset, "write to server failed");
+      upstreamFailed(ErrorKind::Reset, "write to server failed");
       return false;
     }
     if (x.req_body.complete()) {
@@ -764,7 +765,7 @@ bool HttpSession::receiveResponse() {
       if (!up_->in.empty()) {
         ParseResult r = x.resp_parser->feed(up_->in.view());
         if (r.status == ParseStatus::Error) {
-          upstreamFailed(Failure::BadResponse, r.error.reason.data());
+          upstreamFailed(ErrorKind::BadResponse, r.error.reason.data());
           return false;
         }
         if (r.status == ParseStatus::Done) {
@@ -780,7 +781,7 @@ bool HttpSession::receiveResponse() {
       }
       auto room = up_->in.room(headCapacity({}));
       if (room.empty()) {
-        upstreamFailed(Failure::BadResponse, "response head too large");
+        upstreamFailed(ErrorKind::BadResponse, "response head too large");
         return false;
       }
       auto r = up_->transport.read(room.data(), room.size());
@@ -793,7 +794,7 @@ bool HttpSession::receiveResponse() {
         up_->readable = false;
         return true;
       } else {
-        upstreamFailed(Failure::Reset, r.status == net::IoStatus::Eof ? "server closed before responding"
+        upstreamFailed(ErrorKind::Reset, r.status == net::IoStatus::Eof ? "server closed before responding"
                                                                         : "server reset before responding");
         return false;
       }
@@ -898,7 +899,7 @@ void HttpSession::onResponseHead(size_t headLength) {
   }
   if (h.status == 101) {
     if (!x.upgrade) {
-      upstreamFailed(Failure::BadResponse, "101 without an upgrade request");
+      upstreamFailed(ErrorKind::BadResponse, "101 without an upgrade request");
       return;
     }
     ResponseParams p;
@@ -909,16 +910,10 @@ void HttpSession::onResponseHead(size_t headLength) {
     startTunnel();
     return;
   }
-  const auto& pool = x.cluster->config;
-  uint32_t bit = 0;
-  if (h.status == 502) {
-    bit = config::kRetry502;
-  } else if (h.status == 503) {
-    bit = config::kRetry503;
-  } else if (h.status == 504) {
-    bit = config::kRetry504;
-  }
-  if (bit && (pool.http.retry_on & bit) && mayRetry(Failure::BadResponse, bit)) {
+  if ((h.status == 502 || h.status == 503 || h.status == 504) &&
+      retryDecision(h.status == 502   ? ErrorKind::Status502
+                    : h.status == 503 ? ErrorKind::Status503
+                                      : ErrorKind::Status504) == upstream::RetryDecision::Retry) {
     recordOutcome(true);
     ++acct().retries;
     x.cluster->pool_state->traffic->worker(ctx_.worker_index).retries.add();
@@ -1216,66 +1211,54 @@ void HttpSession::recordRequest(uint16_t status, const char* termination) {
   log->write(w, r);
 }
 
-bool HttpSession::mayRetry(Failure failure, uint32_t statusBit) {
+upstream::RetryDecision HttpSession::retryDecision(ErrorKind kind) {
   Exchange& x = *x_;
-  if (x.resp_started || x.body_sent > 0) {
-    return false;  // the client has part of a response, or the body is gone: no replay
-  }
-  bool connectFailure = failure == Failure::ConnectFailed || failure == Failure::ConnectTimeout;
-  bool nothingSent = connectFailure || x.head_sent == 0;
-  if (!x.idempotent && !nothingSent) {
-    return false;
-  }
-  // A pooled connection the server had closed: try a fresh one, uncounted.
-  if (x.reused && failure == Failure::Reset && up_ && up_->in.empty()) {
-    return true;
-  }
-  uint32_t bit = statusBit;
-  if (!bit && connectFailure) {
-    bit = config::kRetryConnectFailure;
-  } else if (!bit && failure == Failure::Reset) {
-    bit = config::kRetryReset;
-  } else if (!bit && failure == Failure::ResponseTimeout) {
-    bit = config::kRetryTimeout;
-  }
+  upstream::AttemptState a;
+  a.head_sent = x.head_sent > 0;
+  a.body_sent = x.body_sent > 0;
+  a.response_started = x.resp_started;
+  a.idempotent = x.idempotent;
+  a.reused_idle = x.reused;
+  a.nothing_read = up_ && up_->in.empty();
+  a.attempts = x.attempts;
   const auto& pool = x.cluster->config;
-  if (!(pool.http.retry_on & bit) || x.attempts > pool.retries) {
-    return false;
-  }
-  if (!frontend_->retryBudget(*x.cluster).tryRetry(pool.http.retry_budget_min, ctx_.loop.nowMs())) {
+  auto d = upstream::RetryPolicy(pool.http.retry_on, pool.retries).decide(upstream::classify(kind, a), a);
+  if (d == upstream::RetryDecision::Retry &&
+      !frontend_->retryBudget(*x.cluster).tryRetry(pool.http.retry_budget_min, ctx_.loop.nowMs())) {
     log::debug("retry budget spent", {{"pool", pool.name}});
-    return false;
+    return upstream::RetryDecision::GiveUp;
   }
-  return true;
+  return d;
 }
 
-void HttpSession::upstreamFailed(Failure failure, const char* why) {
+void HttpSession::upstreamFailed(ErrorKind failure, const char* why) {
   Exchange& x = *x_;
   const auto& cluster = *x.cluster;
   const char* server = x.host >= 0 ? cluster.hosts[static_cast<size_t>(x.host)].config.address.text.c_str() : "";
-  bool staleReuse = x.reused && failure == Failure::Reset && up_ && up_->in.empty() && !x.resp_started;
+  bool staleReuse = x.reused && failure == ErrorKind::Reset && up_ && up_->in.empty() && !x.resp_started;
   if (!staleReuse) {
     log::warn("server failed", {{"pool", cluster.config.name}, {"server", server}, {"error", why},
                                 {"attempt", x.attempts}});
-    if (failure == Failure::ConnectFailed || failure == Failure::ConnectTimeout) {
+    if (failure == ErrorKind::ConnectFailed || failure == ErrorKind::ConnectTimeout) {
       cluster.hosts[static_cast<size_t>(x.host)].state->connect_failures.fetch_add(1, std::memory_order_relaxed);
     }
     if (auto* hs = hostStats()) {
-      if (failure == Failure::ConnectFailed || failure == Failure::ConnectTimeout) {
+      if (failure == ErrorKind::ConnectFailed || failure == ErrorKind::ConnectTimeout) {
         hs->connect_errors.add();
       }
-      if (failure == Failure::ConnectTimeout || failure == Failure::ResponseTimeout) {
+      if (failure == ErrorKind::ConnectTimeout || failure == ErrorKind::ResponseTimeout) {
         hs->timeouts.add();
       }
     }
     recordOutcome(true);
   }
-  bool retry = mayRetry(failure, 0);
-  if (retry && !staleReuse) {
+  auto decision = retryDecision(failure);
+  bool retry = decision != upstream::RetryDecision::GiveUp;
+  if (decision == upstream::RetryDecision::Retry) {
     ++acct().retries;
     cluster.pool_state->traffic->worker(ctx_.worker_index).retries.add();
   }
-  if (staleReuse && retry) {
+  if (decision == upstream::RetryDecision::RetryFree) {
     --x.attempts;  // not the server's fault: the attempt does not count
   } else if (x.host >= 0) {
     if (x.tried.empty()) {
@@ -1296,14 +1279,11 @@ void HttpSession::upstreamFailed(Failure failure, const char* why) {
     close("server failed mid-response", true);
     return;
   }
-  uint16_t status = failure == Failure::ConnectTimeout || failure == Failure::ResponseTimeout ? 504 : 502;
+  uint16_t status = failure == ErrorKind::ConnectTimeout || failure == ErrorKind::ResponseTimeout ? 504 : 502;
   log::debug("request failed", {{"status", status}, {"attempts", x.attempts}, {"reused", x.reused},
                                 {"head_sent", x.head_sent}, {"stale", staleReuse}});
   releaseSlots();
-  // In the order of Failure.
-  static constexpr const char* kTermination[] = {"connect_failed", "connect_timeout", "server_reset",
-                                                 "response_timeout", "bad_response"};
-  acct().termination = kTermination[static_cast<int>(failure)];
+  acct().termination = upstream::terminationOf(failure);
   respondLocal(status, errorBody(status), "", !x.req_complete);
 }
 
@@ -1333,12 +1313,12 @@ void HttpSession::startTunnel() {
 void HttpSession::pumpTunnel() {
   uint64_t up = 0;
   uint64_t down = 0;
-  auto a = tunnel_->up.run(client_, client_readable_, up_->transport, up_->writable, up);
+  auto a = tunnel_->up.run(client_, client_readable_, client_hup_, up_->transport, up_->writable, up);
   if (a == net::Pump::State::Error) {
     close(tunnel_->up.errorOnRead() ? "client reset" : "server reset", true);
     return;
   }
-  auto b = tunnel_->down.run(up_->transport, up_->readable, client_, client_writable_, down);
+  auto b = tunnel_->down.run(up_->transport, up_->readable, up_->hup, client_, client_writable_, down);
   if (b == net::Pump::State::Error) {
     close(tunnel_->down.errorOnRead() ? "server reset" : "client reset", true);
     return;
@@ -1549,7 +1529,7 @@ void HttpSession::onTimer() {
         scheduleTimer();  // armed earlier, for a sooner deadline of the phase before
         return;
       }
-      upstreamFailed(Failure::ConnectTimeout, "connect timeout");
+      upstreamFailed(ErrorKind::ConnectTimeout, "connect timeout");
       return;
     case Phase::Exchange: {
       const Exchange& x = *x_;
@@ -1567,7 +1547,7 @@ void HttpSession::onTimer() {
       }
       if (serverLate) {
         if (!x.resp_head_done) {
-          upstreamFailed(Failure::ResponseTimeout, "response timeout");
+          upstreamFailed(ErrorKind::ResponseTimeout, "response timeout");
         } else {
           recordOutcome(true);
           close("server stalled mid-response", true);

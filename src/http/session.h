@@ -35,6 +35,7 @@
 #include "net/address.h"
 #include "net/pump.h"
 #include "net/transport.h"
+#include "upstream/retry_policy.h"
 #include "upstream/worker_context.h"
 
 namespace fulcrum::http {
@@ -58,7 +59,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
 
  private:
   enum class Phase : uint8_t { Head, Waiting, Connecting, Exchange, Tunnel, Closing, Closed };
-  enum class Failure { ConnectFailed, ConnectTimeout, Reset, ResponseTimeout, BadResponse };  // (kTermination)
+  using ErrorKind = upstream::ErrorKind;
 
   void drive();
   // Head phase.
@@ -94,8 +95,9 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   // into cout_ behind a head with its Content-Length. False (nothing written) when it is not all here.
   bool writeWholeDechunked(const ResponseParams& params, size_t headLength);
   void finishExchange();
-  void upstreamFailed(Failure failure, const char* why);
-  bool mayRetry(Failure failure, uint32_t statusBit);
+  void upstreamFailed(ErrorKind failure, const char* why);
+  // RetryPolicy's answer for this attempt, with the retry budget asked when it says Retry.
+  upstream::RetryDecision retryDecision(ErrorKind kind);
   void restartRequest();
   void releaseServer(bool reusable);
   void releaseSlots();

@@ -12,6 +12,7 @@
 #include "net/proxy_protocol.h"
 #include "net/socket.h"
 #include "upstream/outlier.h"
+#include "upstream/retry_policy.h"
 #include "upstream/take_host.h"
 
 #include <algorithm>
@@ -180,9 +181,15 @@ void TcpSession::readProxyHeader(bool peerClosed) {
 void TcpSession::connectNext() {
   const auto& cluster = *rt_->cluster;
   const auto& hosts = cluster.hosts;
-  if (attempts_ > cluster.config.retries) {
-    close("no server could be reached", false);
-    return;
+  if (attempts_ > 0) {
+    // A failed connect is the only failure L4 retries: nothing of the stream was sent.
+    upstream::AttemptState a;
+    a.attempts = attempts_;
+    upstream::RetryPolicy policy(config::kRetryConnectFailure, cluster.config.retries);
+    if (policy.decide(upstream::classify(upstream::ErrorKind::ConnectFailed, a), a) == upstream::RetryDecision::GiveUp) {
+      close("no server could be reached", false);
+      return;
+    }
   }
   uint64_t now = ctx_.loop.nowMs();
   upstream::ClusterLoad load(cluster, now);
