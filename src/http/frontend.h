@@ -38,7 +38,7 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   balance::Picker& picker(const std::shared_ptr<const upstream::Cluster>& cluster);
   ConnPool& connections() { return pool_; }
   RetryBudget& retryBudget(const upstream::Cluster& cluster) { return budgets_[cluster.pool_state.get()]; }
-  uint64_t random() { return rng_(); }
+  std::mt19937_64& rng() { return rng_; }  // the worker's, for filters (a canary split)
 
   // Requests waiting for a pool below its max_requests (FIFO per worker).
   upstream::WaitQueue<HttpSession>& queue() { return queue_; }

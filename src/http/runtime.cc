@@ -1,5 +1,10 @@
 #include "http/runtime.h"
 
+#include "http/filters/affinity_filter.h"
+#include "http/filters/rate_limit_filter.h"
+#include "http/filters/route_filter.h"
+#include "http/filters/split_filter.h"
+
 namespace fulcrum::http {
 
 namespace {
@@ -43,6 +48,12 @@ std::shared_ptr<ListenerRuntime> buildRuntime(
     rt->limits.maxBodySize = h.max_body_size;
   }
   rt->shared = std::move(shared);
+  if (h.rate_limit.enabled) {
+    rt->filters.add(std::make_unique<RateLimitFilter>(h.rate_limit, rt->shared->rate_limiter));
+  }
+  rt->filters.add(std::make_unique<RouteFilter>(*rt->router, h.routes, rt->targets, rt->default_target));
+  rt->filters.add(std::make_unique<SplitFilter>());
+  rt->filters.add(std::make_unique<AffinityFilter>());
   return rt;
 }
 

@@ -10,6 +10,7 @@
 
 #include "codec/limits.h"
 #include "config/model.h"
+#include "http/filters/filter.h"
 #include "http/rate_limiter.h"
 #include "http/router.h"
 #include "upstream/access_log.h"
@@ -42,6 +43,7 @@ struct ListenerRuntime {
   std::shared_ptr<stats::TrafficSet> stats;                      // the listener's figures (never null)
   std::vector<std::shared_ptr<stats::TrafficSet>> route_stats;   // parallel to routes (never null)
   std::shared_ptr<upstream::AccessLog> access_log;               // null when off
+  FilterChain filters;  // the request decision, in order (built last: refers to the above)
 };
 
 // Built on the control thread; `clusters` holds every pool of the snapshot by name.

@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "http/filters/filter.h"
 #include "http/frontend.h"
 #include "http/head_writer.h"
 #include "http/sticky.h"
@@ -299,101 +300,39 @@ void HttpSession::onHead(size_t headLength) {
     respondLocal(status, errorBody(status), "", true);
     return;
   }
-  if (http.rate_limit.enabled) {
-    const auto& rl = http.rate_limit;
-    std::string_view key = client_ip_;
-    if (rl.key == config::RateLimitKey::Header) {
-      const Header* f = h.find(rl.header);
-      key = f ? f->value : std::string_view();
-    }
-    auto d = rt_->shared->rate_limiter.check(key, rl.rate, rl.burst, rl.nodelay, rl.max_keys, ctx_.loop.nowMs());
-    if (!d.allowed) {
-      listenerStats().rate_limited.add();
-      acct().termination = "rate_limited";
-      std::string extra = "Retry-After: " + std::to_string(d.retry_after_s) + "\r\n";
-      answer(429, errorBody(429), extra, nullptr, {});
-      return;
-    }
-    wait_until_ms_ = d.delay_ms > 0 ? ctx_.loop.nowMs() + d.delay_ms : 0;
-  } else {
-    wait_until_ms_ = 0;
-  }
-  int routeIndex = rt_->router->match(info);
-  acct().route = routeIndex;
-  const RouteTarget* target = nullptr;
-  const config::Route* route = nullptr;
-  if (routeIndex >= 0) {
-    route = &http.routes[static_cast<size_t>(routeIndex)];
-    if (route->action == config::RouteAction::Respond) {
-      answer(route->status, route->body, "", &route->response_headers, route->content_type);
-      return;
-    }
-    if (route->action == config::RouteAction::Redirect) {
-      // One pass, so request text that looks like a placeholder is never expanded again.
-      std::string location;
-      std::string_view tmpl = route->location;
-      while (!tmpl.empty()) {
-        if (tmpl.substr(0, 6) == "{host}") {
-          location.append(info.authority);
-          tmpl.remove_prefix(6);
-        } else if (tmpl.substr(0, 5) == "{uri}") {
-          location.append(info.uri);
-          tmpl.remove_prefix(5);
-        } else {
-          location.push_back(tmpl.front());
-          tmpl.remove_prefix(1);
-        }
+  RequestState state(h, info);
+  state.client_ip = client_ip_;
+  state.peer = peer_.get();
+  state.now_ms = ctx_.loop.nowMs();
+  state.rng = &frontend_->rng();
+  FilterStatus decided = rt_->filters.onRequestHead(state);
+  acct().route = state.route_index;
+  if (decided == FilterStatus::Answer) {
+    LocalAnswer& a = state.answer;
+    if (a.termination) {
+      acct().termination = a.termination;
+      if (std::string_view(a.termination) == "rate_limited") {
+        listenerStats().rate_limited.add();
       }
-      answer(route->status, {}, "Location: " + location + "\r\n", &route->response_headers, {});
-      return;
     }
-    target = &rt_->targets[static_cast<size_t>(routeIndex)];
-  } else if (!rt_->default_target.empty()) {
-    target = &rt_->default_target;
-  }
-  if (!target) {
-    answer(404, errorBody(404), "", nullptr, {});
+    std::string standard;  // (allocated only for an error's standard body)
+    std::string_view body = a.body;
+    if (a.standard_body) {
+      standard = errorBody(a.status);
+      body = standard;
+    }
+    answer(a.status, body, a.extra, a.edits, a.content_type);
     return;
   }
-  if (target->empty()) {
-    answer(503, errorBody(503), "", route ? &route->response_headers : nullptr, {});
-    return;
-  }
-  size_t pick = 0;
-  if (target->clusters.size() > 1) {
-    uint64_t r = frontend_->random() % target->total_weight;
-    while (r >= target->weights[pick]) {
-      r -= target->weights[pick++];
-    }
-  }
-  x.cluster = target->clusters[pick];
+  wait_until_ms_ = state.delay_ms > 0 ? state.now_ms + state.delay_ms : 0;
+  const RouteTarget* target = state.target;
+  const config::Route* route = state.route;
+  x.cluster = target->clusters[state.cluster_index];
   x.route = route;
   acct().cluster = x.cluster.get();
   const auto& pool = x.cluster->config;
-  if (upstream::needsClientHash(*x.cluster)) {
-    switch (pool.hash_key.source) {
-      case config::HashKeySource::ClientAddress:
-        x.hash = upstream::clientHash(peer_.get());
-        break;
-      case config::HashKeySource::Header: {
-        const Header* f = h.find(pool.hash_key.name);
-        x.hash = balance::hashKey(f ? f->value : std::string_view());
-        break;
-      }
-      case config::HashKeySource::Cookie: {
-        bool found = false;
-        x.hash = balance::hashKey(cookieValue(h, pool.hash_key.name, found));
-        break;
-      }
-      case config::HashKeySource::Path:
-        x.hash = balance::hashKey(info.path);
-        break;
-    }
-  }
-  if (pool.http.sticky.mode == config::StickyMode::Cookie) {
-    bool found = false;
-    x.sticky_id = std::string(cookieValue(h, pool.http.sticky.cookie_name, found));
-  }
+  x.hash = state.hash;
+  x.sticky_id = std::string(state.sticky_id);
   ForwardParams fp;
   fp.request = &info;
   fp.client_ip = client_ip_;

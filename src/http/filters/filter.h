@@ -1,0 +1,88 @@
+#pragma once
+// Request filters: the steps of the decision taken on each request head, in order, built per
+// listener at snapshot time (ListenerRuntime::filters). A filter reads the head and what the
+// filters before it decided (RequestState), and lets the request go on, answers it locally,
+// or delays it. Filters do no I/O and read no clock (now_ms comes in), so each one is
+// unit-tested alone; a new feature (auth, CORS, compression) is a new filter, not a new branch
+// in the session. docs/design/http_core.md has the whole shape.
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "codec/message.h"
+#include "config/model.h"
+#include "http/request_info.h"
+#include "upstream/cluster.h"
+
+struct sockaddr;
+
+namespace fulcrum::http {
+
+struct RouteTarget;
+
+// A response Fulcrum gives itself instead of forwarding.
+struct LocalAnswer {
+  uint16_t status = 0;
+  std::string_view body;                   // lives in the config or is static ...
+  bool standard_body = false;              // ... or the standard small body for the status
+  std::string extra;                       // whole field lines ("Location: /x\r\n")
+  const config::HeaderEdits* edits = nullptr;
+  std::string_view content_type;           // empty = text/plain
+  const char* termination = nullptr;       // access-log termination; null = "local"
+};
+
+struct RequestState {
+  RequestState(const RequestHead& h, const RequestInfo& i) : head(h), info(i) {}
+  // What the filters read.
+  const RequestHead& head;
+  const RequestInfo& info;
+  std::string_view client_ip;
+  const sockaddr* peer = nullptr;  // the client's address (after PROXY protocol)
+  uint64_t now_ms = 0;
+  std::mt19937_64* rng = nullptr;  // the worker's
+
+  // What they decide, in chain order.
+  uint64_t delay_ms = 0;               // rate limit: serve this much later
+  int route_index = -1;                // the matched route, -1 = none
+  const config::Route* route = nullptr;
+  const RouteTarget* target = nullptr;  // the route's pools (or the listener's)
+  const upstream::Cluster* cluster = nullptr;  // the pool chosen from target (valid as target is)
+  size_t cluster_index = 0;                    // its index in target->clusters
+  uint64_t hash = 0;                   // the pool's balancing key, when its algorithm hashes
+  std::string_view sticky_id;          // the server the sticky cookie names (a view of the head)
+  LocalAnswer answer;                  // when a filter answered
+};
+
+enum class FilterStatus : uint8_t {
+  Continue,  // the next filter
+  Answer,    // answer locally with state.answer; no later filter runs
+};
+
+class RequestFilter {
+ public:
+  virtual ~RequestFilter() = default;
+  virtual FilterStatus onRequestHead(RequestState& state) const = 0;
+};
+
+// The listener's filters in order. Immutable once built: shared by every worker.
+class FilterChain {
+ public:
+  void add(std::unique_ptr<const RequestFilter> filter) { filters_.push_back(std::move(filter)); }
+  FilterStatus onRequestHead(RequestState& state) const {
+    for (const auto& f : filters_) {
+      if (f->onRequestHead(state) != FilterStatus::Continue) {
+        return FilterStatus::Answer;
+      }
+    }
+    return FilterStatus::Continue;
+  }
+  size_t size() const { return filters_.size(); }
+
+ private:
+  std::vector<std::unique_ptr<const RequestFilter>> filters_;
+};
+
+}  // namespace fulcrum::http

@@ -1,0 +1,193 @@
+// The request filters, each alone on parsed heads: no sockets, no clock (time is passed in).
+#include <gtest/gtest.h>
+
+#include "codec/parser.h"
+#include "http/filters/affinity_filter.h"
+#include "http/filters/rate_limit_filter.h"
+#include "http/filters/route_filter.h"
+#include "http/filters/split_filter.h"
+#include "http/runtime.h"
+#include "upstream/worker_context.h"
+
+using namespace fulcrum;
+using namespace fulcrum::http;
+
+namespace {
+
+struct Req {
+  explicit Req(std::string raw) : text(std::move(raw)) {
+    EXPECT_EQ(parser.feed(text).status, ParseStatus::Done) << text;
+    std::string_view why;
+    EXPECT_TRUE(describeRequest(parser.head(), info, why)) << why;
+  }
+  RequestState state() { return RequestState(parser.head(), info); }
+  std::string text;
+  RequestParser parser;
+  RequestInfo info;
+};
+
+std::shared_ptr<const upstream::Cluster> cluster(upstream::HostRegistry& reg, const std::string& name,
+                                                 config::Algorithm algorithm = config::Algorithm::RoundRobin) {
+  config::Pool p;
+  p.name = name;
+  p.algorithm = algorithm;
+  config::Server s;
+  s.address.text = "10.0.0.1:80";
+  p.servers.push_back(s);
+  return reg.build(p, 1000, true);
+}
+
+}  // namespace
+
+TEST(RateLimitFilter, DelaysWithinTheBurstThenAnswers429WithRetryAfter) {
+  config::RateLimit rl;
+  rl.enabled = true;
+  rl.rate = 1;
+  rl.burst = 1;
+  RateLimiter limiter;
+  RateLimitFilter f(rl, limiter);
+  Req r("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto s1 = r.state();
+  s1.client_ip = "192.0.2.1";
+  s1.now_ms = 10'000;
+  EXPECT_EQ(f.onRequestHead(s1), FilterStatus::Continue);
+  EXPECT_EQ(s1.delay_ms, 0u);
+  auto s2 = r.state();
+  s2.client_ip = "192.0.2.1";
+  s2.now_ms = 10'000;
+  EXPECT_EQ(f.onRequestHead(s2), FilterStatus::Continue);
+  EXPECT_GT(s2.delay_ms, 0u) << "within the burst, not nodelay: served later";
+  auto s3 = r.state();
+  s3.client_ip = "192.0.2.1";
+  s3.now_ms = 10'000;
+  ASSERT_EQ(f.onRequestHead(s3), FilterStatus::Answer);
+  EXPECT_EQ(s3.answer.status, 429);
+  EXPECT_TRUE(s3.answer.standard_body);
+  EXPECT_EQ(s3.answer.extra.rfind("Retry-After: ", 0), 0u);
+  EXPECT_STREQ(s3.answer.termination, "rate_limited");
+  auto other = r.state();
+  other.client_ip = "192.0.2.2";
+  other.now_ms = 10'000;
+  EXPECT_EQ(f.onRequestHead(other), FilterStatus::Continue) << "buckets are per client";
+}
+
+TEST(RouteFilter, RespondRedirectForwardFallbackAnd404) {
+  upstream::HostRegistry reg;
+  std::vector<config::Route> routes(3);
+  routes[0].match.path_kind = config::PathMatchKind::Exact;
+  routes[0].match.path = "/healthz";
+  routes[0].action = config::RouteAction::Respond;
+  routes[0].status = 200;
+  routes[0].body = "ok\n";
+  routes[1].match.path_kind = config::PathMatchKind::Prefix;
+  routes[1].match.path = "/old";
+  routes[1].action = config::RouteAction::Redirect;
+  routes[1].status = 301;
+  routes[1].location = "https://{host}{uri}";
+  routes[2].match.path_kind = config::PathMatchKind::Prefix;
+  routes[2].match.path = "/api";
+  routes[2].pools = {{"api", 1}};
+  Router router(routes);
+  std::vector<RouteTarget> targets(3);
+  targets[2].clusters = {cluster(reg, "api")};
+  targets[2].weights = {1};
+  targets[2].total_weight = 1;
+  RouteTarget none;
+  RouteFilter f(router, routes, targets, none);
+
+  Req health("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto s = health.state();
+  ASSERT_EQ(f.onRequestHead(s), FilterStatus::Answer);
+  EXPECT_EQ(s.answer.status, 200);
+  EXPECT_EQ(s.answer.body, "ok\n");
+  EXPECT_FALSE(s.answer.standard_body);
+  EXPECT_EQ(s.route_index, 0);
+
+  Req old("GET /old/x?q=1 HTTP/1.1\r\nHost: example.com:8080\r\n\r\n");
+  auto so = old.state();
+  ASSERT_EQ(f.onRequestHead(so), FilterStatus::Answer);
+  EXPECT_EQ(so.answer.status, 301);
+  EXPECT_EQ(so.answer.extra, "Location: https://example.com:8080/old/x?q=1\r\n");
+
+  Req api("GET /api/v1 HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto sapi = api.state();
+  ASSERT_EQ(f.onRequestHead(sapi), FilterStatus::Continue);
+  EXPECT_EQ(sapi.target, &targets[2]);
+  EXPECT_EQ(sapi.route, &routes[2]);
+
+  Req miss("GET /else HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto smiss = miss.state();
+  ASSERT_EQ(f.onRequestHead(smiss), FilterStatus::Answer);
+  EXPECT_EQ(smiss.answer.status, 404);
+  EXPECT_EQ(smiss.route_index, -1);
+
+  RouteTarget fallback;
+  fallback.clusters = {cluster(reg, "web")};
+  fallback.weights = {1};
+  fallback.total_weight = 1;
+  RouteFilter withPool(router, routes, targets, fallback);
+  auto sfb = miss.state();
+  ASSERT_EQ(withPool.onRequestHead(sfb), FilterStatus::Continue);
+  EXPECT_EQ(sfb.target, &fallback);
+}
+
+TEST(RouteFilter, ARouteWhosePoolsAreAllWeightedZeroIs503) {
+  std::vector<config::Route> routes(1);
+  routes[0].pools = {{"canary", 0}};
+  Router router(routes);
+  std::vector<RouteTarget> targets(1);  // resolve() leaves weight-0 pools out
+  RouteTarget none;
+  RouteFilter f(router, routes, targets, none);
+  Req r("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto s = r.state();
+  ASSERT_EQ(f.onRequestHead(s), FilterStatus::Answer);
+  EXPECT_EQ(s.answer.status, 503);
+}
+
+TEST(SplitFilter, FollowsTheWeights) {
+  upstream::HostRegistry reg;
+  RouteTarget t;
+  t.clusters = {cluster(reg, "stable"), cluster(reg, "canary")};
+  t.weights = {90, 10};
+  t.total_weight = 100;
+  std::mt19937_64 rng(7);
+  SplitFilter f;
+  Req r("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  int canary = 0;
+  for (int i = 0; i < 10000; ++i) {
+    auto s = r.state();
+    s.target = &t;
+    s.rng = &rng;
+    ASSERT_EQ(f.onRequestHead(s), FilterStatus::Continue);
+    ASSERT_EQ(s.cluster, t.clusters[s.cluster_index].get());
+    canary += s.cluster_index == 1 ? 1 : 0;
+  }
+  EXPECT_NEAR(canary, 1000, 150);
+}
+
+TEST(AffinityFilter, HashKeysAndTheStickyCookie) {
+  upstream::HostRegistry reg;
+  config::Pool p;
+  p.name = "h";
+  p.algorithm = config::Algorithm::ConsistentHash;
+  p.hash_key.source = config::HashKeySource::Header;
+  p.hash_key.name = "x-user";
+  p.http.sticky.mode = config::StickyMode::Cookie;
+  config::Server srv;
+  srv.address.text = "10.0.0.1:80";
+  p.servers.push_back(srv);
+  auto c = reg.build(p, 1000, true);
+  AffinityFilter f;
+  Req a("GET / HTTP/1.1\r\nHost: h\r\nX-User: alice\r\nCookie: FULCRUM_SRV=abc; z=1\r\n\r\n");
+  Req b("GET / HTTP/1.1\r\nHost: h\r\nX-User: bob\r\n\r\n");
+  auto sa = a.state();
+  sa.cluster = c.get();
+  ASSERT_EQ(f.onRequestHead(sa), FilterStatus::Continue);
+  EXPECT_EQ(sa.hash, balance::hashKey("alice"));
+  EXPECT_EQ(sa.sticky_id, "abc");
+  auto sb = b.state();
+  sb.cluster = c.get();
+  f.onRequestHead(sb);
+  EXPECT_EQ(sb.hash, balance::hashKey("bob"));
+  EXPECT_EQ(sb.sticky_id, "");
+}
