@@ -27,6 +27,8 @@ def parse_args():
     ap.add_argument("--l4-idle", type=int, default=9500, help="idle L4 connections (2 fds each in the proxy)")
     ap.add_argument("--bulk-mib", type=int, default=2048, help="MiB per L4 bulk download")
     ap.add_argument("--targets", default="direct,fulcrum,haproxy,nginx")
+    ap.add_argument("--baseline", help="another Fulcrum build directory, measured in the same run as target "
+                    "'baseline' (a before/after comparison); add 'baseline' to --targets")
     ap.add_argument("--scenarios", default=",".join(ALL_SCENARIOS))
     ap.add_argument("--smoke", action="store_true",
                     help="tiny sizes, one round, output to a temp dir; exit 1 if anything failed (CI)")
@@ -76,6 +78,8 @@ def main():
     backends = Backends(a.build, work)
     makers = {"direct": lambda: Direct(backends, work), "fulcrum": lambda: Fulcrum(backends, work, a.build),
               "haproxy": lambda: HAProxy(backends, work), "nginx": lambda: Nginx(backends, work)}
+    if a.baseline:
+        makers["baseline"] = lambda: Fulcrum(backends, work, a.baseline, name="baseline")
     names = [t for t in a.targets.split(",") if t]
     if set(names) - set(makers) or not names:
         backends.close()

@@ -82,7 +82,8 @@ def _first_line(argv):
 class Fulcrum(Target):
     name = "fulcrum"
 
-    def __init__(self, backends, workdir, build):
+    def __init__(self, backends, workdir, build, name="fulcrum"):
+        self.name = name  # "baseline": another build of Fulcrum measured in the same run
         super().__init__(backends, workdir)
         self.exe = f"{build}/src/exe/fulcrum"
 
