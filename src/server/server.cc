@@ -160,9 +160,11 @@ int Server::run() {
   }
   if (admin_config_.enabled) {
     api_ = std::make_unique<admin::Api>(*this, admin_config_.token);
-    admin_server_ = std::make_unique<admin::AdminServer>(loop_, [this](const admin::Request& r) {
-      return api_->handle(r);
-    });
+    admin::AdminServer::Limits limits;
+    limits.head_timeout_ms = static_cast<uint64_t>(admin_config_.head_timeout.count());
+    limits.max_per_client = admin_config_.max_connections_per_client;
+    admin_server_ = std::make_unique<admin::AdminServer>(
+        loop_, [this](const admin::Request& r) { return api_->handle(r); }, limits);
     if (auto st = admin_server_->start(admin_config_.bind); !st) {
       log::error("not started", {{"error", st.message()}});
       health_->stop();
@@ -302,7 +304,8 @@ admin::ReloadOutcome Server::reload(const std::string& actor) {
   const auto& a = loaded.config->admin;
   if (a.enabled != admin_config_.enabled || !config::sameEndpoint(a.bind, admin_config_.bind) ||
       a.token != admin_config_.token || a.state_file != admin_config_.state_file ||
-      a.audit_log != admin_config_.audit_log) {
+      a.audit_log != admin_config_.audit_log || a.head_timeout != admin_config_.head_timeout ||
+      a.max_connections_per_client != admin_config_.max_connections_per_client) {
     log::warn("the admin section changed: it takes effect at the next restart");
     out.notes.push_back("the admin section changed: it takes effect at the next restart");
   }
