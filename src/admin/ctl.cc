@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "admin/client.h"
+#include "admin/overrides.h"
 #include "config/address.h"
 #include "config/loader.h"
 
@@ -146,12 +147,21 @@ int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err) {
     path = "/api/v1/pools/" + urlEncode(a[0]) + "/servers/" + urlEncode(a[1]) + "/" + c;
   } else if (c == "weight") {
     if (!need(3, "POOL SERVER WEIGHT")) return 2;
-    char* end = nullptr;
-    long w = std::strtol(a[2].c_str(), &end, 10);
-    if (a[2].empty() || *end != '\0') {
-      err << "fulcrum ctl weight: WEIGHT must be a whole number, got \"" << a[2] << "\"\n";
+    // Exactly as typed: an integer, sent as is for the API to check, unless it is too large
+    // to send (no wrapping or saturating into another number).
+    const std::string& text = a[2];
+    size_t digits = text.size() > 0 && text[0] == '-' ? 1 : 0;
+    if (text.size() == digits || text.find_first_not_of("0123456789", digits) != std::string::npos) {
+      err << "fulcrum ctl weight: WEIGHT must be a whole number, got \"" << text << "\"\n";
       return 2;
     }
+    size_t significant = text.find_first_not_of('0', digits);
+    if (significant == std::string::npos) significant = text.size();
+    if (digits == 1 || text.size() - significant > 9) {
+      err << "fulcrum ctl weight: WEIGHT must be between 1 and " << kMaxWeight << ", got " << text << "\n";
+      return 2;
+    }
+    long w = std::stol(text);
     method = "PUT";
     path = "/api/v1/pools/" + urlEncode(a[0]) + "/servers/" + urlEncode(a[1]) + "/weight";
     body = {{"weight", w}};

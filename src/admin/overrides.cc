@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "admin/json_input.h"
 #include "config/address.h"
 #include "net/address.h"
 
@@ -13,8 +14,6 @@ namespace fulcrum::admin {
 using nlohmann::json;
 
 namespace {
-constexpr uint32_t kMaxWeight = 256;  // as the loader allows
-constexpr uint32_t kMaxConnections = 1'000'000;
 
 config::Pool* findPool(config::Config& c, const std::string& name) {
   for (auto& p : c.pools) {
@@ -100,13 +99,32 @@ std::string toJson(const Overrides& o) {
   return root.dump(2) + "\n";
 }
 
-Result<Overrides> parseOverrides(std::string_view text) {
-  json root = json::parse(text, nullptr, false);
-  if (root.is_discarded() || !root.is_object()) {
-    return Error{"not a JSON object"};
+Result<Overrides> parseOverrides(std::string_view text, const std::string& source) {
+  // "state.json:3:17: pools.web.127.0.0.1:9001.weight: ..." (where the value is, else the file's start).
+  auto fail = [&](const std::vector<std::string>& path, const std::string& why) -> Error {
+    size_t at = path.empty() ? 0 : locateJsonValue(text, path);
+    std::string where;
+    for (const auto& k : path) where += (where.empty() ? "" : ".") + k;
+    return Error{source + ":" + lineColumn(text, at == std::string_view::npos ? 0 : at) + ": " +
+                 (where.empty() ? "" : where + ": ") + why};
+  };
+  json root;
+  if (auto e = parseStrictJson(text, root)) {
+    return Error{source + ":" + lineColumn(text, e->offset) + ": " + e->reason};
   }
-  if (!root.contains("format") || root["format"] != 1) {
-    return Error{"expected \"format\": 1"};
+  if (!root.is_object()) {
+    return fail({}, "expected a JSON object such as {\"format\": 1, \"pools\": {}}");
+  }
+  if (!root.contains("format")) {
+    return fail({}, "expected \"format\": 1");
+  }
+  if (root["format"] != 1) {
+    return fail({"format"}, "expected 1, got " + root["format"].dump());
+  }
+  for (const auto& item : root.items()) {
+    if (item.key() != "format" && item.key() != "pools") {
+      return fail({item.key()}, "unknown key (expected format and pools)");
+    }
   }
   Overrides o;
   if (!root.contains("pools")) {
@@ -114,33 +132,35 @@ Result<Overrides> parseOverrides(std::string_view text) {
   }
   const json& pools = root["pools"];
   if (!pools.is_object()) {
-    return Error{"\"pools\" must be an object"};
+    return fail({"pools"}, "must be an object");
   }
   for (const auto& [pool, servers] : pools.items()) {
     if (!servers.is_object()) {
-      return Error{"pools." + pool + " must be an object"};
+      return fail({"pools", pool}, "must be an object");
     }
+    std::map<std::string, std::string> spelt;  // canonical address -> as written
     for (const auto& [addr, j] : servers.items()) {
-      std::string where = "pools." + pool + "." + addr;
       config::SocketAddress a;
       std::string why;
       if (!parseIpAddress(addr, a, why)) {
-        return Error{where + ": " + why};
+        return fail({"pools", pool, addr}, why);
       }
       if (!j.is_object()) {
-        return Error{where + " must be an object"};
+        return fail({"pools", pool, addr}, "must be an object");
       }
       ServerOverride so;
       for (const auto& item : j.items()) {
         // (Named, not a structured binding: the lambdas below capture them, which clang 14 refuses.)
         const std::string& k = item.key();
         const json& v = item.value();
+        std::string expected = "true or false";
         auto wantBool = [&](std::optional<bool>& out) -> bool {
           if (!v.is_boolean()) return false;
           out = v.get<bool>();
           return true;
         };
         auto wantUint = [&](std::optional<uint32_t>& out, uint32_t lo, uint32_t hi) -> bool {
+          expected = "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
           if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi) return false;
           out = static_cast<uint32_t>(v.get<uint64_t>());
           return true;
@@ -163,13 +183,18 @@ Result<Overrides> parseOverrides(std::string_view text) {
         } else if (k == "disabled") {
           ok = wantBool(so.disabled);
         } else {
-          return Error{where + ": unknown key " + k};
+          return fail({"pools", pool, addr, k},
+                      "unknown key (expected added, removed, weight, max_connections, backup, drain, disabled)");
         }
         if (!ok) {
-          return Error{where + "." + k + ": invalid value " + v.dump()};
+          return fail({"pools", pool, addr, k}, "expected " + expected + ", got " + v.dump());
         }
       }
-      o.pools[pool][canonical(a)] = so;
+      auto [first, added] = spelt.emplace(canonical(a), addr);
+      if (!added) {
+        return fail({"pools", pool, addr}, "the same server as \"" + first->second + "\", given twice");
+      }
+      o.pools[pool][first->first] = so;
     }
   }
   return o;

@@ -16,6 +16,9 @@
 
 namespace fulcrum::admin {
 
+inline constexpr uint32_t kMaxWeight = 256;  // as the loader allows
+inline constexpr uint32_t kMaxConnections = 1'000'000;
+
 struct ServerOverride {
   bool added = false;    // not in the file: registered through the API
   bool removed = false;  // in the file, removed through the API
@@ -51,9 +54,10 @@ struct Change {
 
 const char* opName(Change::Op op);
 
-// The state file's text, and back. parseOverrides reports what is wrong with a bad file.
+// The state file's text, and back. parseOverrides reports what is wrong with a bad file,
+// and where: "<source>:<line>:<column>: <key path>: <reason>".
 std::string toJson(const Overrides& o);
-Result<Overrides> parseOverrides(std::string_view text);
+Result<Overrides> parseOverrides(std::string_view text, const std::string& source = "state file");
 
 // The file's config with the overrides applied. Overrides that no longer apply (their pool
 // or server left the file) are dropped from `o`, each described in `notes`.

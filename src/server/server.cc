@@ -444,7 +444,7 @@ bool Server::loadState() {
   if (::access(state_path_.c_str(), F_OK) != 0) {
     return true;  // no API changes yet
   }
-  auto parsed = admin::parseOverrides(readWhole(state_path_));
+  auto parsed = admin::parseOverrides(readWhole(state_path_), state_path_);
   if (!parsed) {
     log::error("not started: the state file (API changes) is not valid; fix or remove it",
                {{"state_file", state_path_}, {"error", parsed.error().message}});

@@ -33,6 +33,11 @@ struct AdminEnv {
     return p;
   }
   std::string server(size_t i) const { return "127.0.0.1:" + std::to_string(backends[i].port); }
+  // The first server of the config (backends or not).
+  std::string server0() const {
+    size_t at = config.find("- address: ");
+    return at == std::string::npos ? "" : config.substr(at + 11, config.find('\n', at) - at - 11);
+  }
   // adminExtra: more keys under admin: (indented two spaces).
   void start(const std::string& cfg, const std::string& adminExtra = "", int workers = 2) {
     config = cfg + "admin:\n  bind: 127.0.0.1:" + std::to_string(admin) + "\n" + adminExtra;
@@ -55,6 +60,16 @@ struct AdminEnv {
       args.insert(args.end(), {"-H", "Content-Type: application/json", "--data-binary", body});
     }
     if (!token.empty()) args.insert(args.end(), {"-H", "Authorization: Bearer " + token});
+    auto r = curl(args);
+    size_t nl = r.output.rfind('\n');
+    return {std::atoi(r.output.c_str() + nl + 1), r.output.substr(0, nl)};
+  }
+  // Like api() with exactly these request headers ("Name: value"; "Name:" removes curl's).
+  std::pair<int, std::string> apiWith(const std::string& method, const std::string& path,
+                                      const std::vector<std::string>& headers, const std::string& body = "") const {
+    std::vector<std::string> args{"-X", method, "-w", "\n%{http_code}", adminUrl(path)};
+    for (const auto& h : headers) args.insert(args.end(), {"-H", h});
+    if (!body.empty()) args.insert(args.end(), {"--data-binary", body});
     auto r = curl(args);
     size_t nl = r.output.rfind('\n');
     return {std::atoi(r.output.c_str() + nl + 1), r.output.substr(0, nl)};

@@ -118,9 +118,39 @@ TEST(Overrides, StateFileRoundTripsAndBadFilesSayWhy) {
   EXPECT_NE(bad.error().message.find("pools.web.127.0.0.1:1.weight"), std::string::npos) << bad.error().message;
   auto unknown = parseOverrides("{\"format\": 1, \"pools\": {\"web\": {\"127.0.0.1:1\": {\"wait\": 1}}}}");
   ASSERT_FALSE(unknown.ok());
-  EXPECT_NE(unknown.error().message.find("unknown key wait"), std::string::npos);
+  EXPECT_NE(unknown.error().message.find("pools.web.127.0.0.1:1.wait: unknown key"), std::string::npos)
+      << unknown.error().message;
   EXPECT_EQ(checksumHex("abc").size(), 16u);
   EXPECT_NE(checksumHex("abc"), checksumHex("abd"));
+}
+
+TEST(Overrides, ACorruptStateFileIsReportedWithFileLineColumnAndReason) {
+  auto message = [](std::string_view text) {
+    auto r = parseOverrides(text, "/var/lib/fulcrum/state.json");
+    return r.ok() ? std::string("accepted") : r.error().message;
+  };
+  // A syntax error: where the parser stopped.
+  EXPECT_EQ(message("{\"format\": 1,\n \"pools\": {\"web\": [}}\n").rfind("/var/lib/fulcrum/state.json:2:20: syntax error", 0),
+            0u)
+      << message("{\"format\": 1,\n \"pools\": {\"web\": [}}\n");
+  EXPECT_EQ(message("").rfind("/var/lib/fulcrum/state.json:1:1: syntax error", 0), 0u) << message("");
+  // A bad value: where the value is, its key path, what was expected.
+  std::string bad = "{\"format\": 1, \"pools\": {\n  \"web\": {\n    \"127.0.0.1:1\": {\"weight\": 999}}}}\n";
+  EXPECT_EQ(message(bad),
+            "/var/lib/fulcrum/state.json:3:31: pools.web.127.0.0.1:1.weight: expected a whole number from 1 to 256, "
+            "got 999");
+  EXPECT_EQ(message("{\"format\": 1, \"pools\": {\"web\": {\"nowhere\": {}}}}").rfind(
+                "/var/lib/fulcrum/state.json:1:44: pools.web.nowhere: ", 0),
+            0u);
+  EXPECT_EQ(message("{\"format\": 2}"), "/var/lib/fulcrum/state.json:1:12: format: expected 1, got 2");
+  EXPECT_EQ(message("[]").rfind("/var/lib/fulcrum/state.json:1:1: expected a JSON object", 0), 0u);
+  // A key given twice would silently keep the last: refused, at the second.
+  EXPECT_EQ(message("{\"format\": 1, \"pools\": {\"web\": {\"127.0.0.1:1\": {\"weight\": 2, \"weight\": 3}}}}"),
+            "/var/lib/fulcrum/state.json:1:62: duplicate key \"weight\"");
+  EXPECT_EQ(message("{\"format\": 1, \"pools\": {\"web\": {\"[::1]:80\": {}, \"[0::1]:80\": {}}}}").rfind(
+                "/var/lib/fulcrum/state.json:1:45: pools.web.[::1]:80: the same server as \"[0::1]:80\", given twice", 0),
+            0u)
+      << message("{\"format\": 1, \"pools\": {\"web\": {\"[::1]:80\": {}, \"[0::1]:80\": {}}}}");
 }
 
 }  // namespace
