@@ -222,6 +222,45 @@ json listenersJson(const View& v) {
   return out;
 }
 
+// The API changes in force, each field with the file's value it hides (null: not in the
+// file), optionally of one pool or one server (named by IP address or as configured).
+json overridesJson(const View& v, const std::string& onlyPool, const std::string& onlyServer) {
+  json list = json::array();
+  Overrides listed;
+  for (const auto& [poolName, servers] : v.api_overrides.pools) {
+    if (!onlyPool.empty() && poolName != onlyPool) continue;
+    const config::Pool* filePool = v.file_config ? v.file_config->findPool(poolName) : nullptr;
+    for (const auto& [key, so] : servers) {
+      const config::Server* fs = nullptr;
+      for (size_t i = 0; filePool && i < filePool->servers.size(); ++i) {
+        if (canonical(filePool->servers[i].address) == key) fs = &filePool->servers[i];
+      }
+      if (!onlyServer.empty() && onlyServer != key && !(fs && fs->address.text == onlyServer)) continue;
+      listed.pools[poolName][key] = so;
+      json fields = json::object();
+      auto field = [&](const char* name, const auto& api, auto fileValue) {
+        if (api) fields[name] = {{"api", *api}, {"file", fs ? json(fileValue) : json(nullptr)}};
+      };
+      field("weight", so.weight, fs ? fs->weight : 0);
+      field("max_connections", so.max_connections, fs ? fs->max_connections : 0);
+      field("backup", so.backup, fs ? fs->backup : false);
+      field("drain", so.drain, fs ? fs->drain : false);
+      field("disabled", so.disabled, fs ? fs->disabled : false);
+      list.push_back({{"pool", poolName},
+                      {"server", key},
+                      {"in_file_as", fs ? json(fs->address.text) : json(nullptr)},
+                      {"added", so.added},
+                      {"removed", so.removed},
+                      {"fields", fields}});
+    }
+  }
+  json shadowedLines = json::array();
+  if (v.file_config) {
+    for (auto& line : shadowed(*v.file_config, listed)) shadowedLines.push_back(std::move(line));
+  }
+  return {{"overrides", list}, {"shadowed", shadowedLines}};
+}
+
 const upstream::Cluster* findCluster(const View& v, const std::string& name) {
   for (const auto& c : v.clusters) {
     if (c->config.name == name) return c.get();
@@ -453,7 +492,8 @@ Response Api::route(const Request& req, const std::string& actor) {
   if (seg.size() == 1 && seg[0] == "reload") {
     if (m != "POST") return methodNotAllowed("POST");
     auto out = control_.reload(actor);
-    json j = {{"ok", out.ok}, {"config_version", out.generation}, {"errors", out.errors}, {"notes", out.notes}};
+    json j = {{"ok", out.ok},         {"config_version", out.generation}, {"errors", out.errors},
+              {"notes", out.notes},   {"shadowed", out.shadowed}};
     return jsonResponse(out.ok ? 200 : 422, j);
   }
   if (seg.size() == 1 && seg[0] == "changes") {
@@ -476,6 +516,19 @@ Response Api::route(const Request& req, const std::string& actor) {
     }
     if (auto e = control_.change(changes, actor)) return error(e->status, e->message);
     return jsonResponse(200, {{"ok", true}, {"applied", changes.size()}, {"config_version", control_.view().generation}});
+  }
+  if (!seg.empty() && seg[0] == "overrides" && seg.size() <= 3) {
+    const std::string pool = seg.size() > 1 ? seg[1] : "";
+    const std::string server = seg.size() > 2 ? seg[2] : "";
+    if (get) {
+      View v = control_.view();
+      if (!pool.empty() && !(v.config && v.config->findPool(pool))) return error(404, "no pool named \"" + pool + "\"");
+      return jsonResponse(200, overridesJson(v, pool, server));
+    }
+    if (m != "DELETE") return methodNotAllowed("GET, HEAD, DELETE");
+    size_t cleared = 0;
+    if (auto e = control_.reset(pool, server, actor, cleared)) return error(e->status, e->message);
+    return jsonResponse(200, {{"ok", true}, {"cleared", cleared}, {"config_version", control_.view().generation}});
   }
   if (!seg.empty() && seg[0] == "pools") {
     View v = control_.view();

@@ -174,13 +174,22 @@ int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err) {
     if (!need(2, "POOL SERVER")) return 2;
     method = "DELETE";
     path = "/api/v1/pools/" + urlEncode(a[0]) + "/servers/" + urlEncode(a[1]);
+  } else if (c == "reset") {
+    // POOL [SERVER]: the second may be given empty by the command line parser.
+    if (a.empty() || a.size() > 2 || a[0].empty()) {
+      err << "fulcrum ctl reset: usage: fulcrum ctl reset POOL [SERVER]\n";
+      return 2;
+    }
+    method = "DELETE";
+    path = "/api/v1/overrides/" + urlEncode(a[0]);
+    if (a.size() == 2 && !a[1].empty()) path += "/" + urlEncode(a[1]);
   } else if (c == "reload") {
     if (!need(0, "")) return 2;
     method = "POST";
     path = "/api/v1/reload";
   } else {
     err << "fulcrum ctl: unknown command \"" << c
-        << "\"; expected status, listeners, drain, enable, disable, weight, add, remove or reload\n";
+        << "\"; expected status, listeners, drain, enable, disable, weight, add, remove, reset or reload\n";
     return 2;
   }
   auto r = call(addr, method, path, body.is_null() ? std::string() : body.dump(), token);
@@ -214,6 +223,12 @@ int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err) {
   } else if (c == "reload") {
     out << "reloaded: config version " << num(j["config_version"]) << "\n";
     for (const auto& n : j["notes"]) out << "note: " << n.get<std::string>() << "\n";
+    for (const auto& n : j["shadowed"]) {
+      out << "shadowed: " << n.get<std::string>() << " (fulcrum ctl reset to use the file's)\n";
+    }
+  } else if (c == "reset") {
+    std::string what = a.size() == 2 && !a[1].empty() ? "server " + a[1] + " of pool " + a[0] : "pool " + a[0];
+    out << "reset " << what << ": " << num(j["cleared"]) << " server(s) follow the config file again\n";
   } else if (c == "add") {
     out << "added " << a[1] << " to pool " << a[0] << "\n";
   } else if (c == "remove") {

@@ -43,6 +43,21 @@ bool parseIpAddress(std::string_view text, config::SocketAddress& out, std::stri
   return config::parseSocketAddress(text, out, why);
 }
 
+// Clears the fields that only repeat the file's value.
+void dropEqual(ServerOverride& o, const config::Server& file) {
+  if (o.weight == file.weight) o.weight.reset();
+  if (o.max_connections == file.max_connections) o.max_connections.reset();
+  if (o.backup == file.backup) o.backup.reset();
+  if (o.drain == file.drain) o.drain.reset();
+  if (o.disabled == file.disabled) o.disabled.reset();
+}
+
+bool isEmpty(const ServerOverride& o) {
+  return !o.added && !o.removed && !o.weight && !o.max_connections && !o.backup && !o.drain && !o.disabled;
+}
+
+std::string boolText(bool b) { return b ? "true" : "false"; }
+
 void applyFields(const ServerOverride& o, config::Server& s) {
   if (o.weight) s.weight = *o.weight;
   if (o.max_connections) s.max_connections = *o.max_connections;
@@ -231,7 +246,10 @@ std::shared_ptr<config::Config> merge(const config::Config& file, Overrides& o, 
         }
       } else if (i >= 0) {
         so.added = false;  // the file has it now: a removal must be remembered, not forgotten
-        applyFields(so, pool->servers[static_cast<size_t>(i)]);
+        config::Server& fs = pool->servers[static_cast<size_t>(i)];
+        dropEqual(so, fs);
+        applyFields(so, fs);
+        keep = !isEmpty(so);
       } else if (so.added) {
         config::Server s;
         s.address = a;
@@ -248,6 +266,91 @@ std::shared_ptr<config::Config> merge(const config::Config& file, Overrides& o, 
     pit = pit->second.empty() ? o.pools.erase(pit) : std::next(pit);
   }
   return out;
+}
+
+std::vector<std::string> shadowed(const config::Config& file, const Overrides& o) {
+  std::vector<std::string> out;
+  for (const auto& [poolName, servers] : o.pools) {
+    const config::Pool* pool = file.findPool(poolName);
+    if (!pool) continue;
+    for (const auto& [key, so] : servers) {
+      config::SocketAddress a;
+      std::string why;
+      parseIpAddress(key, a, why);  // keys were checked when read
+      int i = findServer(*pool, a);
+      std::string who = "pool " + poolName + ", server ";
+      if (i < 0) {
+        if (so.added) out.push_back(who + key + ": not in the file, added through the API");
+        continue;
+      }
+      const config::Server& fs = pool->servers[static_cast<size_t>(i)];
+      who += fs.address.text == key ? key : fs.address.text + " (" + key + ")";
+      if (so.removed) {
+        out.push_back(who + ": in the file, removed through the API");
+        continue;
+      }
+      auto field = [&](const char* name, const std::string& inFile, const std::string& fromApi) {
+        out.push_back(who + ": " + name + " " + inFile + " in the file, " + fromApi + " from the API");
+      };
+      if (so.weight) field("weight", std::to_string(fs.weight), std::to_string(*so.weight));
+      if (so.max_connections) {
+        field("max_connections", std::to_string(fs.max_connections), std::to_string(*so.max_connections));
+      }
+      if (so.backup) field("backup", boolText(fs.backup), boolText(*so.backup));
+      if (so.drain) field("drain", boolText(fs.drain), boolText(*so.drain));
+      if (so.disabled) field("disabled", boolText(fs.disabled), boolText(*so.disabled));
+    }
+  }
+  return out;
+}
+
+std::optional<ApiError> resetOverrides(const config::Config& running, Overrides& o, const std::string& pool,
+                                       const std::string& server, size_t& cleared) {
+  cleared = 0;
+  if (pool.empty()) {
+    cleared = o.count();
+    o.pools.clear();
+    return std::nullopt;
+  }
+  const config::Pool* p = running.findPool(pool);
+  if (!p) {
+    return ApiError{404, "no pool named \"" + pool + "\""};
+  }
+  auto it = o.pools.find(pool);
+  if (server.empty()) {
+    if (it != o.pools.end()) {
+      cleared = it->second.size();
+      o.pools.erase(it);
+    }
+    return std::nullopt;
+  }
+  // As configured (maybe a host name) or as an IP address; a removed server is only in `o`.
+  std::string key;
+  for (const auto& s : p->servers) {
+    if (s.address.text == server) key = canonical(s.address);
+  }
+  if (key.empty()) {
+    config::SocketAddress a;
+    std::string why;
+    if (!parseIpAddress(server, a, why)) {
+      return ApiError{400, "server: " + why};
+    }
+    key = canonical(a);
+  }
+  bool known = it != o.pools.end() && it->second.count(key) != 0;
+  if (!known) {
+    for (const auto& s : p->servers) known = known || canonical(s.address) == key;
+    if (!known) {
+      return ApiError{404, "pool " + pool + " has no server " + key};
+    }
+    return std::nullopt;
+  }
+  it->second.erase(key);
+  cleared = 1;
+  if (it->second.empty()) {
+    o.pools.erase(it);
+  }
+  return std::nullopt;
 }
 
 std::optional<ApiError> applyChange(const Change& c, config::Config& working, Overrides& o) {
