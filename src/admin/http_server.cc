@@ -165,6 +165,7 @@ bool AdminServer::shedOne(const std::string* client) {
     if (!c->have_head && !c->responded && (client == nullptr || c->client == *client)) {
       ++stats_.shed;
       close(c.get());
+      logShedding();
       return true;
     }
   }
