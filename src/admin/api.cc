@@ -4,6 +4,7 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "admin/json_input.h"
 #include "admin/metrics.h"
 #include "config/address.h"
 #include "common/log.h"
@@ -22,6 +23,44 @@ Response jsonResponse(int status, const json& j) {
 }
 
 Response error(int status, const std::string& message) { return errorResponse(status, message); }
+
+// 405 names the methods the resource takes (RFC 9110 §15.5.6).
+Response methodNotAllowed(const std::string& allow, const std::string& hint = "") {
+  Response r = error(405, "use " + (hint.empty() ? allow : hint));
+  r.extra_headers = "Allow: " + allow + "\r\n";
+  return r;
+}
+
+char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+
+bool equalsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// application/json, in any case, with or without parameters (RFC 9110 §8.3.1).
+bool isJsonMediaType(std::string_view contentType) {
+  return equalsIgnoreCase(trim(contentType.substr(0, contentType.find(';'))), "application/json");
+}
+
+// The credentials of "Authorization: Bearer <token>"; the scheme is case-insensitive
+// (RFC 9110 §11.1). nullopt for another scheme or none.
+std::optional<std::string_view> bearerToken(std::string_view auth) {
+  size_t sp = auth.find(' ');
+  if (sp == std::string_view::npos || !equalsIgnoreCase(auth.substr(0, sp), "bearer")) {
+    return std::nullopt;
+  }
+  return trim(auth.substr(sp + 1));
+}
 
 bool constantTimeEquals(std::string_view a, std::string_view b) {
   unsigned diff = a.size() ^ b.size();
@@ -183,6 +222,45 @@ json listenersJson(const View& v) {
   return out;
 }
 
+// The API changes in force, each field with the file's value it hides (null: not in the
+// file), optionally of one pool or one server (named by IP address or as configured).
+json overridesJson(const View& v, const std::string& onlyPool, const std::string& onlyServer) {
+  json list = json::array();
+  Overrides listed;
+  for (const auto& [poolName, servers] : v.api_overrides.pools) {
+    if (!onlyPool.empty() && poolName != onlyPool) continue;
+    const config::Pool* filePool = v.file_config ? v.file_config->findPool(poolName) : nullptr;
+    for (const auto& [key, so] : servers) {
+      const config::Server* fs = nullptr;
+      for (size_t i = 0; filePool && i < filePool->servers.size(); ++i) {
+        if (canonical(filePool->servers[i].address) == key) fs = &filePool->servers[i];
+      }
+      if (!onlyServer.empty() && onlyServer != key && !(fs && fs->address.text == onlyServer)) continue;
+      listed.pools[poolName][key] = so;
+      json fields = json::object();
+      auto field = [&](const char* name, const auto& api, auto fileValue) {
+        if (api) fields[name] = {{"api", *api}, {"file", fs ? json(fileValue) : json(nullptr)}};
+      };
+      field("weight", so.weight, fs ? fs->weight : 0);
+      field("max_connections", so.max_connections, fs ? fs->max_connections : 0);
+      field("backup", so.backup, fs ? fs->backup : false);
+      field("drain", so.drain, fs ? fs->drain : false);
+      field("disabled", so.disabled, fs ? fs->disabled : false);
+      list.push_back({{"pool", poolName},
+                      {"server", key},
+                      {"in_file_as", fs ? json(fs->address.text) : json(nullptr)},
+                      {"added", so.added},
+                      {"removed", so.removed},
+                      {"fields", fields}});
+    }
+  }
+  json shadowedLines = json::array();
+  if (v.file_config) {
+    for (auto& line : shadowed(*v.file_config, listed)) shadowedLines.push_back(std::move(line));
+  }
+  return {{"overrides", list}, {"shadowed", shadowedLines}};
+}
+
 const upstream::Cluster* findCluster(const View& v, const std::string& name) {
   for (const auto& c : v.clusters) {
     if (c->config.name == name) return c.get();
@@ -201,9 +279,11 @@ const upstream::Host* findHost(const upstream::Cluster& c, const std::string& se
 // Reads {"weight": N, ...} style bodies; an empty body is {}.
 std::optional<json> parseBody(const Request& req, std::string& why) {
   if (req.body.empty()) return json::object();
-  json j = json::parse(req.body, nullptr, false);
-  if (j.is_discarded()) {
-    why = "the body is not valid JSON";
+  json j;
+  if (auto e = parseStrictJson(req.body, j)) {
+    auto [line, column] = lineAndColumn(req.body, e->offset);
+    why = "the body is not valid JSON: " + e->reason + " at line " + std::to_string(line) + ", column " +
+          std::to_string(column);
     return std::nullopt;
   }
   if (!j.is_object()) {
@@ -232,13 +312,27 @@ bool readChange(const json& j, Change& c, std::string& why, bool needOpAndNames)
     out = j[key].get<std::string>();
     return true;
   };
-  auto uint = [&](const char* key, uint32_t& out) -> bool {
+  // Whole numbers only; one out of range is refused as such, never wrapped (a number too
+  // large for 64 bits arrives as a float).
+  auto uint = [&](const char* key, uint32_t& out, uint32_t lo, uint32_t hi) -> bool {
     if (!j.contains(key)) return true;
-    if (!j[key].is_number_integer() || j[key].get<int64_t>() < 0 || j[key].get<int64_t>() > 100000000) {
-      why = std::string("\"") + key + "\" must be a whole number, got " + j[key].dump();
+    const json& v = j[key];
+    bool whole = v.is_number_integer() || (v.is_number_float() && std::isfinite(v.get<double>()) &&
+                                           std::floor(v.get<double>()) == v.get<double>());
+    if (!whole) {
+      why = std::string("\"") + key + "\" must be a whole number, got " + v.dump();
       return false;
     }
-    out = static_cast<uint32_t>(j[key].get<int64_t>());
+    bool inRange = v.is_number_unsigned() ? v.get<uint64_t>() >= lo && v.get<uint64_t>() <= hi
+                   : v.is_number_integer() ? v.get<int64_t>() >= static_cast<int64_t>(lo) &&
+                                                 v.get<int64_t>() <= static_cast<int64_t>(hi)
+                                           : false;
+    if (!inRange) {
+      why = std::string("\"") + key + "\" must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
+            (lo > 0 ? " (use drain to stop traffic)" : "") + ", got " + v.dump();
+      return false;
+    }
+    out = static_cast<uint32_t>(v.get<uint64_t>());
     return true;
   };
   if (needOpAndNames) {
@@ -276,7 +370,9 @@ bool readChange(const json& j, Change& c, std::string& why, bool needOpAndNames)
     why = "give \"weight\", e.g. {\"weight\": 5}";
     return false;
   }
-  if (!uint("weight", c.weight) || !uint("max_connections", c.max_connections)) return false;
+  if (!uint("weight", c.weight, 1, kMaxWeight) || !uint("max_connections", c.max_connections, 0, kMaxConnections)) {
+    return false;
+  }
   if (j.contains("backup")) {
     if (!j["backup"].is_boolean()) {
       why = "\"backup\" must be true or false";
@@ -302,8 +398,8 @@ Response Api::handle(const Request& req) {
   std::string actor = "anonymous@" + req.peer;
   if (!token_.empty()) {
     std::string_view auth = req.authorization;
-    constexpr std::string_view kBearer = "Bearer ";
-    if (auth.substr(0, kBearer.size()) != kBearer || !constantTimeEquals(auth.substr(kBearer.size()), token_)) {
+    auto given = bearerToken(auth);
+    if (!given || !constantTimeEquals(*given, token_)) {
       Response r = error(401, auth.empty() ? "this admin API needs \"Authorization: Bearer <token>\""
                                            : "the token is not valid");
       r.extra_headers = "WWW-Authenticate: Bearer realm=\"fulcrum\"\r\n";
@@ -349,14 +445,14 @@ Response Api::route(const Request& req, const std::string& actor) {
   if (!ok) return error(400, "bad percent-encoding in the path");
   bool get = m == "GET" || m == "HEAD";
   if (req.path == "/metrics") {
-    if (!get) return error(405, "use GET");
+    if (!get) return methodNotAllowed("GET, HEAD", "GET");
     Response r;
     r.content_type = "text/plain; version=0.0.4; charset=utf-8";
     r.body = renderMetrics(control_.view());
     return r;
   }
   if (req.path == "/stats") {
-    if (!get) return error(405, "use GET");
+    if (!get) return methodNotAllowed("GET, HEAD", "GET");
     View v = control_.view();
     json pools = json::array();
     for (const auto& c : v.clusters) pools.push_back(poolJson(v, *c));
@@ -366,13 +462,14 @@ Response Api::route(const Request& req, const std::string& actor) {
     return error(404, "no such endpoint: " + req.path + " (see /api/v1/status, /metrics, /stats, /livez, /readyz)");
   }
   seg.erase(seg.begin(), seg.begin() + 2);
-  // POST or PUT with a JSON body; anything else sent with a body is refused.
-  bool write = m == "POST" || m == "PUT" || m == "DELETE";
-  if (write && !req.body.empty() && req.content_type.find("json") == std::string::npos) {
-    return error(415, "send the body as application/json");
+  // A body is JSON, whatever the method, and says so.
+  if (!req.body.empty() && !isJsonMediaType(req.content_type)) {
+    return error(415, "send the body as JSON with \"Content-Type: application/json\", not " +
+                          (req.content_type.empty() ? std::string("without a Content-Type")
+                                                    : "\"" + req.content_type + "\""));
   }
   if (seg.size() == 1 && (seg[0] == "status" || seg[0] == "config")) {
-    if (!get) return error(405, "use GET");
+    if (!get) return methodNotAllowed("GET, HEAD", "GET");
     View v = control_.view();
     return jsonResponse(200, {{"version", FULCRUM_VERSION},
                               {"config_version", v.generation},
@@ -389,17 +486,18 @@ Response Api::route(const Request& req, const std::string& actor) {
                               {"pools", v.clusters.size()}});
   }
   if (seg.size() == 1 && seg[0] == "listeners") {
-    if (!get) return error(405, "use GET");
+    if (!get) return methodNotAllowed("GET, HEAD", "GET");
     return jsonResponse(200, {{"listeners", listenersJson(control_.view())}});
   }
   if (seg.size() == 1 && seg[0] == "reload") {
-    if (m != "POST") return error(405, "use POST");
+    if (m != "POST") return methodNotAllowed("POST");
     auto out = control_.reload(actor);
-    json j = {{"ok", out.ok}, {"config_version", out.generation}, {"errors", out.errors}, {"notes", out.notes}};
+    json j = {{"ok", out.ok},         {"config_version", out.generation}, {"errors", out.errors},
+              {"notes", out.notes},   {"shadowed", out.shadowed}};
     return jsonResponse(out.ok ? 200 : 422, j);
   }
   if (seg.size() == 1 && seg[0] == "changes") {
-    if (m != "POST") return error(405, "use POST");
+    if (m != "POST") return methodNotAllowed("POST");
     std::string why;
     auto body = parseBody(req, why);
     if (!body) return error(400, why);
@@ -419,10 +517,23 @@ Response Api::route(const Request& req, const std::string& actor) {
     if (auto e = control_.change(changes, actor)) return error(e->status, e->message);
     return jsonResponse(200, {{"ok", true}, {"applied", changes.size()}, {"config_version", control_.view().generation}});
   }
+  if (!seg.empty() && seg[0] == "overrides" && seg.size() <= 3) {
+    const std::string pool = seg.size() > 1 ? seg[1] : "";
+    const std::string server = seg.size() > 2 ? seg[2] : "";
+    if (get) {
+      View v = control_.view();
+      if (!pool.empty() && !(v.config && v.config->findPool(pool))) return error(404, "no pool named \"" + pool + "\"");
+      return jsonResponse(200, overridesJson(v, pool, server));
+    }
+    if (m != "DELETE") return methodNotAllowed("GET, HEAD, DELETE");
+    size_t cleared = 0;
+    if (auto e = control_.reset(pool, server, actor, cleared)) return error(e->status, e->message);
+    return jsonResponse(200, {{"ok", true}, {"cleared", cleared}, {"config_version", control_.view().generation}});
+  }
   if (!seg.empty() && seg[0] == "pools") {
     View v = control_.view();
     if (seg.size() == 1) {
-      if (!get) return error(405, "use GET");
+      if (!get) return methodNotAllowed("GET, HEAD", "GET");
       json pools = json::array();
       for (const auto& c : v.clusters) pools.push_back(poolJson(v, *c));
       return jsonResponse(200, {{"pools", pools}});
@@ -430,7 +541,7 @@ Response Api::route(const Request& req, const std::string& actor) {
     const upstream::Cluster* c = findCluster(v, seg[1]);
     if (!c) return error(404, "no pool named \"" + seg[1] + "\"");
     if (seg.size() == 2) {
-      if (!get) return error(405, "use GET");
+      if (!get) return methodNotAllowed("GET, HEAD", "GET");
       return jsonResponse(200, poolJson(v, *c));
     }
     if (seg[2] != "servers") return error(404, "no such endpoint: " + req.path);
@@ -441,7 +552,7 @@ Response Api::route(const Request& req, const std::string& actor) {
         for (const auto& h : c->hosts) servers.push_back(serverJson(v, *c, h));
         return jsonResponse(200, {{"servers", servers}});
       }
-      if (m != "POST") return error(405, "use GET, or POST to add a server");
+      if (m != "POST") return methodNotAllowed("GET, HEAD, POST", "GET, or POST to add a server");
       auto body = parseBody(req, why);
       if (!body) return error(400, why);
       Change ch;
@@ -461,7 +572,7 @@ Response Api::route(const Request& req, const std::string& actor) {
         }
         return error(404, "pool " + seg[1] + " has no server " + server);
       }
-      if (m != "DELETE") return error(405, "use GET, or DELETE to remove the server");
+      if (m != "DELETE") return methodNotAllowed("GET, HEAD, DELETE", "GET, or DELETE to remove the server");
       Change ch;
       ch.op = Change::Op::Remove;
       ch.pool = seg[1];
@@ -475,14 +586,20 @@ Response Api::route(const Request& req, const std::string& actor) {
       ch.server = server;
       const std::string& action = seg[4];
       if (action == "weight") {
-        if (m != "PUT" && m != "POST") return error(405, "use PUT with {\"weight\": N}");
+        if (m != "PUT" && m != "POST") return methodNotAllowed("PUT, POST", "PUT with {\"weight\": N}");
         ch.op = Change::Op::Weight;
         auto body = parseBody(req, why);
         if (!body) return error(400, why);
         if (!readChange(*body, ch, why, false)) return error(400, why);
       } else if (action == "drain" || action == "enable" || action == "disable") {
-        if (m != "POST") return error(405, "use POST");
+        if (m != "POST") return methodNotAllowed("POST");
         ch.op = action == "drain" ? Change::Op::Drain : action == "enable" ? Change::Op::Enable : Change::Op::Disable;
+        // No fields: an empty body or {}, never something ignored.
+        auto body = parseBody(req, why);
+        if (!body) return error(400, why);
+        if (!body->empty()) {
+          return error(400, action + " takes no fields; got \"" + body->begin().key() + "\" (send no body, or {})");
+        }
       } else {
         return error(404, "no such action: " + action + " (weight, drain, enable, disable)");
       }

@@ -22,7 +22,9 @@ struct ListenerView {
 };
 
 struct View {
-  std::shared_ptr<const config::Config> config;  // the merged config (file + API changes)
+  std::shared_ptr<const config::Config> config;       // the merged config (file + API changes)
+  std::shared_ptr<const config::Config> file_config;  // the config file alone, as last loaded
+  Overrides api_overrides;                            // the API changes, each differing from the file
   std::vector<ListenerView> listeners;
   std::vector<std::shared_ptr<const upstream::Cluster>> clusters;  // in config order
   const upstream::HealthMonitor* health = nullptr;
@@ -45,6 +47,7 @@ struct ReloadOutcome {
   bool ok = false;
   std::vector<std::string> errors;  // file:line:column: message
   std::vector<std::string> notes;   // API changes dropped because the file no longer has their target
+  std::vector<std::string> shadowed;  // every file value an API change hides (overrides.h shadowed())
   uint64_t generation = 0;
 };
 
@@ -54,7 +57,12 @@ class Control {
   virtual View view() = 0;
   // All or nothing: validated, published, saved to the state file, audited.
   virtual std::optional<ApiError> change(const std::vector<Change>& changes, const std::string& actor) = 0;
+  // Rereads the config file and the state file (so an edited or deleted state file counts).
   virtual ReloadOutcome reload(const std::string& actor) = 0;
+  // Drops API changes (resetOverrides() in overrides.h) so the file's values apply; applied,
+  // saved and audited as change() is. `cleared`: servers whose changes went.
+  virtual std::optional<ApiError> reset(const std::string& pool, const std::string& server, const std::string& actor,
+                                        size_t& cleared) = 0;
 };
 
 }  // namespace fulcrum::admin

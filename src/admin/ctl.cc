@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "admin/client.h"
+#include "admin/overrides.h"
 #include "config/address.h"
 #include "config/loader.h"
 
@@ -149,12 +150,21 @@ int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err) {
     path = "/api/v1/pools/" + urlEncode(a[0]) + "/servers/" + urlEncode(a[1]) + "/" + c;
   } else if (c == "weight") {
     if (!need(3, "POOL SERVER WEIGHT")) return 2;
-    char* end = nullptr;
-    long w = std::strtol(a[2].c_str(), &end, 10);
-    if (a[2].empty() || *end != '\0') {
-      err << "fulcrum ctl weight: WEIGHT must be a whole number, got \"" << a[2] << "\"\n";
+    // Exactly as typed: an integer, sent as is for the API to check, unless it is too large
+    // to send (no wrapping or saturating into another number).
+    const std::string& text = a[2];
+    size_t digits = text.size() > 0 && text[0] == '-' ? 1 : 0;
+    if (text.size() == digits || text.find_first_not_of("0123456789", digits) != std::string::npos) {
+      err << "fulcrum ctl weight: WEIGHT must be a whole number, got \"" << text << "\"\n";
       return 2;
     }
+    size_t significant = text.find_first_not_of('0', digits);
+    if (significant == std::string::npos) significant = text.size();
+    if (digits == 1 || text.size() - significant > 9) {
+      err << "fulcrum ctl weight: WEIGHT must be between 1 and " << kMaxWeight << ", got " << text << "\n";
+      return 2;
+    }
+    long w = std::stol(text);
     method = "PUT";
     path = "/api/v1/pools/" + urlEncode(a[0]) + "/servers/" + urlEncode(a[1]) + "/weight";
     body = {{"weight", w}};
@@ -167,13 +177,22 @@ int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err) {
     if (!need(2, "POOL SERVER")) return 2;
     method = "DELETE";
     path = "/api/v1/pools/" + urlEncode(a[0]) + "/servers/" + urlEncode(a[1]);
+  } else if (c == "reset") {
+    // POOL [SERVER]: the second may be given empty by the command line parser.
+    if (a.empty() || a.size() > 2 || a[0].empty()) {
+      err << "fulcrum ctl reset: usage: fulcrum ctl reset POOL [SERVER]\n";
+      return 2;
+    }
+    method = "DELETE";
+    path = "/api/v1/overrides/" + urlEncode(a[0]);
+    if (a.size() == 2 && !a[1].empty()) path += "/" + urlEncode(a[1]);
   } else if (c == "reload") {
     if (!need(0, "")) return 2;
     method = "POST";
     path = "/api/v1/reload";
   } else {
     err << "fulcrum ctl: unknown command \"" << c
-        << "\"; expected status, listeners, drain, enable, disable, weight, add, remove or reload\n";
+        << "\"; expected status, listeners, drain, enable, disable, weight, add, remove, reset or reload\n";
     return 2;
   }
   auto r = call(addr, method, path, body.is_null() ? std::string() : body.dump(), token);
@@ -207,6 +226,12 @@ int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err) {
   } else if (c == "reload") {
     out << "reloaded: config version " << num(j["config_version"]) << "\n";
     for (const auto& n : j["notes"]) out << "note: " << n.get<std::string>() << "\n";
+    for (const auto& n : j["shadowed"]) {
+      out << "shadowed: " << n.get<std::string>() << " (fulcrum ctl reset to use the file's)\n";
+    }
+  } else if (c == "reset") {
+    std::string what = a.size() == 2 && !a[1].empty() ? "server " + a[1] + " of pool " + a[0] : "pool " + a[0];
+    out << "reset " << what << ": " << num(j["cleared"]) << " server(s) follow the config file again\n";
   } else if (c == "add") {
     out << "added " << a[1] << " to pool " << a[0] << "\n";
   } else if (c == "remove") {

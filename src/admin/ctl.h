@@ -11,7 +11,7 @@ struct CtlOptions {
   std::string config_path;  // read admin.bind and admin.token from it
   std::string token;        // overrides the config's; also FULCRUM_ADMIN_TOKEN
   bool json = false;
-  std::string command;      // status, servers, listeners, drain, enable, disable, weight, add, remove, reload
+  std::string command;      // status, servers, listeners, drain, enable, disable, weight, add, remove, reset, reload
   std::vector<std::string> args;
   uint32_t weight = 1;
   uint32_t max_connections = 0;

@@ -16,10 +16,21 @@
 namespace fulcrum::admin {
 
 namespace {
-constexpr size_t kMaxConns = 64;
 constexpr size_t kMaxHead = 16 * 1024;
 constexpr size_t kMaxBody = 1024 * 1024;
+// Once the head is in: to receive the body, then to send the response.
 constexpr uint64_t kRequestTimeoutMs = 10000;
+constexpr uint64_t kShedLogIntervalMs = 1000;
+
+// The client's IP address (without the port): what the per-client cap counts.
+std::string clientKey(const sockaddr_storage& peer) {
+  if (peer.ss_family == AF_INET6) {
+    const auto& a = reinterpret_cast<const sockaddr_in6&>(peer).sin6_addr;
+    return std::string(reinterpret_cast<const char*>(&a), sizeof a);
+  }
+  const auto& a = reinterpret_cast<const sockaddr_in&>(peer).sin_addr;
+  return std::string(reinterpret_cast<const char*>(&a), sizeof a);
+}
 
 }  // namespace
 
@@ -32,7 +43,8 @@ Response errorResponse(int status, std::string_view message) {
 }
 
 struct AdminServer::Conn final : core::IoHandler {
-  Conn(AdminServer& s, core::Fd f, std::string p) : server(s), fd(std::move(f)), peer(std::move(p)) {}
+  Conn(AdminServer& s, core::Fd f, std::string p, std::string k)
+      : server(s), fd(std::move(f)), peer(std::move(p)), client(std::move(k)) {}
   void onIoEvents(uint32_t events) override;
   void fail(int status, const std::string& why);
   void respond(const Response& r);
@@ -41,6 +53,7 @@ struct AdminServer::Conn final : core::IoHandler {
   AdminServer& server;
   core::Fd fd;
   std::string peer;
+  std::string client;  // clientKey()
   std::string in;
   std::string out;
   size_t sent = 0;
@@ -49,12 +62,14 @@ struct AdminServer::Conn final : core::IoHandler {
   bool have_head = false;
   bool responded = false;
   bool eof = false;
+  bool closed = false;  // events may still come in the batch that closed it
   Request req;
   http::RequestParser parser;
   core::Timer timer;
 };
 
-AdminServer::AdminServer(core::EventLoop& loop, Handler handler) : loop_(loop), handler_(std::move(handler)) {}
+AdminServer::AdminServer(core::EventLoop& loop, Handler handler, Limits limits)
+    : loop_(loop), handler_(std::move(handler)), limits_(limits) {}
 
 AdminServer::~AdminServer() {
   for (auto& c : conns_) {
@@ -103,13 +118,34 @@ void AdminServer::accept() {
       return;  // EAGAIN, or out of fds: the next edge tries again
     }
     core::Fd f(fd);
-    if (conns_.size() >= kMaxConns) {
-      continue;  // closed: the admin API is not for crowds
+    std::string client = clientKey(peer);
+    // Over a cap, the newcomer takes the place of the oldest connection that has not sent
+    // its head: held-open connections can never lock a probe out.
+    auto it = per_client_.find(client);
+    if (it != per_client_.end() && it->second >= limits_.max_per_client && !shedOne(&client)) {
+      ++stats_.refused;
+      logShedding();
+      continue;
     }
-    auto c = std::make_unique<Conn>(*this, std::move(f), net::formatAddress(reinterpret_cast<sockaddr*>(&peer)));
+    if (conns_.size() >= limits_.max_connections && !shedOne(nullptr)) {
+      ++stats_.refused;
+      logShedding();
+      continue;
+    }
+    auto c = std::make_unique<Conn>(*this, std::move(f), net::formatAddress(reinterpret_cast<sockaddr*>(&peer)),
+                                     std::move(client));
     Conn* raw = c.get();
     raw->timer.setCallback([this, raw] {
-      if (!raw->responded) {
+      if (!raw->have_head) {
+        ++stats_.head_timeouts;
+        logShedding();
+        if (raw->in.empty()) {
+          close(raw);  // never said a word: nothing to answer
+        } else {
+          raw->fail(408, "the request head was not complete within " + std::to_string(limits_.head_timeout_ms) +
+                             " ms");
+        }
+      } else if (!raw->responded) {
         raw->fail(408, "the request was not complete within 10 s");
       } else {
         close(raw);
@@ -118,14 +154,49 @@ void AdminServer::accept() {
     if (!loop_.add(raw->fd.get(), EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, raw)) {
       continue;
     }
-    loop_.timers().schedule(raw->timer, kRequestTimeoutMs);
+    loop_.timers().schedule(raw->timer, limits_.head_timeout_ms);
+    ++per_client_[raw->client];
     conns_.push_back(std::move(c));
   }
 }
 
+bool AdminServer::shedOne(const std::string* client) {
+  for (auto& c : conns_) {
+    if (!c->have_head && !c->responded && (client == nullptr || c->client == *client)) {
+      ++stats_.shed;
+      close(c.get());
+      logShedding();
+      return true;
+    }
+  }
+  return false;
+}
+
+// At most one line a second, with what happened since the last one.
+void AdminServer::logShedding() {
+  uint64_t now = loop_.nowMs();
+  if (last_shed_log_ms_ != 0 && now < last_shed_log_ms_ + kShedLogIntervalMs) {
+    return;
+  }
+  last_shed_log_ms_ = now;
+  log::warn("admin connections closed before their request head",
+            {{"head_timeouts", stats_.head_timeouts - logged_.head_timeouts},
+             {"shed", stats_.shed - logged_.shed},
+             {"refused", stats_.refused - logged_.refused},
+             {"open", conns_.size()}});
+  logged_ = stats_;
+}
+
 void AdminServer::close(Conn* c) {
+  if (c->closed) {
+    return;
+  }
+  c->closed = true;
   loop_.timers().cancel(c->timer);
   loop_.remove(c->fd.get());
+  if (auto pc = per_client_.find(c->client); pc != per_client_.end() && --pc->second == 0) {
+    per_client_.erase(pc);
+  }
   for (auto it = conns_.begin(); it != conns_.end(); ++it) {
     if (it->get() == c) {
       // Deleted on the next turn: we may be inside its own callback.
@@ -138,6 +209,9 @@ void AdminServer::close(Conn* c) {
 }
 
 void AdminServer::Conn::onIoEvents(uint32_t events) {
+  if (closed) {
+    return;
+  }
   if (responded) {
     flush();
     return;
@@ -178,6 +252,7 @@ void AdminServer::Conn::onIoEvents(uint32_t events) {
     }
     const auto& h = parser.head();
     have_head = true;
+    server.loop_.timers().schedule(timer, kRequestTimeoutMs);
     head_len = r.consumed;
     req.method = std::string(h.method);
     std::string_view target = h.target;

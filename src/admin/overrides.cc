@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
+#include "admin/json_input.h"
 #include "config/address.h"
 #include "net/address.h"
 
@@ -13,8 +14,6 @@ namespace fulcrum::admin {
 using nlohmann::json;
 
 namespace {
-constexpr uint32_t kMaxWeight = 256;  // as the loader allows
-constexpr uint32_t kMaxConnections = 1'000'000;
 
 config::Pool* findPool(config::Config& c, const std::string& name) {
   for (auto& p : c.pools) {
@@ -43,6 +42,21 @@ bool parseIpAddress(std::string_view text, config::SocketAddress& out, std::stri
   }
   return config::parseSocketAddress(text, out, why);
 }
+
+// Clears the fields that only repeat the file's value.
+void dropEqual(ServerOverride& o, const config::Server& file) {
+  if (o.weight == file.weight) o.weight.reset();
+  if (o.max_connections == file.max_connections) o.max_connections.reset();
+  if (o.backup == file.backup) o.backup.reset();
+  if (o.drain == file.drain) o.drain.reset();
+  if (o.disabled == file.disabled) o.disabled.reset();
+}
+
+bool isEmpty(const ServerOverride& o) {
+  return !o.added && !o.removed && !o.weight && !o.max_connections && !o.backup && !o.drain && !o.disabled;
+}
+
+std::string boolText(bool b) { return b ? "true" : "false"; }
 
 void applyFields(const ServerOverride& o, config::Server& s) {
   if (o.weight) s.weight = *o.weight;
@@ -100,13 +114,32 @@ std::string toJson(const Overrides& o) {
   return root.dump(2) + "\n";
 }
 
-Result<Overrides> parseOverrides(std::string_view text) {
-  json root = json::parse(text, nullptr, false);
-  if (root.is_discarded() || !root.is_object()) {
-    return Error{"not a JSON object"};
+Result<Overrides> parseOverrides(std::string_view text, const std::string& source) {
+  // "state.json:3:17: pools.web.127.0.0.1:9001.weight: ..." (where the value is, else the file's start).
+  auto fail = [&](const std::vector<std::string>& path, const std::string& why) -> Error {
+    size_t at = path.empty() ? 0 : locateJsonValue(text, path);
+    std::string where;
+    for (const auto& k : path) where += (where.empty() ? "" : ".") + k;
+    return Error{source + ":" + lineColumn(text, at == std::string_view::npos ? 0 : at) + ": " +
+                 (where.empty() ? "" : where + ": ") + why};
+  };
+  json root;
+  if (auto e = parseStrictJson(text, root)) {
+    return Error{source + ":" + lineColumn(text, e->offset) + ": " + e->reason};
   }
-  if (!root.contains("format") || root["format"] != 1) {
-    return Error{"expected \"format\": 1"};
+  if (!root.is_object()) {
+    return fail({}, "expected a JSON object such as {\"format\": 1, \"pools\": {}}");
+  }
+  if (!root.contains("format")) {
+    return fail({}, "expected \"format\": 1");
+  }
+  if (root["format"] != 1) {
+    return fail({"format"}, "expected 1, got " + root["format"].dump());
+  }
+  for (const auto& item : root.items()) {
+    if (item.key() != "format" && item.key() != "pools") {
+      return fail({item.key()}, "unknown key (expected format and pools)");
+    }
   }
   Overrides o;
   if (!root.contains("pools")) {
@@ -114,33 +147,35 @@ Result<Overrides> parseOverrides(std::string_view text) {
   }
   const json& pools = root["pools"];
   if (!pools.is_object()) {
-    return Error{"\"pools\" must be an object"};
+    return fail({"pools"}, "must be an object");
   }
   for (const auto& [pool, servers] : pools.items()) {
     if (!servers.is_object()) {
-      return Error{"pools." + pool + " must be an object"};
+      return fail({"pools", pool}, "must be an object");
     }
+    std::map<std::string, std::string> spelt;  // canonical address -> as written
     for (const auto& [addr, j] : servers.items()) {
-      std::string where = "pools." + pool + "." + addr;
       config::SocketAddress a;
       std::string why;
       if (!parseIpAddress(addr, a, why)) {
-        return Error{where + ": " + why};
+        return fail({"pools", pool, addr}, why);
       }
       if (!j.is_object()) {
-        return Error{where + " must be an object"};
+        return fail({"pools", pool, addr}, "must be an object");
       }
       ServerOverride so;
       for (const auto& item : j.items()) {
         // (Named, not a structured binding: the lambdas below capture them, which clang 14 refuses.)
         const std::string& k = item.key();
         const json& v = item.value();
+        std::string expected = "true or false";
         auto wantBool = [&](std::optional<bool>& out) -> bool {
           if (!v.is_boolean()) return false;
           out = v.get<bool>();
           return true;
         };
         auto wantUint = [&](std::optional<uint32_t>& out, uint32_t lo, uint32_t hi) -> bool {
+          expected = "a whole number from " + std::to_string(lo) + " to " + std::to_string(hi);
           if (!v.is_number_unsigned() || v.get<uint64_t>() < lo || v.get<uint64_t>() > hi) return false;
           out = static_cast<uint32_t>(v.get<uint64_t>());
           return true;
@@ -163,13 +198,18 @@ Result<Overrides> parseOverrides(std::string_view text) {
         } else if (k == "disabled") {
           ok = wantBool(so.disabled);
         } else {
-          return Error{where + ": unknown key " + k};
+          return fail({"pools", pool, addr, k},
+                      "unknown key (expected added, removed, weight, max_connections, backup, drain, disabled)");
         }
         if (!ok) {
-          return Error{where + "." + k + ": invalid value " + v.dump()};
+          return fail({"pools", pool, addr, k}, "expected " + expected + ", got " + v.dump());
         }
       }
-      o.pools[pool][canonical(a)] = so;
+      auto [first, added] = spelt.emplace(canonical(a), addr);
+      if (!added) {
+        return fail({"pools", pool, addr}, "the same server as \"" + first->second + "\", given twice");
+      }
+      o.pools[pool][first->first] = so;
     }
   }
   return o;
@@ -206,7 +246,10 @@ std::shared_ptr<config::Config> merge(const config::Config& file, Overrides& o, 
         }
       } else if (i >= 0) {
         so.added = false;  // the file has it now: a removal must be remembered, not forgotten
-        applyFields(so, pool->servers[static_cast<size_t>(i)]);
+        config::Server& fs = pool->servers[static_cast<size_t>(i)];
+        dropEqual(so, fs);
+        applyFields(so, fs);
+        keep = !isEmpty(so);
       } else if (so.added) {
         config::Server s;
         s.address = a;
@@ -223,6 +266,91 @@ std::shared_ptr<config::Config> merge(const config::Config& file, Overrides& o, 
     pit = pit->second.empty() ? o.pools.erase(pit) : std::next(pit);
   }
   return out;
+}
+
+std::vector<std::string> shadowed(const config::Config& file, const Overrides& o) {
+  std::vector<std::string> out;
+  for (const auto& [poolName, servers] : o.pools) {
+    const config::Pool* pool = file.findPool(poolName);
+    if (!pool) continue;
+    for (const auto& [key, so] : servers) {
+      config::SocketAddress a;
+      std::string why;
+      parseIpAddress(key, a, why);  // keys were checked when read
+      int i = findServer(*pool, a);
+      std::string who = "pool " + poolName + ", server ";
+      if (i < 0) {
+        if (so.added) out.push_back(who + key + ": not in the file, added through the API");
+        continue;
+      }
+      const config::Server& fs = pool->servers[static_cast<size_t>(i)];
+      who += fs.address.text == key ? key : fs.address.text + " (" + key + ")";
+      if (so.removed) {
+        out.push_back(who + ": in the file, removed through the API");
+        continue;
+      }
+      auto field = [&](const char* name, const std::string& inFile, const std::string& fromApi) {
+        out.push_back(who + ": " + name + " " + inFile + " in the file, " + fromApi + " from the API");
+      };
+      if (so.weight) field("weight", std::to_string(fs.weight), std::to_string(*so.weight));
+      if (so.max_connections) {
+        field("max_connections", std::to_string(fs.max_connections), std::to_string(*so.max_connections));
+      }
+      if (so.backup) field("backup", boolText(fs.backup), boolText(*so.backup));
+      if (so.drain) field("drain", boolText(fs.drain), boolText(*so.drain));
+      if (so.disabled) field("disabled", boolText(fs.disabled), boolText(*so.disabled));
+    }
+  }
+  return out;
+}
+
+std::optional<ApiError> resetOverrides(const config::Config& running, Overrides& o, const std::string& pool,
+                                       const std::string& server, size_t& cleared) {
+  cleared = 0;
+  if (pool.empty()) {
+    cleared = o.count();
+    o.pools.clear();
+    return std::nullopt;
+  }
+  const config::Pool* p = running.findPool(pool);
+  if (!p) {
+    return ApiError{404, "no pool named \"" + pool + "\""};
+  }
+  auto it = o.pools.find(pool);
+  if (server.empty()) {
+    if (it != o.pools.end()) {
+      cleared = it->second.size();
+      o.pools.erase(it);
+    }
+    return std::nullopt;
+  }
+  // As configured (maybe a host name) or as an IP address; a removed server is only in `o`.
+  std::string key;
+  for (const auto& s : p->servers) {
+    if (s.address.text == server) key = canonical(s.address);
+  }
+  if (key.empty()) {
+    config::SocketAddress a;
+    std::string why;
+    if (!parseIpAddress(server, a, why)) {
+      return ApiError{400, "server: " + why};
+    }
+    key = canonical(a);
+  }
+  bool known = it != o.pools.end() && it->second.count(key) != 0;
+  if (!known) {
+    for (const auto& s : p->servers) known = known || canonical(s.address) == key;
+    if (!known) {
+      return ApiError{404, "pool " + pool + " has no server " + key};
+    }
+    return std::nullopt;
+  }
+  it->second.erase(key);
+  cleared = 1;
+  if (it->second.empty()) {
+    o.pools.erase(it);
+  }
+  return std::nullopt;
 }
 
 std::optional<ApiError> applyChange(const Change& c, config::Config& working, Overrides& o) {

@@ -16,6 +16,9 @@
 
 namespace fulcrum::admin {
 
+inline constexpr uint32_t kMaxWeight = 256;  // as the loader allows
+inline constexpr uint32_t kMaxConnections = 1'000'000;
+
 struct ServerOverride {
   bool added = false;    // not in the file: registered through the API
   bool removed = false;  // in the file, removed through the API
@@ -51,13 +54,27 @@ struct Change {
 
 const char* opName(Change::Op op);
 
-// The state file's text, and back. parseOverrides reports what is wrong with a bad file.
+// The state file's text, and back. parseOverrides reports what is wrong with a bad file,
+// and where: "<source>:<line>:<column>: <key path>: <reason>".
 std::string toJson(const Overrides& o);
-Result<Overrides> parseOverrides(std::string_view text);
+Result<Overrides> parseOverrides(std::string_view text, const std::string& source = "state file");
 
 // The file's config with the overrides applied. Overrides that no longer apply (their pool
-// or server left the file) are dropped from `o`, each described in `notes`.
+// or server left the file) are dropped from `o`, each described in `notes`; so is every
+// field equal to the file's value (a drain undone, a weight set back): an override exists
+// only while it differs from the file, so that nothing shadows a later edit of the file.
 std::shared_ptr<config::Config> merge(const config::Config& file, Overrides& o, std::vector<std::string>& notes);
+
+// Every value of the file that `o` (as left by merge) hides, one line each, e.g.
+// "pool web, server localhost:9001 (127.0.0.1:9001): weight 3 in the file, 5 from the API".
+std::vector<std::string> shadowed(const config::Config& file, const Overrides& o);
+
+// Forgets the overrides of every pool (pool empty), of one pool (server empty) or of one
+// server (named as configured or by IP address), so that the file's values apply again.
+// `running` is the merged config the names are looked up in. Sets `cleared` to the number
+// of servers whose overrides went; an unknown pool or server is a 404.
+std::optional<ApiError> resetOverrides(const config::Config& running, Overrides& o, const std::string& pool,
+                                       const std::string& server, size_t& cleared);
 
 // Applies one change to `working` (the merged config) and records it in `o`. Nothing is
 // changed on error.

@@ -8,8 +8,9 @@
 namespace fulcrum::config::detail {
 
 namespace {
-const std::vector<std::string_view> kAdminKeys = {"enabled", "bind", "token", "token_file", "state_file",
-                                                  "audit_log"};
+const std::vector<std::string_view> kAdminKeys = {"enabled",   "bind",         "token",
+                                                  "token_file", "state_file", "audit_log",
+                                                  "head_timeout", "max_connections_per_client"};
 const std::vector<std::string_view> kAccessLogKeys = {"path", "format"};
 constexpr size_t kMinTokenLength = 16;
 
@@ -71,6 +72,12 @@ void readAdmin(YamlReader& r, const Entry* e, Admin& out) {
   }
   if (const Entry* p = map->find("audit_log")) {
     r.readString(*p, out.audit_log);
+  }
+  if (const Entry* p = map->find("head_timeout")) {
+    r.readDuration(*p, Millis(100), Millis(60000), out.head_timeout);
+  }
+  if (const Entry* p = map->find("max_connections_per_client")) {
+    r.readUint(*p, 1, 1024, out.max_connections_per_client);
   }
   if (out.enabled && out.token.empty() && !config::isLoopback(out.bind)) {
     const Entry* at = bind ? bind : e;

@@ -311,6 +311,10 @@ struct Admin {
   std::string token;           // bearer token; required when bind is not a loopback address
   std::string state_file;      // API changes kept here; empty = "<config file>.state.json"
   std::string audit_log;       // one JSON line per API change; empty = "<config file>.audit.log"
+  // Before its request head is complete a connection is unauthenticated and costs an fd:
+  // it gets this long, and one client address may hold at most this many connections.
+  Millis head_timeout{2000};                 // 100ms..60s
+  uint32_t max_connections_per_client = 16;  // 1..1024
 };
 
 // One line per HTTP request or L4 connection, written by a background thread.

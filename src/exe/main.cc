@@ -89,6 +89,7 @@ int main(int argc, char** argv) {
       {"weight", "Set a server's weight (1..256)", {"pool", "server", "weight"}},
       {"add", "Add a server to a pool", {"pool", "address"}},
       {"remove", "Remove a server from a pool; requests in flight finish", {"pool", "server"}},
+      {"reset", "Drop the API changes of a pool or one server: the config file's values apply", {"pool", "server"}},
       {"reload", "Reload the config file and report the result", {}},
   };
   std::vector<std::pair<CLI::App*, const CtlCommand*>> ctlSubs;
@@ -96,7 +97,8 @@ int main(int argc, char** argv) {
   for (const auto& c : commands) {
     auto* sub = ctl->add_subcommand(c.name, c.help);
     for (size_t i = 0; i < c.args.size(); ++i) {
-      sub->add_option(c.args[i], ctlArgs[i], c.args[i])->required();
+      // reset's server is optional (none: the whole pool).
+      sub->add_option(c.args[i], ctlArgs[i], c.args[i])->required(std::string(c.name) != "reset" || i == 0);
     }
     if (std::string(c.name) == "add") {
       sub->add_option("--weight", ctlOptions.weight, "Weight (1..256)")->default_val(1);

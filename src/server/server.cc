@@ -121,13 +121,25 @@ int Server::run() {
   admin_config_ = loaded.config->admin;
   state_path_ = admin_config_.state_file.empty() ? options_.config_path + ".state.json" : admin_config_.state_file;
   audit_path_ = admin_config_.audit_log.empty() ? options_.config_path + ".audit.log" : admin_config_.audit_log;
-  if (!loadState()) {
+  auto state = readState();
+  if (!state) {
+    log::error("not started: the state file (API changes) is not valid; fix or remove it",
+               {{"state_file", state_path_}, {"error", state.error().message}});
     return 1;
   }
+  overrides_ = std::move(*state);
+  if (!overrides_.empty()) {
+    log::info("API changes restored", {{"state_file", state_path_}, {"servers", overrides_.count()}});
+  }
+  file_config_ = loaded.config;
   std::vector<std::string> notes;
+  std::string stateBefore = admin::toJson(overrides_);
   auto merged = admin::merge(*loaded.config, overrides_, notes);
   for (const auto& n : notes) {
     log::warn("API change dropped", {{"note", n}});
+  }
+  for (const auto& line : admin::shadowed(*loaded.config, overrides_)) {
+    log::warn("a config file value is shadowed by an API change", {{"value", line}});
   }
   worker_count_ = options_.workers.value_or(loaded.config->workers);
   if (worker_count_ == 0) {
@@ -157,16 +169,18 @@ int Server::run() {
     log::error("not started", {{"error", st.message()}});
     return 1;
   }
-  if (!notes.empty()) {
+  if (admin::toJson(overrides_) != stateBefore) {
     if (auto st = saveState(overrides_); !st) {
       log::warn("cannot update the state file", {{"error", st.message()}});
     }
   }
   if (admin_config_.enabled) {
     api_ = std::make_unique<admin::Api>(*this, admin_config_.token);
-    admin_server_ = std::make_unique<admin::AdminServer>(loop_, [this](const admin::Request& r) {
-      return api_->handle(r);
-    });
+    admin::AdminServer::Limits limits;
+    limits.head_timeout_ms = static_cast<uint64_t>(admin_config_.head_timeout.count());
+    limits.max_per_client = admin_config_.max_connections_per_client;
+    admin_server_ = std::make_unique<admin::AdminServer>(
+        loop_, [this](const admin::Request& r) { return api_->handle(r); }, limits);
     if (auto st = admin_server_->start(admin_config_.bind); !st) {
       log::error("not started", {{"error", st.message()}});
       health_->stop();
@@ -306,12 +320,30 @@ admin::ReloadOutcome Server::reload(const std::string& actor) {
   const auto& a = loaded.config->admin;
   if (a.enabled != admin_config_.enabled || !config::sameEndpoint(a.bind, admin_config_.bind) ||
       a.token != admin_config_.token || a.state_file != admin_config_.state_file ||
-      a.audit_log != admin_config_.audit_log) {
+      a.audit_log != admin_config_.audit_log || a.head_timeout != admin_config_.head_timeout ||
+      a.max_connections_per_client != admin_config_.max_connections_per_client) {
     log::warn("the admin section changed: it takes effect at the next restart");
     out.notes.push_back("the admin section changed: it takes effect at the next restart");
   }
-  admin::Overrides next = overrides_;
+  // The state file is read again: one edited or deleted by hand counts from now on.
+  auto state = readState();
+  if (!state) {
+    log::error("reload rejected: the state file (API changes) is not valid; the running config keeps serving",
+               {{"error", state.error().message}, {"version", version_}});
+    out.errors.push_back(state.error().message);
+    ++reloads_failed_;
+    out.generation = generation_;
+    audit(actor, "reload", state.error().message, false);
+    return out;
+  }
+  admin::Overrides next = std::move(*state);
+  if (next.empty() && !overrides_.empty()) {
+    out.notes.push_back("the state file " + state_path_ + " has no API changes (or is gone): the " +
+                        std::to_string(overrides_.count()) + " server(s) changed through the API follow the file again");
+  }
+  std::string stateBefore = admin::toJson(next);
   auto merged = admin::merge(*loaded.config, next, out.notes);
+  out.shadowed = admin::shadowed(*loaded.config, next);
   if (auto st = apply(merged); !st) {
     log::error("reload rejected: the running config keeps serving", {{"error", st.message()}, {"version", version_}});
     out.errors.push_back(st.message());
@@ -321,10 +353,14 @@ admin::ReloadOutcome Server::reload(const std::string& actor) {
     return out;
   }
   file_checksum_ = admin::checksumHex(readWhole(options_.config_path));
-  if (next.count() != overrides_.count()) {
-    for (const auto& n : out.notes) {
-      log::warn("API change dropped", {{"note", n}});
-    }
+  file_config_ = loaded.config;
+  for (const auto& n : out.notes) {
+    log::warn("reload note", {{"note", n}});
+  }
+  for (const auto& line : out.shadowed) {
+    log::warn("a config file value is shadowed by an API change", {{"value", line}});
+  }
+  if (admin::toJson(next) != stateBefore) {
     if (auto st = saveState(next); !st) {
       log::warn("cannot update the state file", {{"error", st.message()}});
     }
@@ -363,9 +399,37 @@ std::optional<admin::ApiError> Server::change(const std::vector<admin::Change>& 
       summary += " weight=" + std::to_string(c.weight);
     }
   }
+  return commitOverrides(std::move(next), actor, "change", summary);
+}
+
+std::optional<admin::ApiError> Server::reset(const std::string& pool, const std::string& server,
+                                             const std::string& actor, size_t& cleared) {
+  if (stopping_ || !current_) {
+    return admin::ApiError{503, "stopping: no changes accepted"};
+  }
+  admin::Overrides next = overrides_;
+  std::string what = pool.empty() ? "every pool" : server.empty() ? "pool " + pool : pool + " " + server;
+  if (auto e = admin::resetOverrides(*current_->config, next, pool, server, cleared)) {
+    audit(actor, "reset", what + ": " + e->message, false);
+    return e;
+  }
+  if (cleared == 0) {
+    audit(actor, "reset", what + ": no API changes to reset", true);
+    return std::nullopt;
+  }
+  return commitOverrides(std::move(next), actor, "reset",
+                         what + ": the file's values again for " + std::to_string(cleared) + " server(s)");
+}
+
+std::optional<admin::ApiError> Server::commitOverrides(admin::Overrides next, const std::string& actor,
+                                                       const std::string& action, const std::string& summary) {
+  // The file with the overrides merged on, exactly as a reload or restart would build it;
+  // merge also drops what only repeats the file (a drain undone).
+  std::vector<std::string> notes;
+  auto merged = admin::merge(*file_config_, next, notes);
   auto previous = current_->config;
-  if (auto st = apply(working); !st) {
-    audit(actor, "change", summary + ": " + st.message(), false);
+  if (auto st = apply(merged); !st) {
+    audit(actor, action, summary + ": " + st.message(), false);
     return admin::ApiError{422, "cannot apply: " + st.message() + " (nothing was applied)"};
   }
   if (auto st = saveState(next); !st) {
@@ -373,12 +437,12 @@ std::optional<admin::ApiError> Server::change(const std::vector<admin::Change>& 
     if (auto back = apply(previous); !back) {
       log::error("cannot restore the previous config", {{"error", back.message()}});
     }
-    audit(actor, "change", summary + ": " + st.message(), false);
+    audit(actor, action, summary + ": " + st.message(), false);
     return admin::ApiError{500, "cannot save the state file, so the change was undone: " + st.message()};
   }
   overrides_ = std::move(next);
   log::info("config changed through the API", {{"by", actor}, {"changes", summary}, {"version", generation_}});
-  audit(actor, "change", summary, true);
+  audit(actor, action, summary, true);
   return std::nullopt;
 }
 
@@ -392,6 +456,8 @@ admin::View Server::view() {
   v.file_checksum = file_checksum_;
   v.checksum = admin::checksumHex(file_checksum_ + admin::toJson(overrides_));
   v.overrides = overrides_.count();
+  v.api_overrides = overrides_;
+  v.file_config = file_config_;
   v.start_time = start_time_;
   v.last_reload_time = last_reload_time_;
   v.workers = worker_count_;
@@ -441,21 +507,11 @@ Status Server::updateAccessLog(const config::Config& config) {
   return {};
 }
 
-bool Server::loadState() {
+Result<admin::Overrides> Server::readState() {
   if (::access(state_path_.c_str(), F_OK) != 0) {
-    return true;  // no API changes yet
+    return admin::Overrides{};  // no API changes yet, or the file was removed
   }
-  auto parsed = admin::parseOverrides(readWhole(state_path_));
-  if (!parsed) {
-    log::error("not started: the state file (API changes) is not valid; fix or remove it",
-               {{"state_file", state_path_}, {"error", parsed.error().message}});
-    return false;
-  }
-  overrides_ = std::move(*parsed);
-  if (!overrides_.empty()) {
-    log::info("API changes restored", {{"state_file", state_path_}, {"servers", overrides_.count()}});
-  }
-  return true;
+  return admin::parseOverrides(readWhole(state_path_), state_path_);
 }
 
 Status Server::saveState(const admin::Overrides& o) {

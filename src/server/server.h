@@ -40,6 +40,8 @@ class Server : public admin::Control {
   admin::View view() override;
   std::optional<admin::ApiError> change(const std::vector<admin::Change>& changes, const std::string& actor) override;
   admin::ReloadOutcome reload(const std::string& actor) override;
+  std::optional<admin::ApiError> reset(const std::string& pool, const std::string& server, const std::string& actor,
+                                       size_t& cleared) override;
 
  private:
   struct SignalHandler : core::IoHandler {
@@ -53,8 +55,13 @@ class Server : public admin::Control {
   Status apply(std::shared_ptr<const config::Config> config, bool quiet = false);
   // Effective weights changed (slow start, agent): the same config, rebuilt.
   void republish();
-  // Loads the state file (API changes) at start-up; false (logged) when it is unreadable.
-  bool loadState();
+  // The state file's API changes; none when there is no state file. An error says
+  // "file:line:column: what".
+  Result<admin::Overrides> readState();
+  // Publishes file_config_ with `next` merged on, saves `next` to the state file and audits;
+  // on any failure the running config stays as it was.
+  std::optional<admin::ApiError> commitOverrides(admin::Overrides next, const std::string& actor,
+                                                 const std::string& action, const std::string& summary);
   // Writes the state file atomically (temp file, fsync, rename).
   Status saveState(const admin::Overrides& o);
   void audit(const std::string& actor, const std::string& action, const std::string& detail, bool ok);
@@ -85,6 +92,7 @@ class Server : public admin::Control {
   // Observability and the admin API.
   std::unordered_map<std::string, std::shared_ptr<stats::TrafficSet>> stats_;  // "l:name", "r:listener\nroute"
   std::shared_ptr<upstream::AccessLog> access_log_;
+  std::shared_ptr<const config::Config> file_config_;  // the config file as last loaded
   admin::Overrides overrides_;                         // API changes on top of it
   config::Admin admin_config_;                         // as at start-up (changes need a restart)
   std::string state_path_;

@@ -51,6 +51,20 @@ TEST(AdminConfig, BadTokensAreRefused) {
   EXPECT_TRUE(onlyError(load(kBase + "admin:\n  bnd: 127.0.0.1:1\n"), 9, 3, "unknown key"));
 }
 
+TEST(AdminConfig, HeadTimeoutAndPerClientCapHaveSafeDefaultsAndRanges) {
+  auto r = load(kBase);
+  ASSERT_TRUE(r.ok()) << testing::dump(r);
+  EXPECT_EQ(r.config->admin.head_timeout, Millis(2000));
+  EXPECT_EQ(r.config->admin.max_connections_per_client, 16u);
+  r = load(kBase + "admin:\n  head_timeout: 500ms\n  max_connections_per_client: 4\n");
+  ASSERT_TRUE(r.ok()) << testing::dump(r);
+  EXPECT_EQ(r.config->admin.head_timeout, Millis(500));
+  EXPECT_EQ(r.config->admin.max_connections_per_client, 4u);
+  EXPECT_TRUE(onlyError(load(kBase + "admin:\n  head_timeout: 0s\n"), 9, 17, "between 100ms and 1m"));
+  EXPECT_TRUE(onlyError(load(kBase + "admin:\n  max_connections_per_client: 0\n"), 9, 31, "1"));
+  EXPECT_TRUE(onlyError(load(kBase + "admin:\n  max_connections_per_client: 5000\n"), 9, 31, "1024"));
+}
+
 TEST(AccessLogConfig, JsonByDefaultOrATemplate) {
   auto r = load(kBase + "access_log:\n  path: /tmp/a.log\n");
   ASSERT_TRUE(r.ok()) << testing::dump(r);
