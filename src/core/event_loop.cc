@@ -15,10 +15,11 @@ uint64_t EventLoop::monotonicMs() {
   return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
 }
 
-EventLoop::EventLoop()
-    : epoll_(epoll_create1(EPOLL_CLOEXEC)),
+EventLoop::EventLoop(const Clock& clock)
+    : clock_(clock),
+      epoll_(epoll_create1(EPOLL_CLOEXEC)),
       event_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)),
-      now_ms_(monotonicMs()),
+      now_ms_(clock.nowMs()),
       timers_(now_ms_) {
   if (!epoll_ || !event_fd_) {
     throw std::runtime_error(std::string("cannot create event loop: ") + std::strerror(errno));
@@ -83,7 +84,7 @@ void EventLoop::runOnce(int timeoutMs) {
   }
   epoll_event events[256];
   int n = epoll_wait(epoll_.get(), events, 256, wait);
-  now_ms_ = monotonicMs();
+  now_ms_ = clock_.nowMs();
   // Timers first, so that a timer scheduled by an event handler below counts from now.
   timers_.advance(now_ms_);
   for (int i = 0; i < n; ++i) {

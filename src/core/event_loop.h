@@ -10,6 +10,7 @@
 #include <mutex>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/fd.h"
 #include "core/timer_wheel.h"
 
@@ -34,7 +35,8 @@ class DeferredDeletable {
 
 class EventLoop {
  public:
-  EventLoop();
+  // `clock` outlives the loop; tests pass a ManualClock.
+  explicit EventLoop(const Clock& clock = SystemClock::instance());
   ~EventLoop();
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
@@ -47,6 +49,8 @@ class EventLoop {
   TimerWheel& timers() { return timers_; }
   // Monotonic milliseconds, refreshed once per loop turn: cheap enough for every read.
   uint64_t nowMs() const { return now_ms_; }
+  // The loop's clock, read now (for timings finer than a loop turn).
+  const Clock& clock() const { return clock_; }
   static uint64_t monotonicMs();
 
   // Thread-safe: runs fn on the loop thread at its next turn, after that turn's I/O
@@ -71,6 +75,7 @@ class EventLoop {
   };
   void runPosted();
 
+  const Clock& clock_;
   Fd epoll_;
   Fd event_fd_;
   Waker waker_{*this};

@@ -44,7 +44,7 @@ HttpSession::HttpSession(upstream::WorkerContext& ctx, std::shared_ptr<HttpFront
     : ctx_(ctx),
       frontend_(std::move(frontend)),
       rt_(frontend_->runtime()),
-      client_(std::move(client)),
+      raw_client_(std::move(client)),
       cin_(ctx.buffers),
       timer_([this] { onTimer(); }),
       peer_(peer) {
@@ -63,7 +63,7 @@ void HttpSession::start() {
   for (const auto& c : http.forwarded.trusted) {
     trusted_front_ = trusted_front_ || c.contains(peer_.get());
   }
-  if (!ctx_.loop.add(client_.fd(), kEvents, this)) {
+  if (!ctx_.loop.add(client_->fd(), kEvents, this)) {
     close("epoll add failed", true);
     return;
   }
@@ -106,7 +106,7 @@ void HttpSession::onIoEvents(uint32_t events) {
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
     client_writable_ = true;
   }
-  if ((events & EPOLLERR) && net::socketError(client_.fd()) != 0) {
+  if ((events & EPOLLERR) && net::socketError(client_->fd()) != 0) {
     close("client reset", true);
     return;
   }
@@ -172,16 +172,17 @@ bool HttpSession::readClient(size_t maxBuffered) {
     if (room.empty()) {
       return got;
     }
-    auto r = client_.read(room.data(), room.size());
+    auto r = client_->read(room.data(), room.size());
     if (r.status == net::IoStatus::Ok) {
       cin_.commit(r.bytes);
       bytes_in_ += r.bytes;
       listenerStats().bytes_in.add(r.bytes);
       got = true;
       last_client_ms_ = ctx_.loop.nowMs();
-      if (r.bytes < room.size() && !client_hup_) {
+      if (r.bytes < room.size() && !client_hup_ && !client_->hasBufferedInput()) {
         // A short read emptied the socket: new bytes will raise a new edge. (Not after the peer
-        // closed: its FIN raises no further edge and must be read as EOF.)
+        // closed: its FIN raises no further edge and must be read as EOF; nor while the
+        // transport holds bytes of its own, which no edge announces.)
         client_readable_ = false;
       }
     } else if (r.status == net::IoStatus::WouldBlock) {
@@ -416,7 +417,7 @@ void HttpSession::enqueue() {
   }
   queued_ = true;
   if (acct().wait_us == 0) {
-    acct().wait_us = monoMicros();
+    acct().wait_us = ctx_.loop.clock().nowUs();
     x_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
   }
   phase_ = Phase::Waiting;
@@ -515,7 +516,7 @@ void HttpSession::connectTo(int host) {
   x.host = host;
   ++x.attempts;
   x.started_ms = ctx_.loop.nowMs();
-  x.attempt_us = monoMicros();
+  x.attempt_us = ctx_.loop.clock().nowUs();
   const auto& h = x.cluster->hosts[static_cast<size_t>(host)];
   acct().host = &h;
   const auto& sticky = x.cluster->config.http.sticky;
@@ -558,7 +559,7 @@ void HttpSession::connectTo(int host) {
 }
 
 void HttpSession::onConnected() {
-  acct().connect_us = static_cast<int64_t>(monoMicros() - x_->attempt_us);
+  acct().connect_us = static_cast<int64_t>(ctx_.loop.clock().nowUs() - x_->attempt_us);
   if (auto* hs = hostStats()) {
     hs->connections.add();
   }
@@ -664,7 +665,7 @@ bool HttpSession::sendRequest() {
   }
   if (x.sent_ms == 0) {
     x.sent_ms = now;
-    x.sent_us = monoMicros();
+    x.sent_us = ctx_.loop.clock().nowUs();
     scheduleTimer();
   }
   return true;
@@ -676,7 +677,7 @@ bool HttpSession::receiveResponse() {
         x_->resp_body.scan(up_->in.view()) && x_->resp_body.ready() > 0) {
       // The response head and the body bytes already here leave in one write.
       size_t head = cout_.size() - cout_sent_;
-      auto r = client_.write2(reinterpret_cast<const uint8_t*>(cout_.data()) + cout_sent_, head, up_->in.data(),
+      auto r = client_->write2(reinterpret_cast<const uint8_t*>(cout_.data()) + cout_sent_, head, up_->in.data(),
                               x_->resp_body.ready());
       if (r.status == net::IoStatus::Ok) {
         bytes_out_ += r.bytes;
@@ -758,7 +759,7 @@ bool HttpSession::receiveResponse() {
         if (!client_writable_) {
           return true;
         }
-        auto r = client_.write(up_->in.data(), ready);
+        auto r = client_->write(up_->in.data(), ready);
         if (r.status == net::IoStatus::Ok) {
           bytes_out_ += r.bytes;
           listenerStats().bytes_out.add(r.bytes);
@@ -829,7 +830,7 @@ void HttpSession::onResponseHead(size_t headLength) {
   }
   {
     // Every final answer a server gives is counted for it, retried or not.
-    uint64_t now = monoMicros();
+    uint64_t now = ctx_.loop.clock().nowUs();
     acct().response_us = static_cast<int64_t>(now - (x.sent_us ? x.sent_us : x.attempt_us));
     if (auto* hs = hostStats()) {
       hs->statuses.add(h.status);
@@ -1058,7 +1059,7 @@ stats::Traffic* HttpSession::hostStats() {
 void HttpSession::leaveQueue() {
   queued_ = false;
   if (acct().wait_us != 0) {
-    acct().queue_us = static_cast<int64_t>(monoMicros() - acct().wait_us);
+    acct().queue_us = static_cast<int64_t>(ctx_.loop.clock().nowUs() - acct().wait_us);
     acct().wait_us = 0;
     if (acct().cluster) {
       acct().cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);
@@ -1081,7 +1082,7 @@ void HttpSession::beginRequest(const RequestHead* h) {
     a = RequestAccounting{};
   }
   a.active = true;
-  a.start_us = monoMicros();
+  a.start_us = ctx_.loop.clock().nowUs();
   if (h && rt_->access_log) {
     a.method = std::string(h->method);
     a.path = std::string(h->target);
@@ -1098,7 +1099,7 @@ void HttpSession::endRequest(uint16_t status, const char* termination) {
 
 void HttpSession::recordRequest(uint16_t status, const char* termination) {
   const RequestAccounting& a = *acct_;
-  uint64_t total = monoMicros() - a.start_us;
+  uint64_t total = ctx_.loop.clock().nowUs() - a.start_us;
   // Bytes of this request: what moved since the last one ended, plus the answer still queued.
   uint64_t out = bytes_out_ + (cout_.size() - cout_sent_);
   uint64_t bytesIn = bytes_in_ - bytes_mark_in_;
@@ -1252,12 +1253,12 @@ void HttpSession::startTunnel() {
 void HttpSession::pumpTunnel() {
   uint64_t up = 0;
   uint64_t down = 0;
-  auto a = tunnel_->up.run(client_, client_readable_, client_hup_, up_->transport, up_->writable, up);
+  auto a = tunnel_->up.run(*client_, client_readable_, client_hup_, up_->transport, up_->writable, up);
   if (a == net::Pump::State::Error) {
     close(tunnel_->up.errorOnRead() ? "client reset" : "server reset", true);
     return;
   }
-  auto b = tunnel_->down.run(up_->transport, up_->readable, up_->hup, client_, client_writable_, down);
+  auto b = tunnel_->down.run(up_->transport, up_->readable, up_->hup, *client_, client_writable_, down);
   if (b == net::Pump::State::Error) {
     close(tunnel_->down.errorOnRead() ? "server reset" : "client reset", true);
     return;
@@ -1303,7 +1304,7 @@ void HttpSession::lingerClose() {
   }
   if (!lingering_) {
     lingering_ = true;
-    client_.shutdownWrite();
+    client_->shutdownWrite();
     wait_until_ms_ = ctx_.loop.nowMs() + kLingerMs;
     cin_.release();
     scheduleTimer();
@@ -1311,7 +1312,7 @@ void HttpSession::lingerClose() {
   uint8_t sink[4096];
   size_t dropped = 0;
   while (!client_eof_ && client_readable_ && dropped < kLingerMaxBytes) {
-    auto r = client_.read(sink, sizeof sink);
+    auto r = client_->read(sink, sizeof sink);
     if (r.status == net::IoStatus::Ok) {
       dropped += r.bytes;
     } else if (r.status == net::IoStatus::WouldBlock) {
@@ -1330,7 +1331,7 @@ bool HttpSession::flushClient() {
     if (!client_writable_) {
       return false;
     }
-    auto r = client_.write(reinterpret_cast<const uint8_t*>(cout_.data()) + cout_sent_, cout_.size() - cout_sent_);
+    auto r = client_->write(reinterpret_cast<const uint8_t*>(cout_.data()) + cout_sent_, cout_.size() - cout_sent_);
     if (r.status == net::IoStatus::Ok) {
       bytes_out_ += r.bytes;
       listenerStats().bytes_out.add(r.bytes);
@@ -1562,11 +1563,11 @@ void HttpSession::close(const char* reason, bool reset) {
   releaseSlots();
   discard(std::move(up_), true);
   if (reset) {
-    net::setLingerZero(client_.fd());
+    net::setLingerZero(client_->fd());
   }
   // No EPOLL_CTL_DEL: closing the fd takes it out of the epoll set (it is never duplicated),
   // and events already fetched for it find phase_ == Closed.
-  client_.ownedFd().reset();
+  raw_client_.ownedFd().reset();
   cin_.release();
   if (counted_client_) {
     rt_->shared->client_connections.remove(client_ip_);

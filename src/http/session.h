@@ -132,7 +132,8 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   upstream::WorkerContext& ctx_;
   std::shared_ptr<HttpFrontend> frontend_;
   std::shared_ptr<const ListenerRuntime> rt_;  // of the current request
-  net::RawTransport client_;
+  net::RawTransport raw_client_;      // the socket ...
+  net::Transport* client_ = &raw_client_;  // ... used only through the interface (TLS: another)
   core::IoBuffer cin_;
   std::string cout_;
   size_t cout_sent_ = 0;

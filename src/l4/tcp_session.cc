@@ -37,7 +37,7 @@ TcpSession::TcpSession(WorkerContext& ctx, std::shared_ptr<TcpFrontend> frontend
       src_(peer),
       traffic_(rt_->stats->worker(ctx.worker_index)) {
   link(ctx_);
-  start_us_ = monoMicros();
+  start_us_ = ctx_.loop.clock().nowUs();
   traffic_.connections.add();
   traffic_.active.add(1);
 }
@@ -213,7 +213,7 @@ void TcpSession::connectNext() {
         return;
       }
       phase_ = Phase::Queued;
-      queued_us_ = monoMicros();
+      queued_us_ = ctx_.loop.clock().nowUs();
       rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
       phase_started_ms_ = ctx_.loop.nowMs();
       ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.queue.count());
@@ -224,10 +224,10 @@ void TcpSession::connectNext() {
   ++attempts_;
   if (queued_us_ != 0) {
     rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);
-    queue_us_ = static_cast<int64_t>(monoMicros() - queued_us_);
+    queue_us_ = static_cast<int64_t>(ctx_.loop.clock().nowUs() - queued_us_);
     queued_us_ = 0;
   }
-  connect_start_us_ = monoMicros();
+  connect_start_us_ = ctx_.loop.clock().nowUs();
   const auto& host = hosts[*pick];
   auto fd = net::startConnect(host.config.address.sa(), host.config.address.length);
   if (!fd) {
@@ -299,7 +299,7 @@ void TcpSession::connectFailed(const char* reason, bool timedOut) {
 void TcpSession::startRelay() {
   size_t host = static_cast<size_t>(host_);
   upstream::recordSuccess(*rt_->cluster, host);
-  connect_us_ = static_cast<int64_t>(monoMicros() - connect_start_us_);
+  connect_us_ = static_cast<int64_t>(ctx_.loop.clock().nowUs() - connect_start_us_);
   connected_host_ = host_;
   rt_->cluster->hosts[host].state->traffic->worker(ctx_.worker_index).connections.add();
   uint64_t now = ctx_.loop.nowMs();
@@ -455,7 +455,7 @@ void TcpSession::account(const char* reason) {
   r.bytes_out = bytes_down_;
   r.queue_us = queue_us_;
   r.connect_us = connect_us_;
-  r.total_us = static_cast<int64_t>(monoMicros() - start_us_);
+  r.total_us = static_cast<int64_t>(ctx_.loop.clock().nowUs() - start_us_);
   r.retries = attempts_ > 1 ? attempts_ - 1 : 0;
   log->write(ctx_.worker_index, r);
 }
@@ -469,7 +469,7 @@ void TcpSession::close(const char* reason, bool reset) {
   }
   if (queued_us_ != 0) {
     rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);
-    queue_us_ = static_cast<int64_t>(monoMicros() - queued_us_);
+    queue_us_ = static_cast<int64_t>(ctx_.loop.clock().nowUs() - queued_us_);
     queued_us_ = 0;
   }
   account(reason);

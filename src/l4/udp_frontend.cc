@@ -230,7 +230,7 @@ UdpFlow* UdpFrontend::createFlow(const sockaddr_storage& client, socklen_t len, 
   }
   ctx_.loop.timers().schedule(flow->timer_, rt->listener->udp_flow_idle.count());
   UdpFlow* raw = flow.get();
-  raw->start_us_ = monoMicros();
+  raw->start_us_ = ctx_.loop.clock().nowUs();
   rt->stats->worker(ctx_.worker_index).connections.add();
   rt->stats->worker(ctx_.worker_index).active.add(1);
   rt->cluster->hosts[pick].state->traffic->worker(ctx_.worker_index).connections.add();
@@ -314,7 +314,7 @@ void UdpFrontend::removeFlow(UdpFlow& flow, const char* reason) {
     r.termination = reason;
     r.bytes_in = flow.bytes_in_;
     r.bytes_out = flow.bytes_out_;
-    r.total_us = static_cast<int64_t>(monoMicros() - flow.start_us_);
+    r.total_us = static_cast<int64_t>(ctx_.loop.clock().nowUs() - flow.start_us_);
     rt.access_log->write(ctx_.worker_index, r);
   }
   flow.removed_ = true;

@@ -1,7 +1,13 @@
 #pragma once
 // Transport: how a connection's bytes are read and written. Plain sockets now; a TLS
-// transport (OpenSSL, in tls/) implements the same interface later. Relays ask
-// spliceable() before using splice(2), which only a plain socket allows.
+// transport (OpenSSL, in tls/) implements the same interface later, so sessions and codecs use
+// a transport only through this interface. Relays ask spliceable() before using splice(2),
+// which only a plain socket allows.
+//
+// The edge-triggered contract: a caller reads until WouldBlock or a short read, then waits
+// for the fd's next readiness edge, unless hasBufferedInput() says the transport itself holds
+// bytes already taken off the socket (TLS records decrypted past what was asked for), which
+// no edge will announce.
 #include <sys/types.h>
 
 #include <cstddef>
@@ -13,6 +19,8 @@ namespace fulcrum::net {
 
 // Outcome of one read or write: bytes moved (> 0), or one of these.
 enum class IoStatus { Ok, WouldBlock, Eof, Error };
+// A step of a transport's handshake: Done (plain sockets have none), or what it waits for.
+enum class HandshakeStatus { Done, WantRead, WantWrite, Failed };
 struct IoResult {
   IoStatus status;
   size_t bytes = 0;
@@ -27,9 +35,14 @@ class Transport {
   // Writes a then b in one call (a message head and the start of its body: one syscall and
   // one segment instead of two).
   virtual IoResult write2(const uint8_t* a, size_t alen, const uint8_t* b, size_t blen) = 0;
+  // Orderly end of the write side: FIN (TLS: close_notify first). Reads may go on.
   virtual void shutdownWrite() = 0;
   virtual bool spliceable() const = 0;
   virtual int fd() const = 0;
+  // Advances the handshake as far as the socket allows; call again on the readiness it asks for.
+  virtual HandshakeStatus handshake() { return HandshakeStatus::Done; }
+  // Bytes are held inside the transport, readable without a new readiness edge.
+  virtual bool hasBufferedInput() const { return false; }
 };
 
 class RawTransport final : public Transport {
