@@ -222,6 +222,7 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
   snap->config = config;
   snap->access_log = config->access_log.enabled ? access_log_ : nullptr;
   uint64_t now = loop_.nowMs();
+  const uint64_t balancers_before = hosts_.balancersBuilt();
   std::vector<std::shared_ptr<const upstream::Cluster>> clusters;
   for (const auto& pool : config->pools) {
     auto c = hosts_.build(pool, now, version_ == 1);
@@ -291,7 +292,8 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
   hosts_.prune();
   health_->update(clusters, static_cast<uint64_t>(config->timeouts.drain.count()));
   if (quiet) {
-    log::debug("snapshot republished", {{"version", snap->version}});
+    log::debug("snapshot republished",
+               {{"version", snap->version}, {"balancers_rebuilt", hosts_.balancersBuilt() - balancers_before}});
     return {};
   }
   ++generation_;
