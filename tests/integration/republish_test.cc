@@ -3,6 +3,8 @@
 // robin goes on in order). One worker, so one picker sees every request.
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "http_support.h"
 
 using namespace itest;
@@ -59,6 +61,34 @@ TEST(Republish, LeastResponseTimeKeepsAvoidingASlowServerAcrossWeightChanges) {
     slowAfter += counts["200 slow"];
   }
   // 24 requests after 12 republishes; a fresh picker each time would send ~8 to the slow one.
+  EXPECT_LE(slowAfter, 1);
+}
+
+// The same across the republishes of a slow start (every slow_start/10 while a server added
+// by the API ramps up; a backup here, so that it takes no requests itself).
+TEST(Republish, LeastResponseTimeKeepsAvoidingASlowServerWhileAServerRampsUp) {
+  RepublishEnv env;
+  HttpBackend fast = startHttpBackend(env.dir, "fast");
+  HttpBackend slow = startHttpBackend(env.dir, "slow", {"--delay", "40"});
+  HttpBackend spare = startHttpBackend(env.dir, "spare");
+  ASSERT_NE(fast.port, 0);
+  ASSERT_NE(slow.port, 0);
+  ASSERT_NE(spare.port, 0);
+  env.start(httpPool("web", {fast.port, slow.port}, "    algorithm: least_response_time\n    slow_start: 2s\n"));
+  auto warm = countRequests(env.port, "/", 12);
+  ASSERT_EQ(warm["200 fast"] + warm["200 slow"], 12);
+  auto add = curl({"-X", "POST", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: application/json",
+                   "--data-binary", "{\"address\": \"127.0.0.1:" + std::to_string(spare.port) + "\", \"backup\": true}",
+                   url(env.admin, "/api/v1/pools/web/servers")});
+  ASSERT_EQ(add.output, "201");
+  // ~1.8 s of the 2 s ramp: about 9 republishes, each with new weights for the pool.
+  int slowAfter = 0;
+  for (int round = 0; round < 12; ++round) {
+    auto counts = countRequests(env.port, "/", 2);
+    ASSERT_EQ(counts["200 fast"] + counts["200 slow"], 2);
+    slowAfter += counts["200 slow"];
+    std::this_thread::sleep_for(150ms);
+  }
   EXPECT_LE(slowAfter, 1);
 }
 
