@@ -13,10 +13,10 @@
 #include <unordered_map>
 
 #include "balance/balancer.h"
-#include "upstream/picker_set.h"
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
 #include "l4/context.h"
+#include "upstream/picker_set.h"
 
 namespace fulcrum::l4 {
 
