@@ -26,6 +26,8 @@ struct HostSpec {
   std::string id;       // stable identity for hashing, e.g. "10.0.0.1:80"
   uint32_t weight = 1;  // EFFECTIVE weight (slow start/agent already applied); 0 = never picked
   bool backup = false;  // takes traffic only when no primary is eligible
+
+  bool operator==(const HostSpec&) const = default;
 };
 
 struct BalancerOptions {
@@ -33,6 +35,8 @@ struct BalancerOptions {
   uint32_t vnodes_per_weight = 160;   // consistent_hash ring points per unit of weight (0 = 160)
   uint32_t maglev_table_size = 0;     // 0 = 65537 or the next prime >= 100 x hosts
   double latency_decay_seconds = 10;  // least_response_time: time constant of the EWMA decay
+
+  bool operator==(const BalancerOptions&) const = default;
 };
 
 // Live per-host numbers a pick may read. The caller owns them (shared relaxed atomics in
@@ -89,6 +93,16 @@ class Picker {
   // Feedback for latency-aware algorithms: a request to `host` completed after `latency`,
   // observed at `now` (same clock as PickRequest::now). Others ignore it.
   virtual void observe(size_t host, double latency, double now) {}
+  // Moves this picker onto `next`, a balancer of the same pool rebuilt with other weights or
+  // hosts, keeping what it has learnt: latency estimates of the hosts in both (matched by
+  // HostSpec::id, so indices may move), its place in the rotation, its PRNG. After true,
+  // picks and observe() use indices into next.hosts() and `next` must outlive the picker
+  // (the previous balancer may go). False, unchanged, when `next` runs another algorithm:
+  // make a new picker then. Not on the per-request path (it may allocate).
+  virtual bool rebase(const Balancer& next) { return false; }
 };
+
+// For each host of `from`, its index in `to` (same HostSpec::id), or -1 when `to` lacks it.
+std::vector<int32_t> mapHosts(const Balancer& from, const Balancer& to);
 
 }  // namespace fulcrum::balance

@@ -1,5 +1,7 @@
 #include "balance/host_tiers.h"
 
+#include <algorithm>
+
 namespace fulcrum::balance {
 
 Tiers splitTiers(const std::vector<HostSpec>& hosts) {
@@ -19,6 +21,42 @@ Tiers splitTiers(const std::vector<HostSpec>& hosts) {
     group.total_weight += host.weight;
   }
   return tiers;
+}
+
+std::optional<uint32_t> movedPosition(const HostGroup& from, size_t position, const HostGroup& to,
+                                      const std::vector<int32_t>& moved) {
+  if (position >= from.size()) {
+    return std::nullopt;
+  }
+  const int32_t host = moved[from.hosts[position]];
+  if (host < 0) {
+    return std::nullopt;
+  }
+  // splitTiers() adds hosts in index order: groups are sorted.
+  auto it = std::lower_bound(to.hosts.begin(), to.hosts.end(), static_cast<uint32_t>(host));
+  if (it == to.hosts.end() || *it != static_cast<uint32_t>(host)) {
+    return std::nullopt;
+  }
+  return static_cast<uint32_t>(it - to.hosts.begin());
+}
+
+size_t movedCursor(const HostGroup& from, size_t cursor, const HostGroup& to, const std::vector<int32_t>& moved) {
+  if (to.empty()) {
+    return 0;
+  }
+  const size_t n = from.size();
+  if (n != 0) {
+    if (auto position = movedPosition(from, (cursor + n - 1) % n, to, moved)) {
+      return (*position + 1) % to.size();
+    }
+    // The last one is gone: the first that is left of those that were to come.
+    for (size_t step = 0; step < n; ++step) {
+      if (auto position = movedPosition(from, (cursor + step) % n, to, moved)) {
+        return *position;
+      }
+    }
+  }
+  return cursor % to.size();
 }
 
 std::optional<uint32_t> leastLoadedScan(const HostGroup& group, const Eligibility& eligible, size_t start,

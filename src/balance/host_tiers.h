@@ -29,6 +29,15 @@ struct HostGroup {
 using Tiers = std::array<HostGroup, 2>;
 Tiers splitTiers(const std::vector<HostSpec>& hosts);
 
+// For Picker::rebase(): the position in `to` of the host at `position` in `from`, given
+// `moved` = mapHosts() of their balancers; nullopt when the host is gone or changed tier.
+std::optional<uint32_t> movedPosition(const HostGroup& from, size_t position, const HostGroup& to,
+                                      const std::vector<int32_t>& moved);
+// For Picker::rebase() of a rotation whose next position is `cursor` in `from`: the position
+// in `to` that continues it (after the host picked last; if that one is gone, the next one
+// left), or the cursor wrapped to the new size when no host is left.
+size_t movedCursor(const HostGroup& from, size_t cursor, const HostGroup& to, const std::vector<int32_t>& moved);
+
 // Whether a host may take this request: usable and not already tried.
 class Eligibility {
  public:

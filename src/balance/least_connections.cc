@@ -34,7 +34,7 @@ class LeastConnectionsBalancer : public Balancer {
 class LeastConnectionsPicker : public Picker {
  public:
   LeastConnectionsPicker(const LeastConnectionsBalancer& balancer, uint64_t seed)
-      : balancer_(balancer), rng_(seed) {
+      : balancer_(&balancer), rng_(seed) {
     for (size_t t = 0; t < cursors_.size(); ++t) {
       const size_t n = balancer.tiers_[t].size();
       cursors_[t] = n == 0 ? 0 : seed % n;
@@ -43,12 +43,26 @@ class LeastConnectionsPicker : public Picker {
 
   std::optional<size_t> pick(const PickRequest& request) override {
     const Eligibility eligible(request);
-    return pickByTier(balancer_.tiers_, [&](size_t tier) { return pickIn(tier, eligible); });
+    return pickByTier(balancer_->tiers_, [&](size_t tier) { return pickIn(tier, eligible); });
+  }
+
+  // Ties keep going round from where they were; the PRNG goes on.
+  bool rebase(const Balancer& next) override {
+    const auto* to = dynamic_cast<const LeastConnectionsBalancer*>(&next);
+    if (to == nullptr) {
+      return false;
+    }
+    const std::vector<int32_t> moved = mapHosts(*balancer_, *to);
+    for (size_t t = 0; t < cursors_.size(); ++t) {
+      cursors_[t] = movedCursor(balancer_->tiers_[t], cursors_[t], to->tiers_[t], moved);
+    }
+    balancer_ = to;
+    return true;
   }
 
  private:
   std::optional<uint32_t> pickIn(size_t tier, const Eligibility& eligible) {
-    const HostGroup& group = balancer_.tiers_[tier];
+    const HostGroup& group = balancer_->tiers_[tier];
     if (group.size() > kExactScanMax) {
       if (auto sampled = pickSampled(tier, eligible)) {
         return sampled;
@@ -63,12 +77,12 @@ class LeastConnectionsPicker : public Picker {
   }
 
   std::optional<uint32_t> pickSampled(size_t tier, const Eligibility& eligible) {
-    const HostGroup& group = balancer_.tiers_[tier];
+    const HostGroup& group = balancer_->tiers_[tier];
     std::optional<uint32_t> best;
     uint64_t best_load = 0;
     size_t found = 0;
     for (size_t attempt = 0; attempt < kSampleAttempts && found < kChoices; ++attempt) {
-      const uint32_t position = balancer_.samplers_[tier].sample(rng_);
+      const uint32_t position = balancer_->samplers_[tier].sample(rng_);
       const uint32_t host = group.hosts[position];
       if (position == best || !eligible(host)) {  // a repeat draw is not a second choice
         continue;
@@ -83,7 +97,7 @@ class LeastConnectionsPicker : public Picker {
     return best;  // nullopt: mostly unusable, the caller falls back to the exact scan
   }
 
-  const LeastConnectionsBalancer& balancer_;
+  const LeastConnectionsBalancer* balancer_;
   Prng rng_;
   std::array<size_t, 2> cursors_{};
 };

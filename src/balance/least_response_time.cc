@@ -42,11 +42,30 @@ class LeastResponseTimeBalancer : public Balancer {
 class LeastResponseTimePicker : public Picker {
  public:
   LeastResponseTimePicker(const LeastResponseTimeBalancer& balancer, uint64_t seed)
-      : balancer_(balancer), rng_(seed), estimates_(balancer.size()) {}
+      : balancer_(&balancer), rng_(seed), estimates_(balancer.size()) {}
 
   std::optional<size_t> pick(const PickRequest& request) override {
     const Eligibility eligible(request);
-    return pickByTier(balancer_.tiers_, [&](size_t tier) { return pickIn(tier, eligible, request.now); });
+    return pickByTier(balancer_->tiers_, [&](size_t tier) { return pickIn(tier, eligible, request.now); });
+  }
+
+  // Estimates follow their hosts to their new indices; new hosts start unknown (the mean
+  // stands in); the all-hosts mean and the PRNG go on.
+  bool rebase(const Balancer& next) override {
+    const auto* to = dynamic_cast<const LeastResponseTimeBalancer*>(&next);
+    if (to == nullptr) {
+      return false;
+    }
+    const std::vector<int32_t> moved = mapHosts(*balancer_, *to);
+    std::vector<Estimate> estimates(to->size());
+    for (size_t i = 0; i < moved.size(); ++i) {
+      if (moved[i] >= 0) {
+        estimates[static_cast<size_t>(moved[i])] = estimates_[i];
+      }
+    }
+    estimates_ = std::move(estimates);
+    balancer_ = to;
+    return true;
   }
 
   void observe(size_t host, double latency, double now) override {
@@ -74,7 +93,7 @@ class LeastResponseTimePicker : public Picker {
   };
 
   double decayFactor(double elapsed) const {
-    return elapsed > 0 ? std::exp(-elapsed / balancer_.decay_seconds_) : 1.0;
+    return elapsed > 0 ? std::exp(-elapsed / balancer_->decay_seconds_) : 1.0;
   }
 
   double latency(uint32_t host, const Eligibility& eligible, double now) const {
@@ -87,13 +106,13 @@ class LeastResponseTimePicker : public Picker {
   }
 
   std::optional<uint32_t> pickIn(size_t tier, const Eligibility& eligible, double now) {
-    const HostGroup& group = balancer_.tiers_[tier];
+    const HostGroup& group = balancer_->tiers_[tier];
     std::optional<uint32_t> best;
     double best_cost = 0;
     size_t found = 0;
     const size_t wanted = std::min(kChoices, group.size());
     for (size_t attempt = 0; attempt < kSampleAttempts && found < wanted; ++attempt) {
-      const uint32_t position = balancer_.samplers_[tier].sample(rng_);
+      const uint32_t position = balancer_->samplers_[tier].sample(rng_);
       const uint32_t host = group.hosts[position];
       if (position == best || !eligible(host)) {  // a repeat draw is not a second choice
         continue;
@@ -112,7 +131,7 @@ class LeastResponseTimePicker : public Picker {
     return weightedScan(group, eligible, rng_);  // most weight unusable: any eligible host
   }
 
-  const LeastResponseTimeBalancer& balancer_;
+  const LeastResponseTimeBalancer* balancer_;
   Prng rng_;
   std::vector<Estimate> estimates_;  // by host index
   double mean_ = 0;

@@ -30,28 +30,38 @@ class RandomBalancer : public Balancer {
 
 class RandomPicker : public Picker {
  public:
-  RandomPicker(const RandomBalancer& balancer, uint64_t seed) : balancer_(balancer), rng_(seed) {}
+  RandomPicker(const RandomBalancer& balancer, uint64_t seed) : balancer_(&balancer), rng_(seed) {}
 
   std::optional<size_t> pick(const PickRequest& request) override {
     const Eligibility eligible(request);
-    return pickByTier(balancer_.tiers_, [&](size_t tier) { return pickIn(tier, eligible); });
+    return pickByTier(balancer_->tiers_, [&](size_t tier) { return pickIn(tier, eligible); });
+  }
+
+  // Nothing learnt but the PRNG's place; the choice count comes from the balancer.
+  bool rebase(const Balancer& next) override {
+    const auto* to = dynamic_cast<const RandomBalancer*>(&next);
+    if (to == nullptr) {
+      return false;
+    }
+    balancer_ = to;
+    return true;
   }
 
  private:
   std::optional<uint32_t> pickIn(size_t tier, const Eligibility& eligible) {
-    const HostGroup& group = balancer_.tiers_[tier];
+    const HostGroup& group = balancer_->tiers_[tier];
     std::optional<uint32_t> best;
     uint64_t best_active = 0;
     size_t found = 0;
-    const size_t wanted = std::min(balancer_.choices_, group.size());
+    const size_t wanted = std::min(balancer_->choices_, group.size());
     for (size_t attempt = 0; attempt < kSampleAttempts && found < wanted; ++attempt) {
-      const uint32_t position = balancer_.samplers_[tier].sample(rng_);
+      const uint32_t position = balancer_->samplers_[tier].sample(rng_);
       const uint32_t host = group.hosts[position];
       if (position == best || !eligible(host)) {  // a repeat draw is not a second choice
         continue;
       }
       ++found;
-      if (balancer_.choices_ == 1) {
+      if (balancer_->choices_ == 1) {
         return position;
       }
       const uint64_t active = eligible.active(host);
@@ -63,13 +73,13 @@ class RandomPicker : public Picker {
     if (best) {
       return best;
     }
-    if (balancer_.choices_ == 1) {
+    if (balancer_->choices_ == 1) {
       return weightedScan(group, eligible, rng_);
     }
     return leastLoadedScan(group, eligible, rng_.below(group.size()), 0);
   }
 
-  const RandomBalancer& balancer_;
+  const RandomBalancer* balancer_;
   Prng rng_;
 };
 

@@ -10,11 +10,19 @@ namespace fulcrum::balance {
 template <class B>
 class StatelessPicker final : public Picker {
  public:
-  explicit StatelessPicker(const B& balancer) : balancer_(balancer) {}
-  std::optional<size_t> pick(const PickRequest& request) override { return balancer_.choose(request); }
+  explicit StatelessPicker(const B& balancer) : balancer_(&balancer) {}
+  std::optional<size_t> pick(const PickRequest& request) override { return balancer_->choose(request); }
+  bool rebase(const Balancer& next) override {
+    const auto* to = dynamic_cast<const B*>(&next);
+    if (to == nullptr) {
+      return false;
+    }
+    balancer_ = to;
+    return true;
+  }
 
  private:
-  const B& balancer_;
+  const B* balancer_;
 };
 
 }  // namespace fulcrum::balance

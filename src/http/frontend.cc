@@ -10,6 +10,7 @@ HttpFrontend::HttpFrontend(upstream::WorkerContext& ctx, int fd, std::shared_ptr
     : ctx_(ctx),
       keepalive_(std::move(keepalive)),
       acceptor_(ctx, fd, [this](core::Fd client, const sockaddr_storage& peer) { onAccepted(std::move(client), peer); }),
+      pickers_(ctx.worker_index, ctx.picker_generation),
       pool_(ctx),
       rng_(upstream::pickerSeed(ctx.worker_index, 0x4854545000ULL)),
       queue_(ctx.loop, false) {}
@@ -18,32 +19,16 @@ HttpFrontend::~HttpFrontend() { stop(); }
 
 void HttpFrontend::update(std::shared_ptr<const ListenerRuntime> runtime) {
   runtime_ = std::move(runtime);
-  // Pickers of pools the new runtime no longer uses go; sessions still on an older runtime
-  // get a fresh one if they need it.
-  std::unordered_map<const upstream::Cluster*, PickerEntry> kept;
-  auto keep = [&](const RouteTarget& t) {
-    for (const auto& c : t.clusters) {
-      auto it = pickers_.find(c.get());
-      if (it != pickers_.end()) {
-        kept.emplace(it->first, std::move(it->second));
-        pickers_.erase(it);
-      }
-    }
+  // Pickers of pools the new runtime no longer uses go; those of the others stay and follow
+  // their pool's new balancer at its next pick.
+  auto uses = [&](const upstream::PoolState* pool) {
+    auto in = [&](const RouteTarget& t) {
+      return std::any_of(t.clusters.begin(), t.clusters.end(),
+                         [&](const auto& c) { return c->pool_state.get() == pool; });
+    };
+    return in(runtime_->default_target) || std::any_of(runtime_->targets.begin(), runtime_->targets.end(), in);
   };
-  for (const auto& t : runtime_->targets) {
-    keep(t);
-  }
-  keep(runtime_->default_target);
-  pickers_ = std::move(kept);
-}
-
-balance::Picker& HttpFrontend::picker(const std::shared_ptr<const upstream::Cluster>& cluster) {
-  auto it = pickers_.find(cluster.get());
-  if (it != pickers_.end()) {
-    return *it->second.picker;
-  }
-  PickerEntry e{cluster, cluster->balancer->makePicker(upstream::pickerSeed(ctx_.worker_index, ++ctx_.picker_generation))};
-  return *pickers_.emplace(cluster.get(), std::move(e)).first->second.picker;
+  pickers_.retainOnly(uses);
 }
 
 bool HttpFrontend::start() { return acceptor_.start(); }

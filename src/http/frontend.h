@@ -17,6 +17,7 @@
 #include "http/runtime.h"
 #include "http/upstream_conn.h"
 #include "upstream/acceptor.h"
+#include "upstream/picker_set.h"
 #include "upstream/wait_queue.h"
 #include "upstream/worker_context.h"
 
@@ -35,7 +36,8 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   void stop(bool takePending = false);
 
   const std::shared_ptr<const ListenerRuntime>& runtime() const { return runtime_; }
-  balance::Picker& picker(const std::shared_ptr<const upstream::Cluster>& cluster);
+  // This worker's picker for the cluster's pool (see PickerSet::get).
+  balance::Picker& picker(const std::shared_ptr<const upstream::Cluster>& cluster) { return pickers_.get(cluster); }
   ConnPool& connections() { return pool_; }
   RetryBudget& retryBudget(const upstream::Cluster& cluster) { return budgets_[cluster.pool_state.get()]; }
   std::mt19937_64& rng() { return rng_; }  // the worker's, for filters (a canary split)
@@ -56,11 +58,7 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   std::shared_ptr<const void> keepalive_;
   upstream::Acceptor acceptor_;
   std::shared_ptr<const ListenerRuntime> runtime_;
-  struct PickerEntry {
-    std::shared_ptr<const upstream::Cluster> cluster;
-    std::unique_ptr<balance::Picker> picker;
-  };
-  std::unordered_map<const upstream::Cluster*, PickerEntry> pickers_;
+  upstream::PickerSet pickers_;  // per pool, kept across snapshots
   ConnPool pool_;
   std::unordered_map<const upstream::PoolState*, RetryBudget> budgets_;
   std::mt19937_64 rng_;

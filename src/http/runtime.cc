@@ -1,5 +1,7 @@
 #include "http/runtime.h"
 
+#include <algorithm>
+
 #include "http/filters/affinity_filter.h"
 #include "http/filters/rate_limit_filter.h"
 #include "http/filters/route_filter.h"
@@ -24,16 +26,36 @@ RouteTarget resolve(const std::vector<config::WeightedPool>& pools,
   return t;
 }
 
+bool sameValues(const std::vector<config::ValueMatch>& a, const std::vector<config::ValueMatch>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.name == y.name && x.kind == y.kind && x.value == y.value;
+  });
+}
+
+bool sameMatch(const config::RouteMatch& a, const config::RouteMatch& b) {
+  return a.hosts == b.hosts && a.path_kind == b.path_kind && a.path == b.path && a.methods == b.methods &&
+         sameValues(a.headers, b.headers) && sameValues(a.query, b.query) && sameValues(a.cookies, b.cookies);
+}
+
 }  // namespace
+
+bool sameMatches(const std::vector<config::Route>& a, const std::vector<config::Route>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const auto& x, const auto& y) { return sameMatch(x.match, y.match); });
+}
 
 std::shared_ptr<ListenerRuntime> buildRuntime(
     std::shared_ptr<const config::Config> config, const config::Listener& listener,
     const std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>>& clusters,
-    std::shared_ptr<SharedListenerState> shared) {
+    std::shared_ptr<SharedListenerState> shared, const ListenerRuntime* previous) {
   auto rt = std::make_shared<ListenerRuntime>();
   rt->config = std::move(config);
   rt->listener = &listener;
-  rt->router = std::make_unique<Router>(listener.http.routes);
+  if (previous != nullptr && previous->router && sameMatches(previous->listener->http.routes, listener.http.routes)) {
+    rt->router = previous->router;  // RE2 compiles are the costly part of a republish
+  } else {
+    rt->router = std::make_shared<Router>(listener.http.routes);
+  }
   for (const auto& route : listener.http.routes) {
     rt->targets.push_back(resolve(route.pools, clusters));
   }

@@ -35,7 +35,7 @@ struct SharedListenerState {
 struct ListenerRuntime {
   std::shared_ptr<const config::Config> config;
   const config::Listener* listener = nullptr;  // points into *config
-  std::unique_ptr<const Router> router;
+  std::shared_ptr<const Router> router;  // the previous runtime's while the routes' matches are the same
   std::vector<RouteTarget> targets;  // parallel to listener->http.routes
   RouteTarget default_target;        // listener->pool, or empty
   Limits limits;
@@ -47,9 +47,14 @@ struct ListenerRuntime {
 };
 
 // Built on the control thread; `clusters` holds every pool of the snapshot by name.
+// `previous`: the listener's runtime in the snapshot being replaced, if any; its compiled
+// router (RE2) is reused when every route matches on the same conditions.
 std::shared_ptr<ListenerRuntime> buildRuntime(
     std::shared_ptr<const config::Config> config, const config::Listener& listener,
     const std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>>& clusters,
-    std::shared_ptr<SharedListenerState> shared);
+    std::shared_ptr<SharedListenerState> shared, const ListenerRuntime* previous = nullptr);
+
+// Whether two route lists compile to the same Router (the same match conditions in order).
+bool sameMatches(const std::vector<config::Route>& a, const std::vector<config::Route>& b);
 
 }  // namespace fulcrum::http

@@ -10,35 +10,17 @@ TcpFrontend::TcpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void>
     : ctx_(ctx),
       keepalive_(std::move(keepalive)),
       acceptor_(ctx, fd, [this](core::Fd client, const sockaddr_storage& peer) { onAccepted(std::move(client), peer); }),
+      pickers_(ctx.worker_index, ctx.picker_generation),
       queue_(ctx.loop, true) {}
 
 TcpFrontend::~TcpFrontend() { stop(); }
 
 void TcpFrontend::update(std::shared_ptr<const ListenerRuntime> runtime) {
   runtime_ = std::move(runtime);
+  // A listener sends to one pool: a reload that names another drops the old one's picker.
+  const upstream::PoolState* pool = runtime_->cluster->pool_state.get();
+  pickers_.retainOnly([pool](const upstream::PoolState* p) { return p == pool; });
   picker(runtime_->cluster);
-}
-
-balance::Picker& TcpFrontend::picker(const std::shared_ptr<const upstream::Cluster>& cluster) {
-  if (cluster == picker_cluster_) {
-    return *picker_;
-  }
-  if (cluster == old_cluster_) {
-    return *old_picker_;
-  }
-  auto made = cluster->balancer->makePicker(pickerSeed(ctx_.worker_index, ++ctx_.picker_generation));
-  if (runtime_ && cluster == runtime_->cluster) {
-    // The new current cluster; the previous one stays for sessions still retrying on it.
-    // Pickers point into their cluster's balancer: replace the picker before the cluster.
-    old_picker_ = std::move(picker_);
-    old_cluster_ = std::move(picker_cluster_);
-    picker_ = std::move(made);
-    picker_cluster_ = cluster;
-    return *picker_;
-  }
-  old_picker_ = std::move(made);
-  old_cluster_ = cluster;
-  return *old_picker_;
 }
 
 bool TcpFrontend::start() { return acceptor_.start(); }

@@ -1,6 +1,6 @@
 #pragma once
 // TcpFrontend: one worker's listening socket for a TCP listener. Accepts connections and
-// starts a TcpSession for each; owns the worker-local round-robin cursor and the queue
+// starts a TcpSession for each; owns the worker's picker for the pool and the queue
 // of sessions waiting for a server slot (max_connections). Kept across reloads while
 // the listener's socket is kept; update() swaps in the new config for new connections.
 #include <memory>
@@ -10,6 +10,7 @@
 #include "core/timer_wheel.h"
 #include "l4/context.h"
 #include "upstream/acceptor.h"
+#include "upstream/picker_set.h"
 #include "upstream/wait_queue.h"
 
 namespace fulcrum::l4 {
@@ -27,9 +28,9 @@ class TcpFrontend : public std::enable_shared_from_this<TcpFrontend> {
   // Stops accepting; sessions already accepted go on (takePending: see Acceptor::stop).
   void stop(bool takePending = false);
 
-  // This worker's picker for cluster (the frontend's current one, or a stand-in kept
-  // for sessions begun under an older snapshot).
-  balance::Picker& picker(const std::shared_ptr<const upstream::Cluster>& cluster);
+  // This worker's picker for the cluster's pool (see PickerSet::get: sessions begun under an
+  // older snapshot with another host list get a stand-in).
+  balance::Picker& picker(const std::shared_ptr<const upstream::Cluster>& cluster) { return pickers_.get(cluster); }
   // Sessions waiting for a free server slot.
   upstream::WaitQueue<TcpSession>& queue() { return queue_; }
   WorkerContext& context() { return ctx_; }
@@ -41,10 +42,7 @@ class TcpFrontend : public std::enable_shared_from_this<TcpFrontend> {
   std::shared_ptr<const void> keepalive_;
   upstream::Acceptor acceptor_;
   std::shared_ptr<const ListenerRuntime> runtime_;
-  std::shared_ptr<const upstream::Cluster> picker_cluster_;
-  std::unique_ptr<balance::Picker> picker_;
-  std::shared_ptr<const upstream::Cluster> old_cluster_;
-  std::unique_ptr<balance::Picker> old_picker_;
+  upstream::PickerSet pickers_;  // per pool, kept across snapshots
   upstream::WaitQueue<TcpSession> queue_;
 };
 

@@ -96,14 +96,18 @@ void UdpFlow::onTimer() {
 }
 
 UdpFrontend::UdpFrontend(WorkerContext& ctx, int fd, std::shared_ptr<const void> keepalive)
-    : ctx_(ctx), fd_(fd), keepalive_(std::move(keepalive)), resume_([this] { receiveAll(); }) {}
+    : ctx_(ctx),
+      fd_(fd),
+      keepalive_(std::move(keepalive)),
+      pickers_(ctx.worker_index, ctx.picker_generation),
+      resume_([this] { receiveAll(); }) {}
 
 UdpFrontend::~UdpFrontend() { stop(); }
 
 void UdpFrontend::update(std::shared_ptr<const ListenerRuntime> runtime) {
-  if (!runtime_ || runtime_->cluster != runtime->cluster) {
-    picker_ = runtime->cluster->balancer->makePicker(pickerSeed(ctx_.worker_index, ++ctx_.picker_generation));
-  }
+  const upstream::PoolState* pool = runtime->cluster->pool_state.get();
+  pickers_.retainOnly([pool](const upstream::PoolState* p) { return p == pool; });
+  picker_ = &pickers_.get(runtime->cluster);  // new flows only: they all use runtime_
   runtime_ = std::move(runtime);
 }
 

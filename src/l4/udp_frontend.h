@@ -16,6 +16,7 @@
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
 #include "l4/context.h"
+#include "upstream/picker_set.h"
 
 namespace fulcrum::l4 {
 
@@ -77,7 +78,8 @@ class UdpFrontend : public core::IoHandler {
   int fd_;
   std::shared_ptr<const void> keepalive_;
   std::shared_ptr<const ListenerRuntime> runtime_;
-  std::unique_ptr<balance::Picker> picker_;  // for runtime_->cluster
+  upstream::PickerSet pickers_;             // per pool, kept across snapshots
+  balance::Picker* picker_ = nullptr;        // pickers_' for runtime_->cluster
   std::unordered_map<std::string, std::unique_ptr<UdpFlow>> flows_;
   bool registered_ = false;
   uint64_t last_drop_warning_ms_ = 0;

@@ -61,6 +61,19 @@ std::string counted(size_t n, const std::string& noun) {
 std::string describe(const config::Config& c) {
   return counted(c.listeners.size(), "listener") + ", " + counted(c.pools.size(), "pool");
 }
+
+// The HTTP listener's runtime in the snapshot being replaced (its router may be reused).
+const http::ListenerRuntime* previousHttpRuntime(const Snapshot* snapshot, const std::string& name) {
+  if (snapshot == nullptr) {
+    return nullptr;
+  }
+  for (const auto& entry : snapshot->listeners) {
+    if (entry.http && entry.http->listener->name == name) {
+      return entry.http.get();
+    }
+  }
+  return nullptr;
+}
 }  // namespace
 
 void blockSignals() {
@@ -223,6 +236,7 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
   snap->config = config;
   snap->access_log = config->access_log.enabled ? access_log_ : nullptr;
   uint64_t now = loop_.nowMs();
+  const uint64_t balancers_before = hosts_.balancersBuilt();
   std::vector<std::shared_ptr<const upstream::Cluster>> clusters;
   for (const auto& pool : config->pools) {
     auto c = hosts_.build(pool, now, version_ == 1);
@@ -237,7 +251,7 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
       if (!shared) {
         shared = std::make_shared<http::SharedListenerState>();
       }
-      auto rt = http::buildRuntime(config, l, snap->clusters, shared);
+      auto rt = http::buildRuntime(config, l, snap->clusters, shared, previousHttpRuntime(current_.get(), l.name));
       rt->stats = statsFor("l:" + l.name);
       for (const auto& r : l.http.routes) {
         rt->route_stats.push_back(statsFor("r:" + l.name + "\n" + r.name));
@@ -292,7 +306,8 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
   hosts_.prune();
   health_->update(clusters, static_cast<uint64_t>(config->timeouts.drain.count()));
   if (quiet) {
-    log::debug("snapshot republished", {{"version", snap->version}});
+    log::debug("snapshot republished",
+               {{"version", snap->version}, {"balancers_rebuilt", hosts_.balancersBuilt() - balancers_before}});
     return {};
   }
   ++generation_;

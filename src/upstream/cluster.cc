@@ -84,13 +84,15 @@ uint32_t effectiveWeight(const config::Pool& pool, const Host& host, uint64_t no
 std::shared_ptr<const Cluster> HostRegistry::build(const config::Pool& pool, uint64_t nowMs, bool firstBuild) {
   auto cluster = std::make_shared<Cluster>();
   cluster->config = pool;
-  auto& ps = pools_[pool.name];
-  cluster->pool_state = ps.lock();
+  cluster->generation = ++builds_;
+  PoolRecord& record = pools_[pool.name];
+  cluster->pool_state = record.state.lock();
   if (!cluster->pool_state) {
     auto fresh = std::make_shared<PoolState>();
     fresh->traffic = std::make_unique<stats::TrafficSet>(workers_);
     cluster->pool_state = fresh;
-    ps = cluster->pool_state;
+    record = PoolRecord{};
+    record.state = cluster->pool_state;
   }
   std::vector<balance::HostSpec> specs;
   for (const auto& server : pool.servers) {
@@ -113,13 +115,32 @@ std::shared_ptr<const Cluster> HostRegistry::build(const config::Pool& pool, uin
   balance::BalancerOptions options;
   options.algorithm = toBalance(pool.algorithm);
   options.vnodes_per_weight = pool.vnodes;
+  // Most republishes (a slow-start step, an agent's or the API's weight for one pool) leave
+  // most pools as they were: those keep their balancer, and the workers their pickers as is.
+  std::shared_ptr<const balance::Balancer> previous = record.balancer.lock();
+  if (previous && record.options == options && previous->hosts() == specs) {
+    cluster->balancer = std::move(previous);
+    cluster->layout = record.layout;
+    return cluster;
+  }
+  bool sameHosts = previous && previous->size() == specs.size();
+  for (size_t i = 0; sameHosts && i < specs.size(); ++i) {
+    sameHosts = previous->hosts()[i].id == specs[i].id;
+  }
+  if (!sameHosts) {
+    record.layout = ++layouts_;
+  }
+  cluster->layout = record.layout;
   cluster->balancer = balance::Balancer::create(options, std::move(specs));
+  ++balancers_built_;
+  record.balancer = cluster->balancer;
+  record.options = options;
   return cluster;
 }
 
 void HostRegistry::prune() {
   std::erase_if(states_, [](const auto& kv) { return kv.second.expired(); });
-  std::erase_if(pools_, [](const auto& kv) { return kv.second.expired(); });
+  std::erase_if(pools_, [](const auto& kv) { return kv.second.state.expired(); });
 }
 
 }  // namespace fulcrum::upstream

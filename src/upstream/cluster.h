@@ -80,9 +80,16 @@ struct Host {
 struct Cluster {
   config::Pool config;
   std::vector<Host> hosts;
-  std::shared_ptr<PoolState> pool_state;
-  std::unique_ptr<const balance::Balancer> balancer;  // built over the effective weights
+  std::shared_ptr<PoolState> pool_state;  // the pool's identity across snapshots
+  // Built over the effective weights; the previous snapshot's own when its inputs (algorithm,
+  // addresses, effective weights, backup flags) are the same, so workers keep their pickers.
+  std::shared_ptr<const balance::Balancer> balancer;
   bool ramping = false;  // some host is in slow start: rebuild weights again soon
+  // HostRegistry's build counter: of two clusters of one pool, the larger is the newer.
+  uint64_t generation = 0;
+  // Equal for two clusters of one pool when their host lists hold the same addresses in
+  // the same order: a host index means the same server in both.
+  uint64_t layout = 0;
 };
 
 // What a pick sees of a cluster: usability and load, read from the shared atomics.
@@ -113,14 +120,26 @@ class HostRegistry {
   void setWorkers(size_t workers) { workers_ = workers; }
   // nowMs: for slow start. firstBuild: servers in the very first config start at full
   // weight; a server added later by a reload ramps up.
+  // The balancer is the previous build's while its inputs are unchanged.
   std::shared_ptr<const Cluster> build(const config::Pool& pool, uint64_t nowMs, bool firstBuild);
   // Forget states no live cluster refers to (after a reload has been published).
   void prune();
+  // Balancers built so far (not reused): for tests and the debug log.
+  uint64_t balancersBuilt() const { return balancers_built_; }
 
  private:
+  struct PoolRecord {
+    std::weak_ptr<PoolState> state;
+    std::weak_ptr<const balance::Balancer> balancer;  // the last build's
+    balance::BalancerOptions options;                 // what it was built with
+    uint64_t layout = 0;
+  };
   std::unordered_map<std::string, std::weak_ptr<HostState>> states_;
-  std::unordered_map<std::string, std::weak_ptr<PoolState>> pools_;
+  std::unordered_map<std::string, PoolRecord> pools_;
   size_t workers_ = 1;
+  uint64_t builds_ = 0;
+  uint64_t layouts_ = 0;
+  uint64_t balancers_built_ = 0;
 };
 
 }  // namespace fulcrum::upstream

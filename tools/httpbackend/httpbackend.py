@@ -483,6 +483,8 @@ class Connection:
         if limit and self.requests >= limit:
             self.keep_alive = False
         path = req.path
+        if self.server.delay:
+            time.sleep(self.server.delay)  # a uniformly slow server (least_response_time tests)
         if req.method == "CONNECT":
             return self.respond(req, 405, b"CONNECT not supported\n", close=True)
         if path == "/headers":
@@ -770,6 +772,7 @@ class Server:
         self.status_file = args.status_file
         self.idle_timeout = args.idle_timeout / 1000.0 if args.idle_timeout else None
         self.max_requests = args.max_requests
+        self.delay = args.delay / 1000.0
         self.hasher = SourceHasher()
         self.lock = threading.Lock()
         self.sleeping = 0  # requests inside /sleep now ...
@@ -809,11 +812,12 @@ def main():
     p.add_argument("--status-file")
     p.add_argument("--idle-timeout", type=int, default=0, metavar="MS")
     p.add_argument("--max-requests", type=int, default=0, metavar="N")
+    p.add_argument("--delay", type=int, default=0, metavar="MS")
     args = p.parse_args()
     if not re.fullmatch(r"[\x21-\x7e]+", args.id):
         p.error("--id must be printable ASCII without spaces")
-    if not 0 <= args.port <= 65535 or args.idle_timeout < 0 or args.max_requests < 0:
-        p.error("invalid --port, --idle-timeout or --max-requests")
+    if not 0 <= args.port <= 65535 or args.idle_timeout < 0 or args.max_requests < 0 or not 0 <= args.delay <= 60000:
+        p.error("invalid --port, --idle-timeout, --max-requests or --delay")
 
     def on_signal(signum, frame):
         try:
