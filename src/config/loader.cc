@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "config/duration.h"
+#include "config/address.h"
 #include "config/admin_loader.h"
 #include "config/http_loader.h"
 #include "config/yaml_reader.h"

@@ -53,18 +53,6 @@ bool isDigits(std::string_view text);
 // An HTTP token (RFC 9110): header and cookie names, methods.
 bool isToken(std::string_view text);
 
-// Parses "a.b.c.d:port", "[v6]:port", "*:port" or "hostname:port" (resolved now, first result).
-bool parseSocketAddress(std::string_view text, SocketAddress& out, std::string& error);
-
-// "10.0.0.0/8", "2001:db8::/32"; a plain address means a single host (/32 or /128).
-bool parseCidr(std::string_view text, Cidr& out, std::string& error);
-
-// Same family, address, port (and IPv6 scope).
-bool sameEndpoint(const SocketAddress& a, const SocketAddress& b);
-
-// See config::bindsOverlap (config/address.h).
-bool bindsOverlap(const SocketAddress& a, const SocketAddress& b);
-
 // One key of a YAML map, with the positions where its errors are reported.
 struct Entry {
   std::string key;
