@@ -51,10 +51,6 @@ const std::vector<std::string_view> kOutlierKeys = {"enabled", "max_fails",
                                                     "error_rate",
                                                     "error_rate_window",
                                                     "error_rate_min_requests"};
-// In the order of config::Algorithm.
-const std::vector<std::string_view> kAlgorithms = {
-    "round_robin",        "weighted_round_robin", "least_connections", "least_response_time", "random",
-    "random_two_choices", "ip_hash",              "consistent_hash",   "maglev"};
 // In the order of config::CheckType.
 const std::vector<std::string_view> kCheckTypes = {"none", "tcp", "http"};
 const std::vector<std::string_view> kCheckMethods = {"GET", "HEAD", "OPTIONS", "POST"};
@@ -62,10 +58,6 @@ const std::vector<std::string_view> kLogLevels = {"debug", "info", "warn", "erro
 constexpr Millis kMinCheckInterval = 100ms;
 constexpr Millis kMaxCheckDuration = 1h;
 constexpr size_t kMaxBodyContains = 1024;
-
-bool hashesOnKey(Algorithm a) {
-  return a == Algorithm::IpHash || a == Algorithm::ConsistentHash || a == Algorithm::Maglev;
-}
 
 std::string hashKeyText(const HashKey& key) {
   switch (key.source) {
@@ -385,7 +377,7 @@ class Loader : public YamlReader {
       }
       bool algorithmKnown = true;
       if (const Entry* p = map->find("algorithm")) {
-        auto i = readChoice(*p, kAlgorithms, true);
+        auto i = readChoice(*p, algorithmNames(), true);
         algorithmKnown = i.has_value();
         if (i) {
           pool.algorithm = static_cast<Algorithm>(*i);
@@ -427,7 +419,7 @@ class Loader : public YamlReader {
   // hash_key, vnodes, slow_start and panic_threshold. `algorithmKnown` is false when the pool's
   // algorithm could not be read: the algorithm-specific keys are then not blamed on it.
   void readBalancing(const MapView& map, Pool& pool, bool algorithmKnown) {
-    std::string algorithm(kAlgorithms[static_cast<size_t>(pool.algorithm)]);
+    std::string algorithm(algorithmName(pool.algorithm));
     if (const Entry* p = map.find("hash_key")) {
       if (readHashKey(*p, pool.hash_key) && algorithmKnown) {
         if (!hashesOnKey(pool.algorithm)) {

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/algorithm.h"
+
 namespace fulcrum::config {
 
 using Millis = std::chrono::milliseconds;
@@ -38,19 +40,6 @@ struct Cidr {
 
 enum class Protocol { Tcp, Udp, Http };
 enum class ProxyProtocolVersion { None, V1, V2 };
-// How a pool picks a server. YAML names: round_robin, weighted_round_robin, least_connections,
-// least_response_time, random, random_two_choices, ip_hash, consistent_hash, maglev.
-enum class Algorithm {
-  RoundRobin,
-  WeightedRoundRobin,
-  LeastConnections,
-  LeastResponseTime,
-  Random,
-  RandomTwoChoices,
-  IpHash,
-  ConsistentHash,
-  Maglev,
-};
 
 // What ip_hash / consistent_hash / maglev hash on. L4 (tcp/udp) listeners can provide only
 // ClientAddress; the loader rejects the others on a pool that an L4 listener uses.
@@ -165,7 +154,7 @@ struct PoolHttp {
 
 struct Pool {
   std::string name;
-  Algorithm algorithm = Algorithm::RoundRobin;
+  Algorithm algorithm = Algorithm::RoundRobin;  // common/algorithm.h: the one list, with YAML names
   HashKey hash_key;              // ip_hash, consistent_hash and maglev only
   uint32_t vnodes = 160;         // consistent_hash: ring points per unit of server weight, 1..10000
   Millis slow_start{0};          // 0..1h: a recovered or new server's weight ramps up over this; 0 = off
