@@ -12,6 +12,8 @@
 #include <system_error>
 #include <utility>
 
+#include "common/ascii.h"
+
 namespace fulcrum::config::detail {
 namespace {
 
@@ -58,17 +60,10 @@ constexpr Millis kMaxCookieAge = 8760h;  // a year
 
 const char* const kTokenChars = "letters, digits and !#$%&'*+-.^_`|~";
 
-char lowerAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
 std::string lowered(std::string_view text) {
   std::string out(text);
   std::transform(out.begin(), out.end(), out.begin(), lowerAscii);
   return out;
-}
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                    [](char x, char y) { return lowerAscii(x) == lowerAscii(y); });
 }
 
 // Dot-separated labels of 1..63 letters, digits and '-'; 253 characters at most.
