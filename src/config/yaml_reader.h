@@ -1,6 +1,6 @@
 #pragma once
 // PRIVATE to src/config: the YAML parsing and the generic, error-reporting value readers that the
-// config loader (loader.cc) and its HTTP part (http_loader.cc) are built on. It includes
+// config loader and its section readers (schema.h) are built on. It includes
 // yaml-cpp, which must stay invisible outside this folder: never include this header from
 // anything outside src/config (config/loader.h is the public interface).
 //
