@@ -527,8 +527,7 @@ bool YamlReader::readBool(const Entry& e, bool& out) {
   return false;
 }
 
-bool YamlReader::readUint(const Entry& e, int64_t lo, int64_t hi, uint32_t& out) {
-  std::string range = std::to_string(lo) + ".." + std::to_string(hi);
+std::optional<YamlReader::IntegerText> YamlReader::readIntegerText(const Entry& e, const std::string& range) {
   std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
   std::string_view digits = text;
   bool negative = !digits.empty() && digits.front() == '-';
@@ -537,16 +536,28 @@ bool YamlReader::readUint(const Entry& e, int64_t lo, int64_t hi, uint32_t& out)
   }
   if (!e.value.IsScalar() || !isDigits(digits)) {
     error(e.pos, e.path + ": expected an integer in " + range + ", got " + describe(e.value));
+    return std::nullopt;
+  }
+  return IntegerText{std::move(text), negative};
+}
+
+void YamlReader::outOfRange(const Entry& e, const std::string& lo, const std::string& hi, const std::string& text) {
+  error(e.pos, e.path + ": must be between " + lo + " and " + hi + ", got " + text);
+}
+
+bool YamlReader::readUint(const Entry& e, int64_t lo, int64_t hi, uint32_t& out) {
+  auto integer = readIntegerText(e, std::to_string(lo) + ".." + std::to_string(hi));
+  if (!integer) {
     return false;
   }
+  std::string_view digits = integer->digits();
   // Anything longer than 12 digits is out of every range here; avoid overflow while parsing.
   int64_t value = digits.size() > 12 ? INT64_MAX : std::stoll(std::string(digits));
-  if (negative) {
+  if (integer->negative) {
     value = -value;
   }
   if (value < lo || value > hi) {
-    error(e.pos, e.path + ": must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                     ", got " + text);
+    outOfRange(e, std::to_string(lo), std::to_string(hi), integer->text);
     return false;
   }
   out = static_cast<uint32_t>(value);
@@ -554,25 +565,18 @@ bool YamlReader::readUint(const Entry& e, int64_t lo, int64_t hi, uint32_t& out)
 }
 
 bool YamlReader::readUint64(const Entry& e, uint64_t lo, uint64_t hi, uint64_t& out) {
-  std::string range = std::to_string(lo) + ".." + std::to_string(hi);
-  std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
-  std::string_view digits = text;
-  bool negative = !digits.empty() && digits.front() == '-';
-  if (negative || (!digits.empty() && digits.front() == '+')) {
-    digits.remove_prefix(1);
-  }
-  if (!e.value.IsScalar() || !isDigits(digits)) {
-    error(e.pos, e.path + ": expected an integer in " + range + ", got " + describe(e.value));
+  auto integer = readIntegerText(e, std::to_string(lo) + ".." + std::to_string(hi));
+  if (!integer) {
     return false;
   }
+  std::string_view digits = integer->digits();
   size_t first = std::min(digits.find_first_not_of('0'), digits.size());
   std::string_view significant = digits.substr(first);
   bool zero = significant.empty();
   // 19 digits always fit in uint64_t; longer numbers are out of every range here.
   uint64_t value = significant.size() > 19 ? UINT64_MAX : zero ? 0 : std::stoull(std::string(significant));
-  if ((negative && !zero) || value < lo || value > hi) {
-    error(e.pos, e.path + ": must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                     ", got " + text);
+  if ((integer->negative && !zero) || value < lo || value > hi) {
+    outOfRange(e, std::to_string(lo), std::to_string(hi), integer->text);
     return false;
   }
   out = value;

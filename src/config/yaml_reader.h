@@ -132,6 +132,16 @@ class YamlReader {
   std::vector<Diagnostic> errors_;
 
  private:
+  // An integer's text as written ("-05", "+3", "12"): the sign is kept for messages.
+  struct IntegerText {
+    std::string text;
+    bool negative = false;
+    std::string_view digits() const { return std::string_view(text).substr(text[0] == '-' || text[0] == '+' ? 1 : 0); }
+  };
+  // The text of an integer scalar; nullopt after "expected an integer in `range`" for anything else.
+  std::optional<IntegerText> readIntegerText(const Entry& e, const std::string& range);
+  void outOfRange(const Entry& e, const std::string& lo, const std::string& hi, const std::string& text);
+
   bool checkText();
   std::optional<int> secondDocumentLine() const;
   bool parse(std::vector<YAML::Node>& docs);
