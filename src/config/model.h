@@ -105,9 +105,14 @@ struct Timeouts {
   Millis keepalive{60000};     // a client connection idle between requests is closed after this
 };
 
+// The range of a server's weight, for the loader and the admin API alike. 0 is refused: a server
+// that should take nothing is drained instead.
+inline constexpr uint32_t kMinServerWeight = 1;
+inline constexpr uint32_t kMaxServerWeight = 256;
+
 struct Server {
   SocketAddress address;
-  uint32_t weight = 1;           // 1..256 (a weight of 0 is refused: use drain)
+  uint32_t weight = 1;           // kMinServerWeight..kMaxServerWeight
   uint32_t max_connections = 0;  // 0 = unlimited
   bool backup = false;
   bool drain = false;            // no new connections; open ones finish

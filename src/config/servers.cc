@@ -19,14 +19,13 @@ void readWeight(YamlReader& r, const Entry& e, uint32_t& out) {
     std::string_view text = e.value.Scalar();
     std::string_view digits = text.substr(!text.empty() && text.front() == '-' ? 1 : 0);
     if (isDigits(digits) && (text.front() == '-' || digits.find_first_not_of('0') == std::string_view::npos)) {
-      r.error(e.pos, e.path +
-                         ": expected a weight between 1 and 256; use drain: true to stop new connections "
-                         "(got " +
+      r.error(e.pos, e.path + ": expected a weight between " + std::to_string(kMinServerWeight) + " and " +
+                         std::to_string(kMaxServerWeight) + "; use drain: true to stop new connections (got " +
                          std::string(text) + ")");
       return;
     }
   }
-  r.readUint(e, 1, 256, out);
+  r.readUint(e, kMinServerWeight, kMaxServerWeight, out);
 }
 
 }  // namespace
