@@ -13,7 +13,7 @@ namespace fulcrum::admin {
 using nlohmann::json;
 
 namespace {
-constexpr uint32_t kMaxWeight = 256;  // as the loader allows
+constexpr uint32_t kMaxWeight = config::kMaxServerWeight;
 constexpr uint32_t kMaxConnections = 1'000'000;
 
 config::Pool* findPool(config::Config& c, const std::string& name) {
