@@ -1,3 +1,4 @@
+// The names of the balancing algorithms (see common/algorithm.h for why they live here).
 #include "common/algorithm.h"
 
 namespace fulcrum {
