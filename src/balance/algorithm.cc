@@ -21,8 +21,8 @@ constexpr Registration kRegistry[] = {
      [](const BalancerOptions&, std::vector<HostSpec> hosts) { return makeSmoothWeightedBalancer(std::move(hosts)); }},
     {"weighted_round_robin",
      [](const BalancerOptions&, std::vector<HostSpec> hosts) { return makeSmoothWeightedBalancer(std::move(hosts)); }},
-    {"least_connections",
-     [](const BalancerOptions&, std::vector<HostSpec> hosts) { return makeLeastConnectionsBalancer(std::move(hosts)); }},
+    {"least_connections", [](const BalancerOptions&,
+                             std::vector<HostSpec> hosts) { return makeLeastConnectionsBalancer(std::move(hosts)); }},
     {"least_response_time",
      [](const BalancerOptions& o, std::vector<HostSpec> hosts) {
        return makeLeastResponseTimeBalancer(std::move(hosts), o.latency_decay_seconds);
@@ -31,15 +31,14 @@ constexpr Registration kRegistry[] = {
      [](const BalancerOptions&, std::vector<HostSpec> hosts) { return makeRandomBalancer(std::move(hosts), false); }},
     {"random_two_choices",
      [](const BalancerOptions&, std::vector<HostSpec> hosts) { return makeRandomBalancer(std::move(hosts), true); }},
-    {"ip_hash", [](const BalancerOptions&, std::vector<HostSpec> hosts) { return makeIpHashBalancer(std::move(hosts)); }},
+    {"ip_hash",
+     [](const BalancerOptions&, std::vector<HostSpec> hosts) { return makeIpHashBalancer(std::move(hosts)); }},
     {"consistent_hash",
      [](const BalancerOptions& o, std::vector<HostSpec> hosts) {
        return makeConsistentHashBalancer(std::move(hosts), o.vnodes_per_weight);
      }},
-    {"maglev",
-     [](const BalancerOptions& o, std::vector<HostSpec> hosts) {
-       return makeMaglevBalancer(std::move(hosts), o.maglev_table_size);
-     }},
+    {"maglev", [](const BalancerOptions& o,
+                  std::vector<HostSpec> hosts) { return makeMaglevBalancer(std::move(hosts), o.maglev_table_size); }},
 };
 
 constexpr bool registryMatchesTheList() {
