@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "codec/parser.h"
+#include "common/ascii.h"
 #include "http/head_writer.h"
 #include "http/router.h"
 

@@ -16,7 +16,7 @@
 
 namespace fulcrum::admin {
 
-inline constexpr uint32_t kMaxWeight = 256;  // as the loader allows
+inline constexpr uint32_t kMaxWeight = config::kMaxServerWeight;  // as the loader allows
 inline constexpr uint32_t kMaxConnections = 1'000'000;
 
 struct ServerOverride {

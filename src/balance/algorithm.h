@@ -1,27 +1,23 @@
 #pragma once
-// The balancing algorithms a pool may name in its `algorithm:` setting.
-#include <optional>
-#include <string_view>
+// The registry of balancing algorithms: every algorithm of the one list (common/algorithm.h,
+// which config reads too) with the factory that builds its Balancer. Balancer::create() looks
+// the factory up here; nothing else switches on the algorithm.
+#include <memory>
 #include <vector>
+
+#include "common/algorithm.h"
 
 namespace fulcrum::balance {
 
-enum class Algorithm {
-  RoundRobin,
-  WeightedRoundRobin,
-  LeastConnections,
-  LeastResponseTime,
-  Random,
-  RandomTwoChoices,
-  IpHash,
-  ConsistentHash,
-  Maglev,
-};
+struct BalancerOptions;
+struct HostSpec;
+class Balancer;
 
-// "round_robin", "weighted_round_robin", ...; nullopt for an unknown name.
-std::optional<Algorithm> parseAlgorithm(std::string_view name);
-std::string_view algorithmName(Algorithm algorithm);
-// Every name in declaration order, for "expected one of ..." config errors.
-const std::vector<std::string_view>& algorithmNames();
+using BalancerFactory = std::unique_ptr<const Balancer> (*)(const BalancerOptions& options,
+                                                            std::vector<HostSpec> hosts);
+
+// The factory of `algorithm`; never null (the registry lists every algorithm, checked at
+// compile time).
+BalancerFactory balancerFactory(Algorithm algorithm);
 
 }  // namespace fulcrum::balance

@@ -39,26 +39,7 @@ std::vector<int32_t> mapHosts(const Balancer& from, const Balancer& to) {
 
 std::unique_ptr<const Balancer> Balancer::create(const BalancerOptions& options,
                                                  std::vector<HostSpec> hosts) {
-  switch (options.algorithm) {
-    case Algorithm::RoundRobin:
-    case Algorithm::WeightedRoundRobin:
-      return makeSmoothWeightedBalancer(std::move(hosts));
-    case Algorithm::LeastConnections:
-      return makeLeastConnectionsBalancer(std::move(hosts));
-    case Algorithm::LeastResponseTime:
-      return makeLeastResponseTimeBalancer(std::move(hosts), options.latency_decay_seconds);
-    case Algorithm::Random:
-      return makeRandomBalancer(std::move(hosts), false);
-    case Algorithm::RandomTwoChoices:
-      return makeRandomBalancer(std::move(hosts), true);
-    case Algorithm::IpHash:
-      return makeIpHashBalancer(std::move(hosts));
-    case Algorithm::ConsistentHash:
-      return makeConsistentHashBalancer(std::move(hosts), options.vnodes_per_weight);
-    case Algorithm::Maglev:
-      return makeMaglevBalancer(std::move(hosts), options.maglev_table_size);
-  }
-  return makeSmoothWeightedBalancer(std::move(hosts));
+  return balancerFactory(options.algorithm)(options, std::move(hosts));
 }
 
 }  // namespace fulcrum::balance

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "common/ascii.h"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -75,27 +77,13 @@ inline int hexValue(char c) {
   return (c | 0x20) - 'a' + 10;
 }
 
-inline char toLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
 // `lower` must be lower case already (it is always a literal here).
 inline bool equalsLower(std::string_view s, std::string_view lower) {
   if (s.size() != lower.size()) {
     return false;
   }
   for (size_t i = 0; i < s.size(); ++i) {
-    if (toLower(s[i]) != lower[i]) {
-      return false;
-    }
-  }
-  return true;
-}
-
-inline bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (toLower(a[i]) != toLower(b[i])) {
+    if (lowerAscii(s[i]) != lower[i]) {
       return false;
     }
   }

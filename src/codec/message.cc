@@ -2,6 +2,7 @@
 
 #include "codec/char_class.h"
 #include "codec/field_rules.h"
+#include "common/ascii.h"
 
 namespace fulcrum::http {
 
@@ -52,7 +53,7 @@ Method methodFromToken(std::string_view token) {
 
 const Header* MessageHead::find(std::string_view name) const {
   for (const Header& h : headers) {
-    if (chars::equalsIgnoreCase(h.name, name)) {
+    if (equalsIgnoreCase(h.name, name)) {
       return &h;
     }
   }
@@ -62,27 +63,27 @@ const Header* MessageHead::find(std::string_view name) const {
 bool MessageHead::isHopByHop(std::string_view name) const {
   switch (name.size()) {
     case 2:
-      if (chars::equalsIgnoreCase(name, "te")) {
+      if (equalsIgnoreCase(name, "te")) {
         return true;
       }
       break;
     case 7:
-      if (chars::equalsIgnoreCase(name, "upgrade")) {
+      if (equalsIgnoreCase(name, "upgrade")) {
         return true;
       }
       break;
     case 10:
-      if (chars::equalsIgnoreCase(name, "connection") || chars::equalsIgnoreCase(name, "keep-alive")) {
+      if (equalsIgnoreCase(name, "connection") || equalsIgnoreCase(name, "keep-alive")) {
         return true;
       }
       break;
     case 16:
-      if (chars::equalsIgnoreCase(name, "proxy-connection")) {
+      if (equalsIgnoreCase(name, "proxy-connection")) {
         return true;
       }
       break;
     case 17:
-      if (chars::equalsIgnoreCase(name, "transfer-encoding")) {
+      if (equalsIgnoreCase(name, "transfer-encoding")) {
         return true;
       }
       break;
@@ -96,7 +97,7 @@ bool MessageHead::isHopByHop(std::string_view name) const {
     }
     bool listed = false;
     forEachListElement(h.value, [&](std::string_view option) {
-      listed = chars::equalsIgnoreCase(option, name);
+      listed = equalsIgnoreCase(option, name);
       return !listed;
     });
     if (listed) {

@@ -24,7 +24,7 @@ bool validToken(std::string_view t) {
 
 void readAdmin(YamlReader& r, const Entry* e, Admin& out) {
   std::string why;
-  detail::parseSocketAddress("127.0.0.1:9900", out.bind, why);
+  parseSocketAddress("127.0.0.1:9900", out.bind, why);
   if (e == nullptr) {
     return;
   }

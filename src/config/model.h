@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/algorithm.h"
+
 namespace fulcrum::config {
 
 using Millis = std::chrono::milliseconds;
@@ -38,19 +40,6 @@ struct Cidr {
 
 enum class Protocol { Tcp, Udp, Http };
 enum class ProxyProtocolVersion { None, V1, V2 };
-// How a pool picks a server. YAML names: round_robin, weighted_round_robin, least_connections,
-// least_response_time, random, random_two_choices, ip_hash, consistent_hash, maglev.
-enum class Algorithm {
-  RoundRobin,
-  WeightedRoundRobin,
-  LeastConnections,
-  LeastResponseTime,
-  Random,
-  RandomTwoChoices,
-  IpHash,
-  ConsistentHash,
-  Maglev,
-};
 
 // What ip_hash / consistent_hash / maglev hash on. L4 (tcp/udp) listeners can provide only
 // ClientAddress; the loader rejects the others on a pool that an L4 listener uses.
@@ -116,9 +105,14 @@ struct Timeouts {
   Millis keepalive{60000};     // a client connection idle between requests is closed after this
 };
 
+// The range of a server's weight, for the loader and the admin API alike. 0 is refused: a server
+// that should take nothing is drained instead.
+inline constexpr uint32_t kMinServerWeight = 1;
+inline constexpr uint32_t kMaxServerWeight = 256;
+
 struct Server {
   SocketAddress address;
-  uint32_t weight = 1;           // 1..256 (a weight of 0 is refused: use drain)
+  uint32_t weight = 1;           // kMinServerWeight..kMaxServerWeight
   uint32_t max_connections = 0;  // 0 = unlimited
   bool backup = false;
   bool drain = false;            // no new connections; open ones finish
@@ -165,7 +159,7 @@ struct PoolHttp {
 
 struct Pool {
   std::string name;
-  Algorithm algorithm = Algorithm::RoundRobin;
+  Algorithm algorithm = Algorithm::RoundRobin;  // common/algorithm.h: the one list, with YAML names
   HashKey hash_key;              // ip_hash, consistent_hash and maglev only
   uint32_t vnodes = 160;         // consistent_hash: ring points per unit of server weight, 1..10000
   Millis slow_start{0};          // 0..1h: a recovered or new server's weight ramps up over this; 0 = off

@@ -1,14 +1,12 @@
 // The YAML parsing and generic readers behind the config loader (see yaml_reader.h).
 #include "config/yaml_reader.h"
 
-#include <arpa/inet.h>
-#include <netdb.h>
-
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <utility>
 
+#include "config/address.h"
+#include "config/cidr.h"
 #include "config/duration.h"
 
 namespace fulcrum::config::detail {
@@ -114,178 +112,6 @@ bool isToken(std::string_view text) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
            std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
   });
-}
-
-// Parses "a.b.c.d:port", "[v6]:port", "*:port" or "hostname:port" (resolved now, first result).
-bool parseSocketAddress(std::string_view text, SocketAddress& out, std::string& error) {
-  const std::string expected =
-      "expected host:port such as 127.0.0.1:8080, [::1]:8080, *:8080 or localhost:8080";
-  std::string_view host;
-  std::string_view port;
-  bool bracketed = false;
-  if (!text.empty() && text.front() == '[') {
-    size_t close = text.find(']');
-    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-      error = expected + ", got " + quote(text);
-      return false;
-    }
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-    bracketed = true;
-  } else {
-    size_t colon = text.rfind(':');
-    if (colon == std::string_view::npos) {
-      error = expected + ", got " + quote(text) + " (the port is missing)";
-      return false;
-    }
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) {
-      error = "IPv6 addresses must be written in brackets, e.g. [::1]:8080; got " + quote(text);
-      return false;
-    }
-  }
-  if (host.empty()) {
-    error = expected + ", got " + quote(text) + " (the host is missing; use * for all IPv4 addresses)";
-    return false;
-  }
-  if (!isDigits(port) || port.size() > 5 || std::stoi(std::string(port)) < 1 ||
-      std::stoi(std::string(port)) > 65535) {
-    error = "expected a port between 1 and 65535 in " + quote(text) + ", got " + quote(port);
-    return false;
-  }
-  auto portNumber = static_cast<uint16_t>(std::stoi(std::string(port)));
-
-  SocketAddress result;
-  result.text = std::string(text);
-  if (bracketed) {
-    // getaddrinfo rather than inet_pton so that scoped addresses such as fe80::1%eth0 work.
-    addrinfo hints{};
-    hints.ai_family = AF_INET6;
-    hints.ai_flags = AI_NUMERICHOST;
-    addrinfo* info = nullptr;
-    if (getaddrinfo(std::string(host).c_str(), nullptr, &hints, &info) != 0 || info == nullptr) {
-      error = "invalid IPv6 address " + quote(host) + " in " + quote(text) + "; expected e.g. [::1]:8080";
-      return false;
-    }
-    std::memcpy(&result.storage, info->ai_addr, info->ai_addrlen);
-    result.length = static_cast<socklen_t>(info->ai_addrlen);
-    freeaddrinfo(info);
-    reinterpret_cast<sockaddr_in6*>(&result.storage)->sin6_port = htons(portNumber);
-    out = std::move(result);
-    return true;
-  }
-  in_addr v4{};
-  bool looksNumeric = host.find_first_not_of("0123456789.") == std::string_view::npos;
-  if (host == "*" || (looksNumeric && inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1)) {
-    auto* sin = reinterpret_cast<sockaddr_in*>(&result.storage);
-    sin->sin_family = AF_INET;
-    sin->sin_port = htons(portNumber);
-    sin->sin_addr = host == "*" ? in_addr{htonl(INADDR_ANY)} : v4;
-    result.length = sizeof(sockaddr_in);
-    out = std::move(result);
-    return true;
-  }
-  if (looksNumeric) {
-    // getaddrinfo would accept shorthand like "10.1" as 10.0.0.1; that is almost always a typo.
-    error = "invalid IPv4 address " + quote(host) + " in " + quote(text) +
-            "; expected four numbers 0-255 "
-            "such as 127.0.0.1";
-    return false;
-  }
-  bool hostnameChars = std::all_of(host.begin(), host.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
-  });
-  if (!hostnameChars || host.size() > 253) {
-    error = "invalid host " + quote(host) + " in " + quote(text) +
-            "; expected an IPv4 address, a bracketed IPv6 address, * or a hostname";
-    return false;
-  }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;  // one entry per address instead of one per socket type
-  addrinfo* info = nullptr;
-  int rc = getaddrinfo(std::string(host).c_str(), nullptr, &hints, &info);
-  if (rc != 0 || info == nullptr) {
-    error = "cannot resolve host " + quote(host) + ": " + gai_strerror(rc) +
-            "; expected an IP address or a resolvable hostname";
-    return false;
-  }
-  std::memcpy(&result.storage, info->ai_addr, info->ai_addrlen);
-  result.length = static_cast<socklen_t>(info->ai_addrlen);
-  freeaddrinfo(info);
-  if (result.storage.ss_family == AF_INET) {
-    reinterpret_cast<sockaddr_in*>(&result.storage)->sin_port = htons(portNumber);
-  } else {
-    reinterpret_cast<sockaddr_in6*>(&result.storage)->sin6_port = htons(portNumber);
-  }
-  out = std::move(result);
-  return true;
-}
-
-// "10.0.0.0/8", "2001:db8::/32"; a plain address means a single host (/32 or /128).
-bool parseCidr(std::string_view text, Cidr& out, std::string& error) {
-  const std::string expected = "expected an address or CIDR range such as 10.0.0.0/8, 127.0.0.1 or ::1/128";
-  size_t slash = text.find('/');
-  std::string address(text.substr(0, slash));
-  Cidr result;
-  result.text = std::string(text);
-  if (address.find(':') != std::string::npos) {
-    result.family = AF_INET6;
-    if (inet_pton(AF_INET6, address.c_str(), result.bytes) != 1) {
-      error = expected + ", got " + quote(text);
-      return false;
-    }
-  } else {
-    result.family = AF_INET;
-    if (inet_pton(AF_INET, address.c_str(), result.bytes) != 1) {
-      error = expected + ", got " + quote(text);
-      return false;
-    }
-  }
-  int maxPrefix = result.family == AF_INET ? 32 : 128;
-  result.prefix = maxPrefix;
-  if (slash != std::string_view::npos) {
-    std::string_view prefix = text.substr(slash + 1);
-    if (!isDigits(prefix) || prefix.size() > 3 || std::stoi(std::string(prefix)) > maxPrefix) {
-      error = "expected a prefix length between 0 and " + std::to_string(maxPrefix) + " in " + quote(text);
-      return false;
-    }
-    result.prefix = std::stoi(std::string(prefix));
-  }
-  // Host bits set (10.1.2.3/8) usually means the writer meant something narrower: refuse to guess
-  // in a list that grants trust.
-  int bytes = maxPrefix / 8;
-  for (int bit = result.prefix; bit < maxPrefix; ++bit) {
-    if (result.bytes[bit / 8] & (0x80 >> (bit % 8))) {
-      Cidr network = result;
-      for (int b = result.prefix; b < bytes * 8; ++b) {
-        network.bytes[b / 8] &= static_cast<uint8_t>(~(0x80 >> (b % 8)));
-      }
-      char buf[INET6_ADDRSTRLEN] = {};
-      inet_ntop(result.family, network.bytes, buf, sizeof(buf));
-      error = "range " + quote(text) + " has bits set beyond its /" + std::to_string(result.prefix) +
-              " prefix; expected the network address, e.g. " + buf + "/" + std::to_string(result.prefix);
-      return false;
-    }
-  }
-  out = std::move(result);
-  return true;
-}
-
-bool sameEndpoint(const SocketAddress& a, const SocketAddress& b) {
-  if (a.family() != b.family()) {
-    return false;
-  }
-  if (a.family() == AF_INET) {
-    const auto* x = reinterpret_cast<const sockaddr_in*>(&a.storage);
-    const auto* y = reinterpret_cast<const sockaddr_in*>(&b.storage);
-    return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
-  }
-  const auto* x = reinterpret_cast<const sockaddr_in6*>(&a.storage);
-  const auto* y = reinterpret_cast<const sockaddr_in6*>(&b.storage);
-  return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
-         std::memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(in6_addr)) == 0;
 }
 
 Entry asEntry(const Item& item) {
@@ -701,8 +527,7 @@ bool YamlReader::readBool(const Entry& e, bool& out) {
   return false;
 }
 
-bool YamlReader::readUint(const Entry& e, int64_t lo, int64_t hi, uint32_t& out) {
-  std::string range = std::to_string(lo) + ".." + std::to_string(hi);
+std::optional<YamlReader::IntegerText> YamlReader::readIntegerText(const Entry& e, const std::string& range) {
   std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
   std::string_view digits = text;
   bool negative = !digits.empty() && digits.front() == '-';
@@ -711,16 +536,28 @@ bool YamlReader::readUint(const Entry& e, int64_t lo, int64_t hi, uint32_t& out)
   }
   if (!e.value.IsScalar() || !isDigits(digits)) {
     error(e.pos, e.path + ": expected an integer in " + range + ", got " + describe(e.value));
+    return std::nullopt;
+  }
+  return IntegerText{std::move(text), negative};
+}
+
+void YamlReader::outOfRange(const Entry& e, const std::string& lo, const std::string& hi, const std::string& text) {
+  error(e.pos, e.path + ": must be between " + lo + " and " + hi + ", got " + text);
+}
+
+bool YamlReader::readUint(const Entry& e, int64_t lo, int64_t hi, uint32_t& out) {
+  auto integer = readIntegerText(e, std::to_string(lo) + ".." + std::to_string(hi));
+  if (!integer) {
     return false;
   }
+  std::string_view digits = integer->digits();
   // Anything longer than 12 digits is out of every range here; avoid overflow while parsing.
   int64_t value = digits.size() > 12 ? INT64_MAX : std::stoll(std::string(digits));
-  if (negative) {
+  if (integer->negative) {
     value = -value;
   }
   if (value < lo || value > hi) {
-    error(e.pos, e.path + ": must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                     ", got " + text);
+    outOfRange(e, std::to_string(lo), std::to_string(hi), integer->text);
     return false;
   }
   out = static_cast<uint32_t>(value);
@@ -728,25 +565,18 @@ bool YamlReader::readUint(const Entry& e, int64_t lo, int64_t hi, uint32_t& out)
 }
 
 bool YamlReader::readUint64(const Entry& e, uint64_t lo, uint64_t hi, uint64_t& out) {
-  std::string range = std::to_string(lo) + ".." + std::to_string(hi);
-  std::string text = e.value.IsScalar() ? e.value.Scalar() : "";
-  std::string_view digits = text;
-  bool negative = !digits.empty() && digits.front() == '-';
-  if (negative || (!digits.empty() && digits.front() == '+')) {
-    digits.remove_prefix(1);
-  }
-  if (!e.value.IsScalar() || !isDigits(digits)) {
-    error(e.pos, e.path + ": expected an integer in " + range + ", got " + describe(e.value));
+  auto integer = readIntegerText(e, std::to_string(lo) + ".." + std::to_string(hi));
+  if (!integer) {
     return false;
   }
+  std::string_view digits = integer->digits();
   size_t first = std::min(digits.find_first_not_of('0'), digits.size());
   std::string_view significant = digits.substr(first);
   bool zero = significant.empty();
   // 19 digits always fit in uint64_t; longer numbers are out of every range here.
   uint64_t value = significant.size() > 19 ? UINT64_MAX : zero ? 0 : std::stoull(std::string(significant));
-  if ((negative && !zero) || value < lo || value > hi) {
-    error(e.pos, e.path + ": must be between " + std::to_string(lo) + " and " + std::to_string(hi) +
-                     ", got " + text);
+  if ((integer->negative && !zero) || value < lo || value > hi) {
+    outOfRange(e, std::to_string(lo), std::to_string(hi), integer->text);
     return false;
   }
   out = value;

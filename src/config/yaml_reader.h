@@ -1,6 +1,6 @@
 #pragma once
 // PRIVATE to src/config: the YAML parsing and the generic, error-reporting value readers that the
-// config loader (loader.cc) and its HTTP part (http_loader.cc) are built on. It includes
+// config loader and its section readers (schema.h) are built on. It includes
 // yaml-cpp, which must stay invisible outside this folder: never include this header from
 // anything outside src/config (config/loader.h is the public interface).
 //
@@ -52,18 +52,6 @@ bool isDigits(std::string_view text);
 
 // An HTTP token (RFC 9110): header and cookie names, methods.
 bool isToken(std::string_view text);
-
-// Parses "a.b.c.d:port", "[v6]:port", "*:port" or "hostname:port" (resolved now, first result).
-bool parseSocketAddress(std::string_view text, SocketAddress& out, std::string& error);
-
-// "10.0.0.0/8", "2001:db8::/32"; a plain address means a single host (/32 or /128).
-bool parseCidr(std::string_view text, Cidr& out, std::string& error);
-
-// Same family, address, port (and IPv6 scope).
-bool sameEndpoint(const SocketAddress& a, const SocketAddress& b);
-
-// See config::bindsOverlap (config/address.h).
-bool bindsOverlap(const SocketAddress& a, const SocketAddress& b);
 
 // One key of a YAML map, with the positions where its errors are reported.
 struct Entry {
@@ -144,6 +132,16 @@ class YamlReader {
   std::vector<Diagnostic> errors_;
 
  private:
+  // An integer's text as written ("-05", "+3", "12"): the sign is kept for messages.
+  struct IntegerText {
+    std::string text;
+    bool negative = false;
+    std::string_view digits() const { return std::string_view(text).substr(text[0] == '-' || text[0] == '+' ? 1 : 0); }
+  };
+  // The text of an integer scalar; nullopt after "expected an integer in `range`" for anything else.
+  std::optional<IntegerText> readIntegerText(const Entry& e, const std::string& range);
+  void outOfRange(const Entry& e, const std::string& lo, const std::string& hi, const std::string& text);
+
   bool checkText();
   std::optional<int> secondDocumentLine() const;
   bool parse(std::vector<YAML::Node>& docs);

@@ -1,23 +1,9 @@
 #include "http/request_info.h"
 
 #include "codec/field_rules.h"
+#include "common/ascii.h"
 
 namespace fulcrum::http {
-
-bool equalsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-    if (x != y) {
-      return false;
-    }
-  }
-  return true;
-}
 
 namespace {
 

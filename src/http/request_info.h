@@ -39,7 +39,5 @@ void removeDotSegments(std::string_view path, std::string& out);
 std::string_view queryParam(std::string_view query, std::string_view name, bool& found);
 // The value of cookie `name` from every Cookie field of the request.
 std::string_view cookieValue(const RequestHead& head, std::string_view name, bool& found);
-// ASCII case-insensitive equality.
-bool equalsIgnoreCase(std::string_view a, std::string_view b);
 
 }  // namespace fulcrum::http

@@ -4,25 +4,6 @@
 
 namespace fulcrum::upstream {
 
-namespace {
-balance::Algorithm toBalance(config::Algorithm a) {
-  using A = config::Algorithm;
-  using B = balance::Algorithm;
-  switch (a) {
-    case A::RoundRobin: return B::RoundRobin;
-    case A::WeightedRoundRobin: return B::WeightedRoundRobin;
-    case A::LeastConnections: return B::LeastConnections;
-    case A::LeastResponseTime: return B::LeastResponseTime;
-    case A::Random: return B::Random;
-    case A::RandomTwoChoices: return B::RandomTwoChoices;
-    case A::IpHash: return B::IpHash;
-    case A::ConsistentHash: return B::ConsistentHash;
-    case A::Maglev: return B::Maglev;
-  }
-  return B::RoundRobin;
-}
-}  // namespace
-
 bool Host::tryAcquire() const {
   uint32_t limit = config.max_connections;
   uint32_t prev = state->active.fetch_add(1, std::memory_order_relaxed);
@@ -113,7 +94,7 @@ std::shared_ptr<const Cluster> HostRegistry::build(const config::Pool& pool, uin
     cluster->ramping = cluster->ramping || ramping;
   }
   balance::BalancerOptions options;
-  options.algorithm = toBalance(pool.algorithm);
+  options.algorithm = pool.algorithm;
   options.vnodes_per_weight = pool.vnodes;
   // Most republishes (a slow-start step, an agent's or the API's weight for one pool) leave
   // most pools as they were: those keep their balancer, and the workers their pickers as is.

@@ -74,8 +74,7 @@ uint64_t clientHash(const sockaddr* addr) {
 }
 
 bool needsClientHash(const Cluster& cluster) {
-  auto a = cluster.config.algorithm;
-  return a == config::Algorithm::IpHash || a == config::Algorithm::ConsistentHash || a == config::Algorithm::Maglev;
+  return hashesOnKey(cluster.config.algorithm);
 }
 
 }  // namespace fulcrum::upstream

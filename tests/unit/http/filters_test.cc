@@ -27,7 +27,7 @@ struct Req {
 };
 
 std::shared_ptr<const upstream::Cluster> cluster(upstream::HostRegistry& reg, const std::string& name,
-                                                 config::Algorithm algorithm = config::Algorithm::RoundRobin) {
+                                                 fulcrum::Algorithm algorithm = fulcrum::Algorithm::RoundRobin) {
   config::Pool p;
   p.name = name;
   p.algorithm = algorithm;
@@ -169,7 +169,7 @@ TEST(AffinityFilter, HashKeysAndTheStickyCookie) {
   upstream::HostRegistry reg;
   config::Pool p;
   p.name = "h";
-  p.algorithm = config::Algorithm::ConsistentHash;
+  p.algorithm = fulcrum::Algorithm::ConsistentHash;
   p.hash_key.source = config::HashKeySource::Header;
   p.hash_key.name = "x-user";
   p.http.sticky.mode = config::StickyMode::Cookie;

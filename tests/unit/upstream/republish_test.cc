@@ -12,7 +12,7 @@ using namespace fulcrum::upstream;
 namespace {
 
 config::Pool makePool(const std::string& name, const std::vector<std::string>& addresses,
-                      config::Algorithm algorithm = config::Algorithm::RoundRobin) {
+                      fulcrum::Algorithm algorithm = fulcrum::Algorithm::RoundRobin) {
   config::Pool p;
   p.name = name;
   p.algorithm = algorithm;
@@ -50,7 +50,7 @@ TEST(Republish, OnlyPoolsWhoseInputsChangedGetANewBalancer) {
   EXPECT_EQ(a3->balancer->hosts()[0].weight, 5u);
   EXPECT_EQ(b3->balancer.get(), b1->balancer.get());
   // Another algorithm is another input.
-  b.algorithm = config::Algorithm::LeastConnections;
+  b.algorithm = fulcrum::Algorithm::LeastConnections;
   EXPECT_NE(reg.build(b, 30, true)->balancer.get(), b1->balancer.get());
 }
 
@@ -72,7 +72,7 @@ TEST(Republish, PickerFollowsItsPoolAcrossSnapshots) {
   HostRegistry reg;
   uint64_t generation = 0;
   PickerSet pickers(0, generation);
-  auto pool = makePool("p", {"10.0.0.1:80", "10.0.0.2:80"}, config::Algorithm::LeastResponseTime);
+  auto pool = makePool("p", {"10.0.0.1:80", "10.0.0.2:80"}, fulcrum::Algorithm::LeastResponseTime);
   auto c1 = reg.build(pool, 0, true);
   balance::Picker& first = pickers.get(c1);
   first.observe(0, 0.500, 0);  // 10.0.0.1 is slow
