@@ -37,6 +37,11 @@ bool isIdempotent(Method m) {
 
 size_t headCapacity(const Limits& l) { return l.maxRequestLine + l.maxHeaderBytes + 1024; }
 
+// A connect that failed for want of something of ours (descriptors, memory, local ports).
+bool localShortage(int err) {
+  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM || err == EADDRNOTAVAIL;
+}
+
 }  // namespace
 
 HttpSession::HttpSession(upstream::WorkerContext& ctx, std::shared_ptr<HttpFrontend> frontend, core::Fd client,
@@ -540,17 +545,19 @@ void HttpSession::connectTo(int host) {
   x.reused = false;
   auto fd = net::startConnect(h.config.address.sa(), h.config.address.length);
   if (!fd) {
-    if (errno == EMFILE || errno == ENFILE) {
+    int err = errno;
+    if (err == EMFILE || err == ENFILE) {
       upstream::onFdExhausted(ctx_, "connect");
     }
-    upstreamFailed(ErrorKind::ConnectFailed, fd.error().message.c_str());
+    upstreamFailed(ErrorKind::ConnectFailed, fd.error().message.c_str(),
+                   localShortage(err) ? upstream::ErrorSource::Proxy : upstream::ErrorSource::Server);
     return;
   }
   net::setNoDelay(fd->get());
   up_ = std::make_unique<UpstreamConn>(ctx_, std::move(*fd), h.state);
   up_->owner = this;
   if (!ctx_.loop.add(up_->transport.fd(), kEvents, up_.get())) {
-    upstreamFailed(ErrorKind::ConnectFailed, "epoll add failed");
+    upstreamFailed(ErrorKind::ConnectFailed, "epoll add failed", upstream::ErrorSource::Proxy);
     return;
   }
   up_->registered = true;
@@ -1171,14 +1178,18 @@ upstream::RetryDecision HttpSession::retryDecision(ErrorKind kind) {
   return d;
 }
 
-void HttpSession::upstreamFailed(ErrorKind failure, const char* why) {
+void HttpSession::upstreamFailed(ErrorKind failure, const char* why, upstream::ErrorSource source) {
   Exchange& x = *x_;
   const auto& cluster = *x.cluster;
   const char* server = x.host >= 0 ? cluster.hosts[static_cast<size_t>(x.host)].config.address.text.c_str() : "";
   bool staleReuse = x.reused && failure == ErrorKind::Reset && up_ && up_->in.empty() && !x.resp_started;
   if (!staleReuse) {
-    log::warn("server failed", {{"pool", cluster.config.name}, {"server", server}, {"error", why},
-                                {"attempt", x.attempts}});
+    log::warn(source == upstream::ErrorSource::Server ? "server failed" : "could not reach the server",
+              {{"pool", cluster.config.name}, {"server", server}, {"error", why}, {"attempt", x.attempts}});
+  }
+  // Only the server's own failures count against it (docs/design/health.md): not a stale
+  // pooled connection, nor this process running out of descriptors or ports.
+  if (!staleReuse && source == upstream::ErrorSource::Server) {
     if (failure == ErrorKind::ConnectFailed || failure == ErrorKind::ConnectTimeout) {
       cluster.hosts[static_cast<size_t>(x.host)].state->connect_failures.fetch_add(1, std::memory_order_relaxed);
     }

@@ -95,7 +95,9 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   // into cout_ behind a head with its Content-Length. False (nothing written) when it is not all here.
   bool writeWholeDechunked(const ResponseParams& params, size_t headLength);
   void finishExchange();
-  void upstreamFailed(ErrorKind failure, const char* why);
+  // source: Server unless the failure was this process's (no descriptor, no local port).
+  void upstreamFailed(ErrorKind failure, const char* why,
+                      upstream::ErrorSource source = upstream::ErrorSource::Server);
   // RetryPolicy's answer for this attempt, with the retry budget asked when it says Retry.
   upstream::RetryDecision retryDecision(ErrorKind kind);
   void restartRequest();

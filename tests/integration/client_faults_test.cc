@@ -38,6 +38,18 @@ std::string bodyOf(const std::string& response) {
   return at == std::string::npos ? "" : response.substr(at + 4);
 }
 
+// httpbackends b1, b2 and b3; `ports` gets the port of each one that became ready.
+std::vector<HttpBackend> startThreeBackends(const TempDir& dir, std::vector<uint16_t>& ports) {
+  std::vector<HttpBackend> backends;
+  for (const char* id : {"b1", "b2", "b3"}) {
+    backends.push_back(startHttpBackend(dir, id));
+    if (backends.back().port != 0) {
+      ports.push_back(backends.back().port);
+    }
+  }
+  return backends;
+}
+
 size_t count(const std::string& text, const std::string& what) {
   size_t n = 0;
   for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
@@ -215,13 +227,9 @@ TEST(ClientFaults, TheAuthorityRoutingUsedIsTheOneForwarded) {
 // HAProxy's maxconn: when every server is full a request waits for a slot instead of a 503.
 TEST(ClientFaults, PerServerMaxConnectionsQueuesHttpRequests) {
   TempDir dir;
-  std::vector<HttpBackend> backends;
   std::vector<uint16_t> ports;
-  for (const char* id : {"b1", "b2", "b3"}) {
-    backends.push_back(startHttpBackend(dir, id));
-    ASSERT_NE(backends.back().port, 0);
-    ports.push_back(backends.back().port);
-  }
+  auto backends = startThreeBackends(dir, ports);
+  ASSERT_EQ(ports.size(), 3u);
   std::string pool = "  - name: web\n    servers:\n";
   for (uint16_t p : ports) {
     pool += "      - {address: 127.0.0.1:" + std::to_string(p) + ", max_connections: 10}\n";
@@ -247,13 +255,9 @@ TEST(ClientFaults, PerServerMaxConnectionsQueuesHttpRequests) {
 // ejected within twice the response timeout.
 TEST(ClientFaults, AStalledServerCostsClientsNothingWithTheDefaults) {
   TempDir dir;
-  std::vector<HttpBackend> backends;
   std::vector<uint16_t> ports;
-  for (const char* id : {"b1", "b2", "b3"}) {
-    backends.push_back(startHttpBackend(dir, id));
-    ASSERT_NE(backends.back().port, 0);
-    ports.push_back(backends.back().port);
-  }
+  auto backends = startThreeBackends(dir, ports);
+  ASSERT_EQ(ports.size(), 3u);
   uint16_t port = freePort();
   // Defaults only, but for a response timeout short enough for a test.
   auto f = startFulcrum(dir, httpConfig(port, httpPool("web", ports), "", "web", "timeouts: {response: 1s}\n"), port, 2);
