@@ -9,7 +9,7 @@
 #include <functional>
 
 #include "l4/tcp_frontend.h"
-#include "loopback.h"
+#include "../loopback.h"
 
 using namespace fulcrum;
 using namespace fulcrum::l4;

@@ -1,6 +1,6 @@
 #pragma once
-// Loopback sockets for L4 unit tests: servers the session under test connects to, and
-// non-blocking reads that never wait. Every fd is owned by a core::Fd, so a failed
+// Loopback sockets for unit tests (L4 sessions, health checks): servers the code under test
+// connects to, and non-blocking reads that never wait. Every fd is owned by a core::Fd, so a failed
 // assertion leaks nothing.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "config/address.h"
 #include "config/model.h"
