@@ -59,7 +59,8 @@ uint32_t effectiveWeight(const config::Pool& pool, const Host& host, uint64_t no
   }
   // Weights are integers: scale by 10 so a 10% ramp of weight 1 is still a share (the
   // balancers divide by the common factor, so equal weights cost nothing).
-  return static_cast<uint32_t>(std::max(0.0, w * 10.0 + 0.5));
+  auto scaled = static_cast<uint32_t>(std::max(0.0, w * 10.0 + 0.5));
+  return w > 0 && scaled == 0 ? 1 : scaled;  // a small share ("up 3%" of weight 1) is not none
 }
 
 std::shared_ptr<const Cluster> HostRegistry::build(const config::Pool& pool, uint64_t nowMs, bool firstBuild) {

@@ -117,6 +117,18 @@ TEST(EffectiveWeight, WeightTimesAgentPercentTimesSlowStart) {
   EXPECT_EQ(effectiveWeight(pool, h, 10'000, ramping), 20u) << "slow start off: no ramp";
 }
 
+TEST(EffectiveWeight, ASmallShareOfWeightOneIsStillAShare) {
+  HostRegistry reg;
+  auto pool = makePool("p", {server("10.0.0.1:80", 1)});
+  auto c = reg.build(pool, 0, true);
+  const Host& h = c->hosts[0];
+  bool ramping = false;
+  h.state->agent_weight_percent.store(3);  // "up 3%": 0.3 of a unit rounds to nothing
+  EXPECT_EQ(effectiveWeight(pool, h, 10'000, ramping), 1u) << "a server that is up keeps some traffic";
+  h.state->agent_weight_percent.store(0);
+  EXPECT_EQ(effectiveWeight(pool, h, 10'000, ramping), 0u);
+}
+
 TEST(Host, TryAcquireHonoursMaxConnections) {
   HostRegistry reg;
   auto pool = makePool("p", {server("10.0.0.1:80"), server("10.0.0.2:80")});
