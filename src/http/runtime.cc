@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "http/filters/affinity_filter.h"
+#include "http/filters/observer.h"
 #include "http/filters/rate_limit_filter.h"
 #include "http/filters/route_filter.h"
 #include "http/filters/split_filter.h"
@@ -76,6 +77,8 @@ std::shared_ptr<ListenerRuntime> buildRuntime(
   rt->filters.add(std::make_unique<RouteFilter>(*rt->router, h.routes, rt->targets, rt->default_target));
   rt->filters.add(std::make_unique<SplitFilter>());
   rt->filters.add(std::make_unique<AffinityFilter>());
+  rt->filters.observe(std::make_unique<MetricsObserver>(*rt));
+  rt->filters.observe(std::make_unique<AccessLogObserver>(*rt));
   return rt;
 }
 

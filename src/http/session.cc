@@ -1113,49 +1113,15 @@ void HttpSession::recordRequest(uint16_t status, const char* termination) {
   uint64_t bytesOut = out - bytes_mark_out_;
   bytes_mark_in_ = bytes_in_;
   bytes_mark_out_ = out;
-  size_t w = ctx_.worker_index;
-  auto& l = listenerStats();
-  l.statuses.add(status);
-  l.request_time.observe(total);
-  if (a.route >= 0 && static_cast<size_t>(a.route) < rt_->route_stats.size()) {
-    auto& r = rt_->route_stats[static_cast<size_t>(a.route)]->worker(w);
-    r.statuses.add(status);
-    r.request_time.observe(total);
-  }
-  if (a.cluster) {
-    auto& p = a.cluster->pool_state->traffic->worker(w);
-    p.statuses.add(status);
-    p.request_time.observe(total);
-  }
-  auto* log = rt_->access_log.get();
-  if (!log) {
-    return;
-  }
-  upstream::AccessRecord r;
-  r.client = client_ip_;
-  r.listener = rt_->listener->name;
-  r.protocol = "http";
-  if (a.route >= 0 && static_cast<size_t>(a.route) < rt_->listener->http.routes.size()) {
-    r.route = rt_->listener->http.routes[static_cast<size_t>(a.route)].name;
-  }
-  if (a.cluster) {
-    r.pool = a.cluster->config.name;
-  }
-  if (a.host) {
-    r.server = a.host->config.address.text;
-  }
-  r.method = a.method;
-  r.path = a.path;
-  r.termination = termination;
-  r.status = status;
-  r.bytes_in = bytesIn;
-  r.bytes_out = bytesOut;
-  r.queue_us = a.queue_us;
-  r.connect_us = a.connect_us;
-  r.response_us = a.response_us;
-  r.total_us = static_cast<int64_t>(total);
-  r.retries = a.retries;
-  log->write(w, r);
+  StreamEnd end{a};
+  end.status = status;
+  end.termination = termination;
+  end.total_us = total;
+  end.bytes_in = bytesIn;
+  end.bytes_out = bytesOut;
+  end.client_ip = client_ip_;
+  end.worker = ctx_.worker_index;
+  rt_->filters.onStreamEnd(end);
 }
 
 upstream::RetryDecision HttpSession::retryDecision(ErrorKind kind) {

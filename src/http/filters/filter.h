@@ -14,6 +14,7 @@
 
 #include "codec/message.h"
 #include "config/model.h"
+#include "http/filters/observer.h"
 #include "http/request_info.h"
 #include "upstream/cluster.h"
 
@@ -67,10 +68,17 @@ class RequestFilter {
   virtual FilterStatus onRequestHead(RequestState& state) const = 0;
 };
 
-// The listener's filters in order. Immutable once built: shared by every worker.
+// The listener's filters in order, and the observers every finished request is shown.
+// Immutable once built: shared by every worker.
 class FilterChain {
  public:
   void add(std::unique_ptr<const RequestFilter> filter) { filters_.push_back(std::move(filter)); }
+  void observe(std::unique_ptr<const StreamObserver> observer) { observers_.push_back(std::move(observer)); }
+  void onStreamEnd(const StreamEnd& end) const {
+    for (const auto& o : observers_) {
+      o->onStreamEnd(end);
+    }
+  }
   FilterStatus onRequestHead(RequestState& state) const {
     for (const auto& f : filters_) {
       if (f->onRequestHead(state) != FilterStatus::Continue) {
@@ -83,6 +91,7 @@ class FilterChain {
 
  private:
   std::vector<std::unique_ptr<const RequestFilter>> filters_;
+  std::vector<std::unique_ptr<const StreamObserver>> observers_;
 };
 
 }  // namespace fulcrum::http
