@@ -44,6 +44,28 @@ class HealthMonitorTest : public ::testing::Test {
     monitor.update({cluster}, drainMs);
   }
   // Moves the clock in sweep-sized steps, letting each sweep run at its own time.
+  // Server 0 listens on loopback, is TCP-checked every 10 s (rise 1, fall 1) and, when
+  // ejected, stays out 30 s; the socket is returned to keep it listening.
+  core::Fd checkedServerEjectedForLong() {
+    core::Fd server = test::listenLoopback();
+    pool.servers.resize(2);
+    pool.servers[0].address = test::loopbackAddress(test::localPort(server.get()));
+    pool.outlier_detection.ejection_time = std::chrono::milliseconds(30'000);
+    pool.outlier_detection.max_ejection_time = std::chrono::milliseconds(30'000);
+    pool.health_check.type = config::CheckType::Tcp;
+    pool.health_check.interval = std::chrono::milliseconds(10'000);
+    pool.health_check.timeout = std::chrono::milliseconds(1000);
+    pool.health_check.rise = 1;
+    pool.health_check.fall = 1;
+    return server;
+  }
+  // The first check (started at once, no jitter) completes on loopback: at most 2 s of real time.
+  void waitForFirstCheck() {
+    for (int i = 0; i < 400 && host(0).checks_ok.load() == 0; ++i) {
+      loop.runOnce(5);
+    }
+  }
+
   void pass(uint64_t ms) {
     for (uint64_t done = 0; done < ms;) {
       uint64_t step = std::min<uint64_t>(100, ms - done);
@@ -156,25 +178,13 @@ TEST_F(HealthMonitorTest, DrainTimeoutClosesTheServersSessionsOnce) {
 }
 
 TEST_F(HealthMonitorTest, APassingActiveCheckEndsAnEjectionEarly) {
-  core::Fd server = test::listenLoopback();
-  pool.servers.resize(2);
-  pool.servers[0].address = test::loopbackAddress(test::localPort(server.get()));
-  pool.outlier_detection.ejection_time = std::chrono::milliseconds(30'000);
-  pool.outlier_detection.max_ejection_time = std::chrono::milliseconds(30'000);
-  pool.health_check.type = config::CheckType::Tcp;
-  pool.health_check.interval = std::chrono::milliseconds(10'000);
-  pool.health_check.timeout = std::chrono::milliseconds(1000);
-  pool.health_check.rise = 1;
-  pool.health_check.fall = 1;
+  core::Fd server = checkedServerEjectedForLong();
   cluster = registry.build(pool, now(), true);
   // Down by its checks and ejected by traffic (a crash): now it is back.
   host(0).check_down.store(true);
   ASSERT_TRUE(tryEject(*cluster, 0, now()));
   monitor.update({cluster}, 30000);
-  // The first check starts at once (no jitter); the connect completes on loopback.
-  for (int i = 0; i < 400 && host(0).checks_ok.load() == 0; ++i) {
-    loop.runOnce(5);
-  }
+  waitForFirstCheck();
   ASSERT_EQ(host(0).checks_ok.load(), 1u);
   EXPECT_FALSE(host(0).check_down.load());
   pass(100);
@@ -186,20 +196,10 @@ TEST_F(HealthMonitorTest, APassingActiveCheckEndsAnEjectionEarly) {
 TEST_F(HealthMonitorTest, ChecksThatKeepPassingDoNotEndAnEjection) {
   // Passive health ejects servers that pass their checks but fail traffic: only a check that
   // brings a server back up ends an ejection early.
-  core::Fd server = test::listenLoopback();
-  pool.servers.resize(2);
-  pool.servers[0].address = test::loopbackAddress(test::localPort(server.get()));
-  pool.outlier_detection.ejection_time = std::chrono::milliseconds(30'000);
-  pool.outlier_detection.max_ejection_time = std::chrono::milliseconds(30'000);
-  pool.health_check.type = config::CheckType::Tcp;
-  pool.health_check.interval = std::chrono::milliseconds(10'000);
-  pool.health_check.rise = 1;
-  pool.health_check.fall = 1;
+  core::Fd server = checkedServerEjectedForLong();
   publish();
   ASSERT_TRUE(tryEject(*cluster, 0, now()));
-  for (int i = 0; i < 400 && host(0).checks_ok.load() == 0; ++i) {
-    loop.runOnce(5);
-  }
+  waitForFirstCheck();
   ASSERT_EQ(host(0).checks_ok.load(), 1u);
   pass(1000);
   EXPECT_TRUE(host(0).ejected.load());
