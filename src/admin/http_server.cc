@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/log.h"
-#include "http/head_writer.h"
+#include "http/h1/head_writer.h"
 #include "net/address.h"
 
 namespace fulcrum::admin {

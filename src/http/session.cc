@@ -10,7 +10,8 @@
 #include "common/time.h"
 #include "http/filters/filter.h"
 #include "http/frontend.h"
-#include "http/head_writer.h"
+#include "http/h1/head_writer.h"
+#include "http/h1/request_decoder.h"
 #include "http/sticky.h"
 #include "net/address.h"
 #include "net/proxy_protocol.h"
@@ -295,10 +296,10 @@ void HttpSession::onHead(size_t headLength) {
     respondLocal(status, body, extra, bodyUnread, edits, type);
   };
 
-  RequestInfo info;
+  Request info;
   std::string_view why;
   std::string normalized;  // a path with its dot segments removed (rare: allocates only then)
-  if (!describeRequest(h, http.path_dot_segments, normalized, info, why)) {
+  if (!decodeRequest(h, http.path_dot_segments, normalized, info, why)) {
     log::debug("request refused", {{"client", client_ip_}, {"reason", why}});
     uint16_t status = h.targetForm == TargetForm::Authority ? 405 : 400;
     cin_.consume(headLength);
@@ -306,8 +307,9 @@ void HttpSession::onHead(size_t headLength) {
     respondLocal(status, errorBody(status), "", true);
     return;
   }
-  RequestState state(h, info);
+  RequestState state(info);
   state.client_ip = client_ip_;
+  state.peer_trusted = trusted_front_;
   state.peer = peer_.get();
   state.now_ms = ctx_.loop.nowMs();
   state.rng = &frontend_->rng();
@@ -339,12 +341,11 @@ void HttpSession::onHead(size_t headLength) {
   const auto& pool = x.cluster->config;
   x.hash = state.hash;
   x.sticky_id = std::string(state.sticky_id);
+  x.response_edits = state.response_edits;
   ForwardParams fp;
   fp.request = &info;
-  fp.client_ip = client_ip_;
-  fp.trusted_front = trusted_front_;
-  fp.forwarded = &http.forwarded;
-  fp.route = route;
+  fp.framing = h.body;
+  fp.edits = &state.edits;
   writeRequestHead(x.head, fp);
   // Everything needed from the head's views is copied: its bytes can go.
   cin_.consume(headLength);
@@ -892,7 +893,7 @@ void HttpSession::onResponseHead(size_t headLength) {
   ResponseParams p;
   p.head = &h;
   p.client_http10 = x.client_http10;
-  p.edits = x.route ? &x.route->response_headers : nullptr;
+  p.edits = x.response_edits;
   p.set_cookie = x.set_cookie;
   if (x.client_http10 && h.body.kind == BodyKind::Chunked) {
     // HTTP/1.0 has no chunked coding. A body already here whole goes with its length (the

@@ -26,10 +26,10 @@
 #include "core/io_buffer.h"
 #include "core/timer_wheel.h"
 #include "http/body_framer.h"
-#include "http/head_writer.h"
+#include "http/h1/head_writer.h"
 #include "http/recycler.h"
 #include "http/request_accounting.h"
-#include "http/request_info.h"
+#include "http/stream/request.h"
 #include "http/runtime.h"
 #include "http/upstream_conn.h"
 #include "net/address.h"
@@ -173,6 +173,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
     SpareStrings& spare_strings;  // the worker's: `head` is borrowed from it
     std::shared_ptr<const upstream::Cluster> cluster;
     const config::Route* route = nullptr;
+    const config::HeaderEdits* response_edits = nullptr;  // the route's, for the server's response
     int host = -1;              // index in cluster->hosts while holding its slot
     bool pool_slot = false;     // counted in the pool's max_requests
     std::vector<bool> tried;
