@@ -135,7 +135,7 @@ void HttpSession::onUpstreamEvents(uint32_t events) {
   }
   if (phase_ == Phase::Connecting) {
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-      int err = net::socketError(up_->transport.fd());
+      int err = net::socketError(up_->transport->fd());
       if (err != 0) {
         upstreamFailed(ErrorKind::ConnectFailed, std::strerror(err));
         return;
@@ -516,7 +516,7 @@ void HttpSession::connectTo(int host) {
   net::setNoDelay(fd->get());
   up_ = std::make_unique<UpstreamConn>(ctx_, std::move(*fd), h.state);
   up_->owner = this;
-  if (!ctx_.loop.add(up_->transport.fd(), kEvents, up_.get())) {
+  if (!ctx_.loop.add(up_->transport->fd(), kEvents, up_.get())) {
     upstreamFailed(ErrorKind::ConnectFailed, "epoll add failed", upstream::ErrorSource::Proxy);
     return;
   }
@@ -561,7 +561,7 @@ bool HttpSession::sendRequest() {
     // With the body bytes already here, when they are valid, in the same write.
     size_t ready = !x.stream.requestDone() && x.req_body.scan(cin_.view()) ? x.req_body.ready() : 0;
     size_t head = x.head.size() - x.head_sent;
-    auto r = up_->transport.write2(reinterpret_cast<const uint8_t*>(x.head.data()) + x.head_sent, head,
+    auto r = up_->transport->write2(reinterpret_cast<const uint8_t*>(x.head.data()) + x.head_sent, head,
                                    cin_.data(), ready);
     if (r.status == net::IoStatus::Ok) {
       if (auto* hs = hostStats()) hs->bytes_out.add(r.bytes);
@@ -598,7 +598,7 @@ bool HttpSession::sendRequest() {
       if (!up_->writable) {
         return true;
       }
-      auto r = up_->transport.write(cin_.data(), ready);
+      auto r = up_->transport->write(cin_.data(), ready);
       if (r.status == net::IoStatus::Ok) {
         if (auto* hs = hostStats()) hs->bytes_out.add(r.bytes);
         cin_.consume(r.bytes);
@@ -691,7 +691,7 @@ bool HttpSession::receiveResponse() {
         upstreamFailed(ErrorKind::BadResponse, "response head too large");
         return false;
       }
-      auto r = up_->transport.read(room.data(), room.size());
+      auto r = up_->transport->read(room.data(), room.size());
       if (r.status == net::IoStatus::Ok) {
         if (auto* hs = hostStats()) hs->bytes_in.add(r.bytes);
         up_->in.commit(r.bytes);
@@ -757,7 +757,7 @@ bool HttpSession::receiveResponse() {
       close("malformed response body", true);
       return false;
     }
-    auto r = up_->transport.read(room.data(), room.size());
+    auto r = up_->transport->read(room.data(), room.size());
     if (r.status == net::IoStatus::Ok) {
       if (auto* hs = hostStats()) hs->bytes_in.add(r.bytes);
       up_->in.commit(r.bytes);
@@ -1162,12 +1162,12 @@ void HttpSession::startTunnel() {
 void HttpSession::pumpTunnel() {
   uint64_t up = 0;
   uint64_t down = 0;
-  auto a = tunnel_->up.run(*client_, client_readable_, client_hup_, up_->transport, up_->writable, up);
+  auto a = tunnel_->up.run(*client_, client_readable_, client_hup_, *up_->transport, up_->writable, up);
   if (a == net::Pump::State::Error) {
     close(tunnel_->up.errorOnRead() ? "client reset" : "server reset", true);
     return;
   }
-  auto b = tunnel_->down.run(up_->transport, up_->readable, up_->hup, *client_, client_writable_, down);
+  auto b = tunnel_->down.run(*up_->transport, up_->readable, up_->hup, *client_, client_writable_, down);
   if (b == net::Pump::State::Error) {
     close(tunnel_->down.errorOnRead() ? "server reset" : "client reset", true);
     return;
