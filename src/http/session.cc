@@ -14,6 +14,7 @@
 #include "http/h1/head_writer.h"
 #include "http/h1/http10_response.h"
 #include "http/h1/request_decoder.h"
+#include "http/h1/response_decoder.h"
 #include "http/sticky.h"
 #include "http/upstream_request.h"
 #include "net/address.h"
@@ -754,8 +755,9 @@ void HttpSession::onResponseHead(size_t headLength) {
   if (h.status < 200 && h.status != 101) {
     // Interim (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients.
     if (!x.client_http10) {
+      Response interim = decodeResponse(h);
       ResponseParams p;
-      p.head = &h;
+      p.response = &interim;
       writeResponseHead(out(), p);
     }
     up_->in.consume(headLength);
@@ -776,8 +778,9 @@ void HttpSession::onResponseHead(size_t headLength) {
       upstreamFailed(ErrorKind::BadResponse, "101 without an upgrade request");
       return;
     }
+    Response switched = decodeResponse(h);
     ResponseParams p;
-    p.head = &h;
+    p.response = &switched;
     writeResponseHead(out(), p);
     up_->in.consume(headLength);
     recordOutcome(false);
@@ -809,11 +812,18 @@ void HttpSession::onResponseHead(size_t headLength) {
   if (h.body.kind == BodyKind::UntilClose || draining_) {
     close_after_ = true;
   }
+  // What the client is told besides the server's fields: the route's edits, a sticky cookie.
+  Response resp = decodeResponse(h);
+  FieldEdits edits;
+  edits.edits = x.response_edits;
+  if (!x.set_cookie.empty()) {
+    edits.add("Set-Cookie", x.set_cookie);
+  }
   ResponseParams p;
-  p.head = &h;
+  p.response = &resp;
+  p.framing = h.body;
   p.client_http10 = x.client_http10;
-  p.edits = x.response_edits;
-  p.set_cookie = x.set_cookie;
+  p.edits = &edits;
   if (x.client_http10 && h.body.kind == BodyKind::Chunked) {
     // HTTP/1.0 has no chunked coding. A body already here whole goes with its length (the
     // connection may stay open); otherwise it is delimited by closing the connection.
@@ -822,10 +832,9 @@ void HttpSession::onResponseHead(size_t headLength) {
       scheduleTimer();
       return;
     }
-    static constexpr BodyFraming kUntilClose{BodyKind::UntilClose, 0};
     close_after_ = true;
     p.close = true;
-    p.framing = &kUntilClose;
+    p.framing = BodyFraming{BodyKind::UntilClose, 0};
     Limits limits;
     limits.maxTrailerBytes = core::Buffer::kCapacity / 2;  // (dropped, but buffered until complete)
     x.dechunker = std::make_unique<ChunkedDecoder>(limits);

@@ -24,20 +24,6 @@ void field(std::string& out, std::string_view name, std::string_view value) {
   out.append("\r\n");
 }
 
-// Fields from `head` that survive: not hop-by-hop, not framing, not edited away.
-template <typename Skip>
-void copyFields(std::string& out, const MessageHead& head, const config::HeaderEdits* edits, Skip skip) {
-  for (const Header& h : head.headers) {
-    if (head.isHopByHop(h.name) || equalsIgnoreCase(h.name, "content-length") || skip(h)) {
-      continue;
-    }
-    if (edits && (listed(edits->remove, h.name) || listedValue(edits->set, h.name))) {
-      continue;
-    }
-    field(out, h.name, h.value);
-  }
-}
-
 void applyEdits(std::string& out, const config::HeaderEdits* edits) {
   if (!edits) {
     return;
@@ -47,6 +33,21 @@ void applyEdits(std::string& out, const config::HeaderEdits* edits) {
   }
   for (const auto& v : edits->add) {
     field(out, v.name, v.value);
+  }
+}
+
+// The fields the filters added ("prefix, value" for an appended list).
+void writeAdded(std::string& out, const FieldEdits& fe) {
+  for (size_t i = 0; i < fe.added_count; ++i) {
+    const FieldEdits::Added& a = fe.added[i];
+    out.append(a.name);
+    out.append(": ");
+    if (!a.prefix.empty()) {
+      out.append(a.prefix);
+      out.append(", ");
+    }
+    out.append(a.value);
+    out.append("\r\n");
   }
 }
 
@@ -104,52 +105,51 @@ void writeRequestHead(std::string& out, const ForwardParams& p) {
     field(out, "Connection", "upgrade");
     field(out, "Upgrade", req.upgrade_protocol);
   }
-  for (size_t i = 0; i < fe.added_count; ++i) {
-    const FieldEdits::Added& a = fe.added[i];
-    out.append(a.name);
-    out.append(": ");
-    if (!a.prefix.empty()) {
-      out.append(a.prefix);
-      out.append(", ");
-    }
-    out.append(a.value);
-    out.append("\r\n");
-  }
+  writeAdded(out, fe);
   applyEdits(out, edits);
   out.append("\r\n");
 }
 
 void writeResponseHead(std::string& out, const ResponseParams& p) {
-  const ResponseHead& head = *p.head;
+  const Response& resp = *p.response;
+  static const FieldEdits kNone;
+  const FieldEdits& fe = p.edits ? *p.edits : kNone;
+  const config::HeaderEdits* edits = fe.edits;
   out.append("HTTP/1.1 ");
-  appendNumber(out, head.status);
+  appendNumber(out, resp.status);
   out.push_back(' ');
-  out.append(head.reason);
+  out.append(resp.reason.empty() ? reasonPhrase(resp.status) : resp.reason);
   out.append("\r\n");
-  bool bodiless = head.body.kind == BodyKind::None;
-  for (const Header& h : head.headers) {
+  bool bodiless = p.framing.kind == BodyKind::None;
+  for (const Header& h : resp.headers) {
     bool framing = equalsIgnoreCase(h.name, "content-length");
     // A bodiless response (HEAD, 304) keeps the length it describes.
-    if (framing && bodiless && head.status != 204 && head.status >= 200) {
+    if (framing && bodiless && resp.status != 204 && resp.status >= 200) {
       field(out, h.name, h.value);
     }
   }
-  copyFields(out, head, p.edits, [](const Header&) { return false; });
-  writeFraming(out, p.framing ? *p.framing : head.body);
-  if (head.status == 101) {
-    if (const Header* up = head.find("upgrade")) {
+  for (const Header& h : resp.headers) {
+    if (isHopByHop(resp.headers, h.name) || equalsIgnoreCase(h.name, "content-length") || fe.removes(h.name)) {
+      continue;
+    }
+    if (edits && (listed(edits->remove, h.name) || listedValue(edits->set, h.name))) {
+      continue;
+    }
+    field(out, h.name, h.value);
+  }
+  writeFraming(out, p.framing);
+  if (resp.status == 101) {
+    if (!resp.upgrade_protocol.empty()) {
       field(out, "Connection", "upgrade");
-      field(out, "Upgrade", up->value);
+      field(out, "Upgrade", resp.upgrade_protocol);
     }
   } else if (p.close) {
     out.append("Connection: close\r\n");
   } else if (p.client_http10) {
     out.append("Connection: keep-alive\r\n");
   }
-  if (!p.set_cookie.empty()) {
-    field(out, "Set-Cookie", p.set_cookie);
-  }
-  applyEdits(out, p.edits);
+  writeAdded(out, fe);
+  applyEdits(out, edits);
   out.append("\r\n");
 }
 

@@ -10,6 +10,7 @@
 #include "config/model.h"
 #include "http/stream/field_edits.h"
 #include "http/stream/request.h"
+#include "http/stream/response.h"
 
 namespace fulcrum::http {
 
@@ -22,14 +23,15 @@ struct ForwardParams {
 };
 void writeRequestHead(std::string& out, const ForwardParams& p);
 
+// The response to a client: the neutral response, the framing the client gets (the server's,
+// or another when the body is de-chunked for an HTTP/1.0 client), and the edits decided for it
+// (the route's response header edits; a sticky-session Set-Cookie as an added field).
 struct ResponseParams {
-  const ResponseHead* head = nullptr;
+  const Response* response = nullptr;
+  BodyFraming framing;
   bool client_http10 = false;
   bool close = false;                      // the client connection closes after this response
-  const config::HeaderEdits* edits = nullptr;
-  std::string_view set_cookie;             // a sticky-session Set-Cookie value, or empty
-  const BodyFraming* framing = nullptr;    // replaces head->body's framing (a body de-chunked
-                                           // for an HTTP/1.0 client); null = the head's own
+  const FieldEdits* edits = nullptr;       // null = none
 };
 void writeResponseHead(std::string& out, const ResponseParams& p);
 

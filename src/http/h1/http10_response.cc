@@ -20,9 +20,8 @@ size_t writeWholeDechunked(std::string& out, const ResponseParams& params, std::
       break;
     }
   }
-  BodyFraming framing{BodyKind::ContentLength, length};
   ResponseParams p = params;
-  p.framing = &framing;
+  p.framing = BodyFraming{BodyKind::ContentLength, length};
   writeResponseHead(out, p);
   decoder.reset();
   for (size_t at = 0;;) {

@@ -7,6 +7,7 @@
 #include "http/filters/forwarded_filter.h"
 #include "http/filters/header_edits_filter.h"
 #include "http/h1/request_decoder.h"
+#include "http/h1/response_decoder.h"
 
 using namespace fulcrum;
 using namespace fulcrum::http;
@@ -87,14 +88,18 @@ TEST(HeadWriter, ResponseFramingCloseAndCookie) {
   ResponseParser p;
   std::string raw = "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nKeep-Alive: timeout=5\r\nContent-Length: 5\r\nServer: s\r\n\r\n";
   ASSERT_EQ(p.feed(raw).status, ParseStatus::Done);
+  Response resp = decodeResponse(p.head());
   ResponseParams rp;
-  rp.head = &p.head();
+  rp.response = &resp;
+  rp.framing = p.head().body;
   rp.close = true;
-  rp.set_cookie = "FULCRUM_SRV=abc; Path=/";
   config::HeaderEdits edits;
   edits.remove = {"server"};
   edits.add = {{"X-Via", "fulcrum"}};
-  rp.edits = &edits;
+  FieldEdits fe;
+  fe.edits = &edits;
+  fe.add("Set-Cookie", "FULCRUM_SRV=abc; Path=/");
+  rp.edits = &fe;
   std::string out;
   writeResponseHead(out, rp);
   EXPECT_EQ(out,
@@ -103,8 +108,10 @@ TEST(HeadWriter, ResponseFramingCloseAndCookie) {
   // A HEAD response keeps the length it describes, and has no body.
   ResponseParser head({}, ResponseContext{true, false});
   ASSERT_EQ(head.feed(std::string_view("HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n")).status, ParseStatus::Done);
+  Response headResp = decodeResponse(head.head());
   ResponseParams hp;
-  hp.head = &head.head();
+  hp.response = &headResp;
+  hp.framing = head.head().body;
   out.clear();
   writeResponseHead(out, hp);
   EXPECT_EQ(out, "HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\n");

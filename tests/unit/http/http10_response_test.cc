@@ -4,14 +4,15 @@
 #include <gtest/gtest.h>
 
 #include "codec/parser.h"
+#include "http/h1/response_decoder.h"
 
 using namespace fulcrum;
 using namespace fulcrum::http;
 
 namespace {
 
-struct Response {
-  explicit Response(std::string raw) : text(std::move(raw)) {
+struct Raw {
+  explicit Raw(std::string raw) : text(std::move(raw)) {
     auto r = parser.feed(text);
     EXPECT_EQ(r.status, ParseStatus::Done);
     head_length = r.consumed;
@@ -25,10 +26,11 @@ struct Response {
 }  // namespace
 
 TEST(Http10Response, AWholeChunkedBodyGoesWithItsLength) {
-  Response r("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"
+  Raw r("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-A: 1\r\n\r\n"
              "5\r\nhello\r\n006\r\n world\r\n0\r\nX-Trailer: t\r\n\r\nNEXT");
+  Response resp = decodeResponse(r.parser.head());
   ResponseParams p;
-  p.head = &r.parser.head();
+  p.response = &resp;
   p.client_http10 = true;
   std::string out;
   size_t used = writeWholeDechunked(out, p, r.body());
@@ -38,15 +40,17 @@ TEST(Http10Response, AWholeChunkedBodyGoesWithItsLength) {
 }
 
 TEST(Http10Response, APartOrMalformedBodyWritesNothing) {
-  Response part("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");
+  Raw part("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");
+  Response resp = decodeResponse(part.parser.head());
   ResponseParams p;
-  p.head = &part.parser.head();
+  p.response = &resp;
   p.client_http10 = true;
   std::string out;
   EXPECT_EQ(writeWholeDechunked(out, p, part.body()), 0u);
   EXPECT_TRUE(out.empty());
-  Response bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
-  p.head = &bad.parser.head();
+  Raw bad("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+  Response badResp = decodeResponse(bad.parser.head());
+  p.response = &badResp;
   EXPECT_EQ(writeWholeDechunked(out, p, bad.body()), 0u);
   EXPECT_TRUE(out.empty());
 }
