@@ -456,8 +456,12 @@ void HttpSession::pumpTerminal() {
     if (!client_readable_) {
       return;
     }
-    readClient(core::Buffer::kCapacity);
+    bool got = readClient(core::Buffer::kCapacity);
     if (phase_ != Phase::Terminal) {
+      return;
+    }
+    if (!got && client_readable_) {
+      respondError(431, "chunked trailers too large");  // a full buffer the body reader cannot take
       return;
     }
   }
