@@ -243,7 +243,7 @@ void HttpSession::readHead() {
         log::debug("bad request", {{"listener", rt_->listener->name}, {"client", client_ip_}, {"reason", r.error.reason}});
         x_.reset();
         parser_ = nullptr;
-        respondError(r.error.status, "bad request");
+        respondError(r.error.status, "bad request", r.error.reason);
         return;
       }
       if (r.status == ParseStatus::Done) {
@@ -403,13 +403,13 @@ void HttpSession::respondLocal(uint16_t status, std::string_view body, std::stri
   }
 }
 
-void HttpSession::respondError(uint16_t status, const char* why) {
+void HttpSession::respondError(uint16_t status, const char* why, std::string_view detail) {
   log::debug(why, {{"status", status}, {"client", client_ip_}});
   if (!acct().termination) {
     acct().termination = status == 408 ? "client_timeout" : "bad_request";
   }
   if (rt_->terminal) {
-    TerminalResponse r = rt_->terminal->refuse(status, why);
+    TerminalResponse r = rt_->terminal->refuse(status, detail.empty() ? why : detail);
     respondLocal(status, r.body, r.headers, true, nullptr, r.content_type);
     return;
   }
@@ -443,7 +443,7 @@ void HttpSession::pumpTerminal() {
     cin_.consume(used);
     if (st == TerminalCall::Status::Error) {
       log::debug("bad request body", {{"client", client_ip_}, {"reason", call.errorReason()}});
-      respondError(call.errorStatus(), "bad request body");
+      respondError(call.errorStatus(), "bad request body", call.errorReason());
       return;
     }
     if (st == TerminalCall::Status::Done) {

@@ -70,7 +70,8 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   void onHead(size_t headLength);
   void respondLocal(uint16_t status, std::string_view body, std::string_view extra, bool closeAfter,
                     const config::HeaderEdits* edits = nullptr, std::string_view contentType = {});
-  void respondError(uint16_t status, const char* why);
+  // detail: the parser's reason, for a terminal handler's answer (the log line says `why`).
+  void respondError(uint16_t status, const char* why, std::string_view detail = {});
   // Terminal phase: the body read into x_->terminal, then the handler's answer.
   void startTerminal(const RequestInfo& info, size_t headLength, TerminalHandler& handler);
   void pumpTerminal();

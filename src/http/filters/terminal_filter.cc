@@ -59,7 +59,7 @@ TerminalCall::TerminalCall(TerminalHandler& handler, const RequestInfo& info, co
   if (kind_ == BodyKind::ContentLength) {
     if (h.body.length > max_body_) {
       error_status_ = 413;
-      error_reason_ = "the body is larger than the limit";
+      error_reason_ = "body too large";
       return;
     }
     remaining_ = h.body.length;
