@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "codec/parser.h"
+#include "http/h1/request_decoder.h"
 #include "http/router.h"
 
 using namespace fulcrum;
@@ -17,11 +18,11 @@ struct Parsed {
   explicit Parsed(std::string raw) : text(std::move(raw)) {
     parser.feed(text);
     std::string_view why;
-    describeRequest(parser.head(), info, why);
+    decodeRequest(parser.head(), info, why);
   }
   std::string text;
   RequestParser parser;
-  RequestInfo info;
+  Request info;
 };
 
 config::Route route(const std::string& name) {

@@ -9,7 +9,10 @@
 
 #include "codec/parser.h"
 #include "common/ascii.h"
-#include "http/head_writer.h"
+#include "http/filters/forwarded_filter.h"
+#include "http/filters/header_edits_filter.h"
+#include "http/h1/head_writer.h"
+#include "http/h1/request_decoder.h"
 #include "http/router.h"
 
 namespace fulcrum::http::fuzz {
@@ -21,9 +24,9 @@ inline std::string checkForwardProperty(std::string_view input) {
     return {};
   }
   const RequestHead& in = parser.head();
-  RequestInfo info;
+  Request info;
   std::string_view why;
-  if (!describeRequest(in, info, why)) {
+  if (!decodeRequest(in, info, why)) {
     return {};
   }
   // Routing must never crash on any accepted request.
@@ -42,11 +45,13 @@ inline std::string checkForwardProperty(std::string_view input) {
   config::Route route;
   route.request_headers.add = {{"X-Added", "1"}};
   route.request_headers.remove = {"x-remove"};
+  FieldEdits edits;
+  forwardedEdits(info, fwd, false, "192.0.2.1", edits);
+  routeEdits(&route, edits);
   ForwardParams p;
   p.request = &info;
-  p.client_ip = "192.0.2.1";
-  p.forwarded = &fwd;
-  p.route = &route;
+  p.framing = in.body;
+  p.edits = &edits;
   std::string out;
   writeRequestHead(out, p);
   // The proxy adds a few fields (X-Forwarded-*, X-Real-IP, edits): a request at the client-side

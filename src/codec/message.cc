@@ -60,7 +60,7 @@ const Header* MessageHead::find(std::string_view name) const {
   return nullptr;
 }
 
-bool MessageHead::isHopByHop(std::string_view name) const {
+bool isHopByHop(std::span<const Header> headers, std::string_view name) {
   switch (name.size()) {
     case 2:
       if (equalsIgnoreCase(name, "te")) {

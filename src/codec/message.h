@@ -37,6 +37,11 @@ struct Header {
   std::string_view value;
 };
 
+// True for the fixed hop-by-hop fields (Connection, Keep-Alive, Proxy-Connection, TE,
+// Transfer-Encoding, Upgrade; RFC 9110 §7.6.1) and for every name a Connection field among
+// `headers` lists. A proxy drops these when forwarding.
+bool isHopByHop(std::span<const Header> headers, std::string_view name);
+
 struct MessageHead {
   Version version = Version::Http11;
   std::span<const Header> headers;
@@ -51,10 +56,8 @@ struct MessageHead {
 
   // First field with this name (case-insensitive), or null.
   const Header* find(std::string_view name) const;
-  // True for the fixed hop-by-hop fields (Connection, Keep-Alive, Proxy-Connection, TE,
-  // Transfer-Encoding, Upgrade; RFC 9110 §7.6.1) and for every name this message lists in a
-  // Connection field. A proxy drops these when forwarding.
-  bool isHopByHop(std::string_view name) const;
+  // isHopByHop(headers, name) of this message.
+  bool isHopByHop(std::string_view name) const { return http::isHopByHop(headers, name); }
 };
 
 struct RequestHead : MessageHead {

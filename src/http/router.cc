@@ -61,7 +61,7 @@ Router::Router(const std::vector<config::Route>& routes) {
 
 Router::~Router() = default;
 
-int Router::match(const RequestInfo& request) const {
+int Router::match(const Request& request) const {
   for (size_t i = 0; i < routes_.size(); ++i) {
     if (matches(routes_[i], request)) {
       return static_cast<int>(i);
@@ -102,7 +102,7 @@ bool Router::valueMatches(const ValueRule& rule, bool found, std::string_view va
   return false;
 }
 
-bool Router::matches(const Compiled& c, const RequestInfo& request) const {
+bool Router::matches(const Compiled& c, const Request& request) const {
   if (!hostMatches(c, request.host)) {
     return false;
   }
@@ -122,14 +122,14 @@ bool Router::matches(const Compiled& c, const RequestInfo& request) const {
   if (!c.methods.empty()) {
     bool any = false;
     for (const auto& m : c.methods) {
-      any = any || m == request.head->method;
+      any = any || m == request.method;
     }
     if (!any) {
       return false;
     }
   }
   for (const auto& rule : c.headers) {
-    const Header* h = request.head->find(rule.name);
+    const Header* h = request.find(rule.name);
     if (!valueMatches(rule, h != nullptr, h ? h->value : std::string_view())) {
       return false;
     }
@@ -143,7 +143,7 @@ bool Router::matches(const Compiled& c, const RequestInfo& request) const {
   }
   for (const auto& rule : c.cookies) {
     bool found = false;
-    std::string_view v = cookieValue(*request.head, rule.name, found);
+    std::string_view v = cookieValue(request, rule.name, found);
     if (!valueMatches(rule, found, v)) {
       return false;
     }

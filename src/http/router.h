@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "config/model.h"
-#include "http/request_info.h"
+#include "http/stream/request.h"
 
 namespace re2 {
 class RE2;
@@ -23,7 +23,7 @@ class Router {
   Router& operator=(const Router&) = delete;
 
   // Index into the routes given to the constructor, or -1 when none matches.
-  int match(const RequestInfo& request) const;
+  int match(const Request& request) const;
 
  private:
   struct ValueRule {
@@ -45,7 +45,7 @@ class Router {
   };
   static bool hostMatches(const Compiled& c, std::string_view host);
   static bool valueMatches(const ValueRule& rule, bool found, std::string_view value);
-  bool matches(const Compiled& c, const RequestInfo& request) const;
+  bool matches(const Compiled& c, const Request& request) const;
 
   std::vector<Compiled> routes_;
 };

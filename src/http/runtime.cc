@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "http/filters/affinity_filter.h"
+#include "http/filters/forwarded_filter.h"
+#include "http/filters/header_edits_filter.h"
 #include "http/filters/observer.h"
 #include "http/filters/rate_limit_filter.h"
 #include "http/filters/route_filter.h"
@@ -95,12 +97,14 @@ std::shared_ptr<ListenerRuntime> buildRuntime(
   const auto& h = listener.http;
   rt->limits = parserLimits(h);
   rt->shared = std::move(shared);
+  rt->filters.add(std::make_unique<ForwardedFilter>(h.forwarded));
   if (h.rate_limit.enabled) {
     rt->filters.add(std::make_unique<RateLimitFilter>(h.rate_limit, rt->shared->rate_limiter));
   }
   rt->filters.add(std::make_unique<RouteFilter>(*rt->router, h.routes, rt->targets, rt->default_target));
   rt->filters.add(std::make_unique<SplitFilter>());
   rt->filters.add(std::make_unique<AffinityFilter>());
+  rt->filters.add(std::make_unique<HeaderEditsFilter>());
   rt->filters.observe(std::make_unique<MetricsObserver>(*rt));
   rt->filters.observe(std::make_unique<AccessLogObserver>(*rt));
   return rt;

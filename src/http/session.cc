@@ -10,8 +10,10 @@
 #include "common/time.h"
 #include "http/filters/filter.h"
 #include "http/frontend.h"
-#include "http/head_writer.h"
+#include "http/h1/head_writer.h"
+#include "http/h1/request_decoder.h"
 #include "http/sticky.h"
+#include "http/upstream_request.h"
 #include "net/address.h"
 #include "net/proxy_protocol.h"
 #include "net/socket.h"
@@ -279,7 +281,7 @@ void HttpSession::onHead(size_t headLength) {
   const auto& http = listener.http;
   ++requests_;
   head_started_ms_ = 0;
-  x_ = std::make_unique<Exchange>(rt_->limits, frontend_->outStrings());
+  x_ = std::make_unique<Exchange>(rt_->limits, frontend_->outStrings(), static_cast<uint32_t>(requests_));
   Exchange& x = *x_;
   x.client_http10 = h.version == Version::Http10;
   x.client_keepalive = h.keepAlive && !draining_;
@@ -301,10 +303,10 @@ void HttpSession::onHead(size_t headLength) {
     respondLocal(status, body, extra, bodyUnread, edits, type);
   };
 
-  RequestInfo info;
+  Request info;
   std::string_view why;
   std::string normalized;  // a path with its dot segments removed (rare: allocates only then)
-  if (!describeRequest(h, http.path_dot_segments, normalized, info, why)) {
+  if (!decodeRequest(h, http.path_dot_segments, normalized, info, why)) {
     log::debug("request refused", {{"client", client_ip_}, {"reason", why}});
     uint16_t status = h.targetForm == TargetForm::Authority ? 405 : 400;
     cin_.consume(headLength);
@@ -312,8 +314,9 @@ void HttpSession::onHead(size_t headLength) {
     respondLocal(status, errorBody(status), "", true);
     return;
   }
-  RequestState state(h, info);
+  RequestState state(info);
   state.client_ip = client_ip_;
+  state.peer_trusted = trusted_front_;
   state.peer = peer_.get();
   state.now_ms = ctx_.loop.nowMs();
   state.rng = &frontend_->rng();
@@ -343,26 +346,23 @@ void HttpSession::onHead(size_t headLength) {
   wait_until_ms_ = state.delay_ms > 0 ? state.now_ms + state.delay_ms : 0;
   const RouteTarget* target = state.target;
   const config::Route* route = state.route;
-  x.cluster = target->clusters[state.cluster_index];
+  x.upstream.emplace(target->clusters[state.cluster_index], state.hash, std::string(state.sticky_id));
   x.route = route;
-  acct().cluster = x.cluster.get();
-  const auto& pool = x.cluster->config;
-  x.hash = state.hash;
-  x.sticky_id = std::string(state.sticky_id);
+  acct().cluster = &x.upstream->cluster();
+  const auto& pool = x.upstream->cluster().config;
+  x.response_edits = state.response_edits;
   ForwardParams fp;
   fp.request = &info;
-  fp.client_ip = client_ip_;
-  fp.trusted_front = trusted_front_;
-  fp.forwarded = &http.forwarded;
-  fp.route = route;
+  fp.framing = h.body;
+  fp.edits = &state.edits;
   writeRequestHead(x.head, fp);
   // Everything needed from the head's views is copied: its bytes can go.
   cin_.consume(headLength);
   parser_ = nullptr;  // (its views of the head are not used past here)
   x.req_body.start(x.req_framing);
-  x.req_complete = x.req_body.complete();
+  x.stream.requestHead(x.req_body.complete());
   close_after_ = !x.client_keepalive;
-  frontend_->retryBudget(*x.cluster).onRequest(pool.http.retry_budget_percent, ctx_.loop.nowMs());
+  frontend_->retryBudget(x.upstream->cluster()).onRequest(pool.http.retry_budget_percent, ctx_.loop.nowMs());
   if (wait_until_ms_ > ctx_.loop.nowMs()) {
     phase_ = Phase::Waiting;
     scheduleTimer();
@@ -418,8 +418,8 @@ void HttpSession::respondError(uint16_t status, const char* why, std::string_vie
 
 // --- a terminal filter's request ---
 
-void HttpSession::startTerminal(const RequestInfo& info, size_t headLength, TerminalHandler& handler) {
-  x_->terminal = std::make_unique<TerminalCall>(handler, info, peer_.get());
+void HttpSession::startTerminal(const Request& request, size_t headLength, TerminalHandler& handler) {
+  x_->terminal = std::make_unique<TerminalCall>(handler, request, parser_->head().body, peer_.get());
   bool expectContinue = parser_->head().expectContinue;
   cin_.consume(headLength);
   parser_ = nullptr;
@@ -473,8 +473,8 @@ void HttpSession::pumpTerminal() {
 // --- choosing and reaching a server ---
 
 void HttpSession::admit() {
-  const auto& pool = x_->cluster->config;
-  if (pool.http.max_requests > 0 && !x_->pool_slot && !takePoolSlot()) {
+  const auto& pool = x_->upstream->cluster().config;
+  if (pool.http.max_requests > 0 && !x_->upstream->hasPoolSlot() && !x_->upstream->takePoolSlot()) {
     enqueue();
     return;
   }
@@ -482,41 +482,29 @@ void HttpSession::admit() {
 }
 
 void HttpSession::enqueue() {
-  const auto& pool = x_->cluster->config;
+  const auto& pool = x_->upstream->cluster().config;
   if (!frontend_->queue().enqueue(this, pool.queue_size)) {
     acct().termination = "queue_full";
     releaseSlots();
-    respondLocal(503, errorBody(503), "", !x_->req_complete);
+    respondLocal(503, errorBody(503), "", !x_->stream.requestDone());
     return;
   }
   queued_ = true;
   if (acct().wait_us == 0) {
     acct().wait_us = ctx_.loop.clock().nowUs();
-    x_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
+    x_->upstream->cluster().pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
   }
   phase_ = Phase::Waiting;
   wait_until_ms_ = ctx_.loop.nowMs() + static_cast<uint64_t>(rt_->config->timeouts.queue.count());
   scheduleTimer();
 }
 
-bool HttpSession::takePoolSlot() {
-  auto& requests = x_->cluster->pool_state->requests;
-  uint32_t limit = x_->cluster->config.http.max_requests;
-  uint32_t n = requests.load(std::memory_order_relaxed);
-  while (n < limit) {
-    if (requests.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
-      x_->pool_slot = true;
-      return true;
-    }
-  }
-  return false;
-}
-
 bool HttpSession::retryFromQueue() {
   if (phase_ != Phase::Waiting || !queued_) {
     return true;
   }
-  if (x_->cluster->config.http.max_requests > 0 && !x_->pool_slot && !takePoolSlot()) {
+  if (x_->upstream->cluster().config.http.max_requests > 0 && !x_->upstream->hasPoolSlot() &&
+      !x_->upstream->takePoolSlot()) {
     return false;
   }
   bool full = false;
@@ -534,36 +522,8 @@ bool HttpSession::retryFromQueue() {
 }
 
 int HttpSession::pickHost(bool& full) {
-  Exchange& x = *x_;
-  const auto& cluster = *x.cluster;
-  const auto& hosts = cluster.hosts;
-  uint64_t now = ctx_.loop.nowMs();
-  upstream::ClusterLoad load(cluster, now);
-  auto tried = [&](size_t i) { return !x.tried.empty() && x.tried[i]; };
-  const auto& sticky = cluster.config.http.sticky;
-  if (sticky.mode == config::StickyMode::Cookie && !x.sticky_id.empty()) {
-    int i = findStickyHost(cluster, x.sticky_id);
-    if (i >= 0 && load.usable(static_cast<size_t>(i)) && !tried(static_cast<size_t>(i))) {
-      if (hosts[static_cast<size_t>(i)].tryAcquire()) {
-        return i;
-      }
-      full = true;
-    }
-  } else if (sticky.mode == config::StickyMode::ClientAddress) {
-    int i = affinityHost(cluster, upstream::clientHash(peer_.get()), load);
-    if (i >= 0 && !tried(static_cast<size_t>(i))) {
-      if (hosts[static_cast<size_t>(i)].tryAcquire()) {
-        return i;
-      }
-      full = true;
-    }
-  }
-  balance::PickRequest req;
-  req.hash = x.hash;
-  req.now = static_cast<double>(now) / 1000.0;
-  auto taken = upstream::takeHost(cluster, frontend_->picker(x.cluster), load, req, x.tried);
-  full = full || taken.full;
-  return taken.host;
+  UpstreamRequest& u = *x_->upstream;
+  return u.pickHost(frontend_->picker(u.clusterPtr()), ctx_.loop.nowMs(), peer_.get(), full);
 }
 
 void HttpSession::pickAndConnect() {
@@ -579,24 +539,24 @@ void HttpSession::pickAndConnect() {
 }
 
 void HttpSession::noServer() {
-  log::debug("no usable server", {{"pool", x_->cluster->config.name}});
+  log::debug("no usable server", {{"pool", x_->upstream->cluster().config.name}});
   acct().termination = "no_server";
   releaseSlots();
-  respondLocal(503, errorBody(503), "", !x_->req_complete);
+  respondLocal(503, errorBody(503), "", !x_->stream.requestDone());
 }
 
 void HttpSession::connectTo(int host) {
   Exchange& x = *x_;
-  x.host = host;
-  ++x.attempts;
+  x.upstream->beginAttempt(host);
   x.started_ms = ctx_.loop.nowMs();
   x.attempt_us = ctx_.loop.clock().nowUs();
-  const auto& h = x.cluster->hosts[static_cast<size_t>(host)];
+  const auto& cluster = x.upstream->cluster();
+  const auto& h = cluster.hosts[static_cast<size_t>(host)];
   acct().host = &h;
-  const auto& sticky = x.cluster->config.http.sticky;
+  const auto& sticky = cluster.config.http.sticky;
   if (sticky.mode == config::StickyMode::Cookie) {
-    std::string id = stickyId(*x.cluster, static_cast<size_t>(host));
-    x.set_cookie = id == x.sticky_id ? std::string() : stickyCookie(sticky, id);
+    std::string id = stickyId(cluster, static_cast<size_t>(host));
+    x.set_cookie = id == x.upstream->stickyId() ? std::string() : stickyCookie(sticky, id);
   }
   up_ = frontend_->connections().take(h.state.get());
   if (up_) {
@@ -655,7 +615,7 @@ void HttpSession::pumpExchange() {
     return;
   }
   Exchange& x = *x_;
-  if (x.resp_head_done && x.resp_body.finished() && cout_sent_ == cout_.size()) {
+  if (x.stream.responseStarted() && x.resp_body.finished() && cout_sent_ == cout_.size()) {
     finishExchange();
   }
 }
@@ -668,7 +628,7 @@ bool HttpSession::sendRequest() {
       return true;
     }
     // With the body bytes already here, when they are valid, in the same write.
-    size_t ready = !x.req_complete && x.req_body.scan(cin_.view()) ? x.req_body.ready() : 0;
+    size_t ready = !x.stream.requestDone() && x.req_body.scan(cin_.view()) ? x.req_body.ready() : 0;
     size_t head = x.head.size() - x.head_sent;
     auto r = up_->transport.write2(reinterpret_cast<const uint8_t*>(x.head.data()) + x.head_sent, head,
                                    cin_.data(), ready);
@@ -690,12 +650,12 @@ bool HttpSession::sendRequest() {
       return false;
     }
   }
-  while (!x.req_complete) {
+  while (!x.stream.requestDone()) {
     if (!x.req_body.scan(cin_.view())) {
       log::debug("bad request body", {{"client", client_ip_}, {"reason", x.req_body.error().reason}});
       discard(std::move(up_), true);
       releaseSlots();
-      if (x.resp_started) {
+      if (x.stream.responseStarted()) {
         close("bad request body", true);
       } else {
         respondError(x.req_body.error().status, "bad request body");
@@ -724,7 +684,7 @@ bool HttpSession::sendRequest() {
       return false;
     }
     if (x.req_body.complete()) {
-      x.req_complete = true;
+      x.stream.requestEnd();
       break;
     }
     if (client_eof_) {
@@ -749,7 +709,7 @@ bool HttpSession::sendRequest() {
 
 bool HttpSession::receiveResponse() {
   for (;;) {
-    if (cout_sent_ < cout_.size() && x_ && x_->resp_head_done && !x_->dechunker && client_writable_ &&
+    if (cout_sent_ < cout_.size() && x_ && x_->stream.responseStarted() && !x_->dechunker && client_writable_ &&
         x_->resp_body.scan(up_->in.view()) && x_->resp_body.ready() > 0) {
       // The response head and the body bytes already here leave in one write.
       size_t head = cout_.size() - cout_sent_;
@@ -777,7 +737,7 @@ bool HttpSession::receiveResponse() {
       return false;  // (a retry inside may have finished or ended the exchange)
     }
     Exchange& x = *x_;
-    if (!x.resp_head_done) {
+    if (!x.stream.responseStarted()) {
       if (!up_->in.empty()) {
         ParseResult r = x.resp_parser->feed(up_->in.view());
         if (r.status == ParseStatus::Error) {
@@ -825,7 +785,7 @@ bool HttpSession::receiveResponse() {
       }
     } else {
       if (!x.resp_body.scan(up_->in.view())) {
-        log::warn("malformed response body", {{"pool", x.cluster->config.name}, {"reason", x.resp_body.error().reason}});
+        log::warn("malformed response body", {{"pool", x.upstream->cluster().config.name}, {"reason", x.resp_body.error().reason}});
         recordOutcome(true);
         close("malformed response body", true);
         return false;
@@ -861,7 +821,7 @@ bool HttpSession::receiveResponse() {
     auto room = up_->in.room(core::Buffer::kCapacity);
     if (room.empty()) {
       // Only a trailer section being de-chunked stays buffered; its limit is below the buffer's.
-      log::warn("malformed response body", {{"pool", x.cluster->config.name}, {"reason", "trailers too large"}});
+      log::warn("malformed response body", {{"pool", x.upstream->cluster().config.name}, {"reason", "trailers too large"}});
       recordOutcome(true);
       close("malformed response body", true);
       return false;
@@ -881,8 +841,8 @@ bool HttpSession::receiveResponse() {
       up_->readable = false;
     } else {
       log::warn("server closed in the middle of a response",
-                {{"pool", x.cluster->config.name},
-                 {"server", x.cluster->hosts[static_cast<size_t>(x.host)].config.address.text}});
+                {{"pool", x.upstream->cluster().config.name},
+                 {"server", x.upstream->currentHost()->config.address.text}});
       recordOutcome(true);
       close("server closed mid-response", true);
       return false;
@@ -932,15 +892,10 @@ void HttpSession::onResponseHead(size_t headLength) {
                                       : ErrorKind::Status504) == upstream::RetryDecision::Retry) {
     recordOutcome(true);
     ++acct().retries;
-    x.cluster->pool_state->traffic->worker(ctx_.worker_index).retries.add();
-    if (x.tried.empty()) {
-      x.tried.assign(x.cluster->hosts.size(), false);
-    }
-    x.tried[static_cast<size_t>(x.host)] = true;
+    x.upstream->cluster().pool_state->traffic->worker(ctx_.worker_index).retries.add();
+    x.upstream->markTried();
     discard(std::move(up_), true);
-    if (x.host >= 0) {
-      releaseHost();
-    }
+    releaseHost();
     restartRequest();
     pickAndConnect();
     return;
@@ -948,12 +903,10 @@ void HttpSession::onResponseHead(size_t headLength) {
   uint64_t now = ctx_.loop.nowMs();
   // A 5xx is the server's failure, but for 501 and 505: the client asked for what it lacks.
   recordOutcome(h.status >= 500 && h.status != 501 && h.status != 505);
-  frontend_->picker(x.cluster).observe(static_cast<size_t>(x.host),
+  frontend_->picker(x.upstream->clusterPtr()).observe(static_cast<size_t>(x.upstream->host()),
                                        static_cast<double>(now - x.started_ms) / 1000.0,
                                        static_cast<double>(now) / 1000.0);
-  x.status = h.status;
-  x.resp_head_done = true;
-  x.resp_started = true;
+  x.stream.responseHead(h.status, false);
   x.resp_keepalive = h.keepAlive;  // (the server spoke HTTP/1.1 to us, whatever the client speaks)
   if (h.body.kind == BodyKind::UntilClose || draining_) {
     close_after_ = true;
@@ -961,7 +914,7 @@ void HttpSession::onResponseHead(size_t headLength) {
   ResponseParams p;
   p.head = &h;
   p.client_http10 = x.client_http10;
-  p.edits = x.route ? &x.route->response_headers : nullptr;
+  p.edits = x.response_edits;
   p.set_cookie = x.set_cookie;
   if (x.client_http10 && h.body.kind == BodyKind::Chunked) {
     // HTTP/1.0 has no chunked coding. A body already here whole goes with its length (the
@@ -1029,7 +982,7 @@ bool HttpSession::dechunkResponse() {
   do {
     r = x.dechunker->decode(up_->in.view());
     if (r.status == ChunkStatus::Error) {
-      log::warn("malformed response body", {{"pool", x.cluster->config.name}, {"reason", r.error.reason}});
+      log::warn("malformed response body", {{"pool", x.upstream->cluster().config.name}, {"reason", r.error.reason}});
       recordOutcome(true);
       close("malformed response body", true);
       return false;
@@ -1052,17 +1005,17 @@ void HttpSession::restartRequest() {
   x.body_sent = 0;
   x.sent_ms = 0;
   x.req_body.start(x.req_framing);
-  x.req_complete = x.req_body.complete();
+  x.stream.restart(x.req_body.complete());
   x.resp_parser->reset(ResponseContext::forMethod(x.method));
-  x.resp_head_done = false;
 }
 
 void HttpSession::finishExchange() {
   Exchange& x = *x_;
-  bool early = !x.req_complete;  // the server answered before the request body ended
+  x.stream.responseEnd();
+  bool early = !x.stream.requestDone();  // the server answered before the request body ended
   bool reusable = x.resp_keepalive && !early && !draining_ && !ctx_.draining;
   quick_close_ = x.client_done && !early && cin_.empty();
-  endRequest(x.status, "ok");
+  endRequest(x.stream.status(), "ok");
   releaseSlots();
   releaseServer(reusable);
   x_.reset();
@@ -1079,7 +1032,7 @@ void HttpSession::releaseServer(bool reusable) {
   if (!up_) {
     return;
   }
-  const auto& http = x_->cluster->config.http;
+  const auto& http = x_->upstream->cluster().config.http;
   ++up_->requests;
   if (reusable && up_->in.empty() && !up_->hup) {
     frontend_->connections().put(std::move(up_), http.idle_connections,
@@ -1090,46 +1043,36 @@ void HttpSession::releaseServer(bool reusable) {
 }
 
 void HttpSession::releaseHost() {
-  const auto& host = x_->cluster->hosts[static_cast<size_t>(x_->host)];
-  host.release();
-  x_->host = -1;
-  if (host.config.max_connections > 0 && !ctx_.closing_all) {
+  if (x_ && x_->upstream && x_->upstream->releaseHost() && !ctx_.closing_all) {
     frontend_->queue().onSlotFreed();  // a request may be waiting for this server's slot
   }
 }
 
 void HttpSession::releaseSlots() {
-  if (!x_) {
+  if (!x_ || !x_->upstream) {
     return;
   }
-  if (x_->host >= 0) {
-    releaseHost();
-  }
-  if (x_->pool_slot) {
-    x_->cluster->pool_state->requests.fetch_sub(1, std::memory_order_relaxed);
-    x_->pool_slot = false;
-    if (!ctx_.closing_all) {
-      frontend_->queue().onSlotFreed();
-    }
+  releaseHost();
+  if (x_->upstream->releasePoolSlot() && !ctx_.closing_all) {
+    frontend_->queue().onSlotFreed();
   }
 }
 
 void HttpSession::recordOutcome(bool failure) {
-  if (!x_ || x_->host < 0) {
+  if (!x_ || !x_->upstream || x_->upstream->host() < 0) {
     return;
   }
+  const UpstreamRequest& u = *x_->upstream;
   if (failure) {
-    upstream::recordFailure(*x_->cluster, static_cast<size_t>(x_->host), ctx_.loop.nowMs());
+    upstream::recordFailure(u.cluster(), static_cast<size_t>(u.host()), ctx_.loop.nowMs());
   } else {
-    upstream::recordSuccess(*x_->cluster, static_cast<size_t>(x_->host));
+    upstream::recordSuccess(u.cluster(), static_cast<size_t>(u.host()));
   }
 }
 
 stats::Traffic* HttpSession::hostStats() {
-  if (!x_ || x_->host < 0) {
-    return nullptr;
-  }
-  return &x_->cluster->hosts[static_cast<size_t>(x_->host)].state->traffic->worker(ctx_.worker_index);
+  const upstream::Host* h = x_ && x_->upstream ? x_->upstream->currentHost() : nullptr;
+  return h ? &h->state->traffic->worker(ctx_.worker_index) : nullptr;
 }
 
 void HttpSession::leaveQueue() {
@@ -1198,35 +1141,29 @@ upstream::RetryDecision HttpSession::retryDecision(ErrorKind kind) {
   upstream::AttemptState a;
   a.head_sent = x.head_sent > 0;
   a.body_sent = x.body_sent > 0;
-  a.response_started = x.resp_started;
+  a.response_started = x.stream.responseStarted();
   a.idempotent = x.idempotent;
   a.reused_idle = x.reused;
   a.nothing_read = up_ && up_->in.empty();
-  a.attempts = x.attempts;
-  const auto& pool = x.cluster->config;
-  auto d = upstream::RetryPolicy(pool.http.retry_on, pool.retries).decide(upstream::classify(kind, a), a);
-  if (d == upstream::RetryDecision::Retry &&
-      !frontend_->retryBudget(*x.cluster).tryRetry(pool.http.retry_budget_min, ctx_.loop.nowMs())) {
-    log::debug("retry budget spent", {{"pool", pool.name}});
-    return upstream::RetryDecision::GiveUp;
-  }
-  return d;
+  return x.upstream->decideRetry(kind, a, frontend_->retryBudget(x.upstream->cluster()), ctx_.loop.nowMs());
 }
 
 void HttpSession::upstreamFailed(ErrorKind failure, const char* why, upstream::ErrorSource source) {
   Exchange& x = *x_;
-  const auto& cluster = *x.cluster;
-  const char* server = x.host >= 0 ? cluster.hosts[static_cast<size_t>(x.host)].config.address.text.c_str() : "";
-  bool staleReuse = x.reused && failure == ErrorKind::Reset && up_ && up_->in.empty() && !x.resp_started;
+  UpstreamRequest& u = *x.upstream;
+  const auto& cluster = u.cluster();
+  const upstream::Host* host = u.currentHost();
+  const char* server = host ? host->config.address.text.c_str() : "";
+  bool staleReuse = x.reused && failure == ErrorKind::Reset && up_ && up_->in.empty() && !x.stream.responseStarted();
   if (!staleReuse) {
     log::warn(source == upstream::ErrorSource::Server ? "server failed" : "could not reach the server",
-              {{"pool", cluster.config.name}, {"server", server}, {"error", why}, {"attempt", x.attempts}});
+              {{"pool", cluster.config.name}, {"server", server}, {"error", why}, {"attempt", u.attempts()}});
   }
   // Only the server's own failures count against it (docs/design/health.md): not a stale
   // pooled connection, nor this process running out of descriptors or ports.
   if (!staleReuse && source == upstream::ErrorSource::Server) {
     if (failure == ErrorKind::ConnectFailed || failure == ErrorKind::ConnectTimeout) {
-      cluster.hosts[static_cast<size_t>(x.host)].state->connect_failures.fetch_add(1, std::memory_order_relaxed);
+      host->state->connect_failures.fetch_add(1, std::memory_order_relaxed);
     }
     if (auto* hs = hostStats()) {
       if (failure == ErrorKind::ConnectFailed || failure == ErrorKind::ConnectTimeout) {
@@ -1245,32 +1182,27 @@ void HttpSession::upstreamFailed(ErrorKind failure, const char* why, upstream::E
     cluster.pool_state->traffic->worker(ctx_.worker_index).retries.add();
   }
   if (decision == upstream::RetryDecision::RetryFree) {
-    --x.attempts;  // not the server's fault: the attempt does not count
-  } else if (x.host >= 0) {
-    if (x.tried.empty()) {
-      x.tried.assign(cluster.hosts.size(), false);
-    }
-    x.tried[static_cast<size_t>(x.host)] = true;
+    u.forgiveAttempt();  // not the server's fault: the attempt does not count
+  } else {
+    u.markTried();
   }
   discard(std::move(up_), true);
-  if (x.host >= 0) {
-    releaseHost();
-  }
+  releaseHost();
   if (retry) {
     restartRequest();
     pickAndConnect();
     return;
   }
-  if (x.resp_started) {
+  if (x.stream.responseStarted()) {
     close("server failed mid-response", true);
     return;
   }
   uint16_t status = failure == ErrorKind::ConnectTimeout || failure == ErrorKind::ResponseTimeout ? 504 : 502;
-  log::debug("request failed", {{"status", status}, {"attempts", x.attempts}, {"reused", x.reused},
+  log::debug("request failed", {{"status", status}, {"attempts", u.attempts()}, {"reused", x.reused},
                                 {"head_sent", x.head_sent}, {"stale", staleReuse}});
   releaseSlots();
   acct().termination = upstream::terminationOf(failure);
-  respondLocal(status, errorBody(status), "", !x.req_complete);
+  respondLocal(status, errorBody(status), "", !x.stream.requestDone());
 }
 
 // --- tunnel (101 Switching Protocols) ---
@@ -1426,7 +1358,7 @@ void HttpSession::scheduleTimer() {
     case Phase::Exchange: {
       const Exchange& x = *x_;
       uint64_t serverQuiet = serverAtFault() ? last_server_ms_ + static_cast<uint64_t>(t.response.count()) : UINT64_MAX;
-      uint64_t clientQuiet = last_client_ms_ + static_cast<uint64_t>(x.req_complete ? t.idle.count() : t.request_body.count());
+      uint64_t clientQuiet = last_client_ms_ + static_cast<uint64_t>(x.stream.requestDone() ? t.idle.count() : t.request_body.count());
       deadline = std::min(serverQuiet, clientQuiet);
       break;
     }
@@ -1451,12 +1383,12 @@ void HttpSession::scheduleTimer() {
 
 bool HttpSession::serverAtFault() const {
   const Exchange& x = *x_;
-  if (x.resp_head_done) {
+  if (x.stream.responseStarted()) {
     return client_writable_;  // else the response waits for the client to read (back-pressure)
   }
   // Before the request is whole, a quiet server is only late when it stopped reading it;
   // otherwise the wait is for the client (request_body timeout).
-  return x.req_complete || !up_ || !up_->writable;
+  return x.stream.requestDone() || !up_ || !up_->writable;
 }
 
 // One timer serves both: the next onTimer() is a resume pass, and re-arms the real deadline.
@@ -1513,12 +1445,12 @@ void HttpSession::onTimer() {
       if (queued_) {
         leaveQueue();
         frontend_->queue().dequeue(this);
-        x_->cluster->pool_state->traffic->worker(ctx_.worker_index).queue_timeouts.add();
+        x_->upstream->cluster().pool_state->traffic->worker(ctx_.worker_index).queue_timeouts.add();
         acct().termination = "queue_timeout";
         log::warn("queue timeout: the pool is at max_requests or every server at max_connections",
-                  {{"pool", x_->cluster->config.name}});
+                  {{"pool", x_->upstream->cluster().config.name}});
         releaseSlots();
-        respondLocal(503, errorBody(503), "", !x_->req_complete);
+        respondLocal(503, errorBody(503), "", !x_->stream.requestDone());
         return;
       }
       wait_until_ms_ = 0;
@@ -1534,11 +1466,11 @@ void HttpSession::onTimer() {
     case Phase::Exchange: {
       const Exchange& x = *x_;
       bool serverLate = serverAtFault() && now - last_server_ms_ >= static_cast<uint64_t>(t.response.count());
-      if (!x.req_complete && now - last_client_ms_ >= static_cast<uint64_t>(t.request_body.count()) && !serverLate) {
+      if (!x.stream.requestDone() && now - last_client_ms_ >= static_cast<uint64_t>(t.request_body.count()) && !serverLate) {
         log::debug("request body timeout", {{"client", client_ip_}});
         discard(std::move(up_), true);
         releaseSlots();
-        if (x.resp_started) {
+        if (x.stream.responseStarted()) {
           close("request body timeout", true);
         } else {
           respondError(408, "request body timeout");
@@ -1546,7 +1478,7 @@ void HttpSession::onTimer() {
         return;
       }
       if (serverLate) {
-        if (!x.resp_head_done) {
+        if (!x.stream.responseStarted()) {
           upstreamFailed(ErrorKind::ResponseTimeout, "response timeout");
         } else {
           recordOutcome(true);
@@ -1554,7 +1486,7 @@ void HttpSession::onTimer() {
         }
         return;
       }
-      if (x.req_complete && now - last_client_ms_ >= static_cast<uint64_t>(t.idle.count())) {
+      if (x.stream.requestDone() && now - last_client_ms_ >= static_cast<uint64_t>(t.idle.count())) {
         close("client stalled", true);
         return;
       }
@@ -1593,7 +1525,8 @@ void HttpSession::drain() {
 }
 
 bool HttpSession::usesHost(const upstream::HostState* state) const {
-  return x_ && x_->host >= 0 && x_->cluster->hosts[static_cast<size_t>(x_->host)].state.get() == state;
+  const upstream::Host* h = x_ && x_->upstream ? x_->upstream->currentHost() : nullptr;
+  return h && h->state.get() == state;
 }
 
 void HttpSession::close(const char* reason, bool reset) {
@@ -1607,7 +1540,7 @@ void HttpSession::close(const char* reason, bool reset) {
   if (acct_ && acct_->active) {
     // A request cut short: the response's status if it had begun, else 499 (NGINX's
     // "client closed request") for the client or the server giving up first.
-    endRequest(x_ && x_->resp_started ? x_->status : 499, reason);
+    endRequest(x_ && x_->stream.responseStarted() ? x_->stream.status() : 499, reason);
   }
   if (counted_conn_) {
     listenerStats().active.add(-1);

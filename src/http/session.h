@@ -20,6 +20,7 @@
 #include <netinet/in.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,12 +29,14 @@
 #include "core/timer_wheel.h"
 #include "http/body_framer.h"
 #include "http/filters/terminal_filter.h"
-#include "http/head_writer.h"
+#include "http/h1/head_writer.h"
 #include "http/recycler.h"
 #include "http/request_accounting.h"
-#include "http/request_info.h"
+#include "http/stream/request.h"
 #include "http/runtime.h"
+#include "http/stream/stream_state.h"
 #include "http/upstream_conn.h"
+#include "http/upstream_request.h"
 #include "net/address.h"
 #include "net/pump.h"
 #include "net/transport.h"
@@ -73,14 +76,13 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   // detail: the parser's reason, for a terminal handler's answer (the log line says `why`).
   void respondError(uint16_t status, const char* why, std::string_view detail = {});
   // Terminal phase: the body read into x_->terminal, then the handler's answer.
-  void startTerminal(const RequestInfo& info, size_t headLength, TerminalHandler& handler);
+  void startTerminal(const Request& request, size_t headLength, TerminalHandler& handler);
   void pumpTerminal();
   // Waiting / connecting.
   void admit();
-  bool takePoolSlot();
   void pickAndConnect();
-  // Takes a slot of a usable server (index), or -1 with `full` set when every usable one is at
-  // max_connections (the request may wait for a slot) and unset when there is none.
+  // UpstreamRequest::pickHost with this worker's picker: a server's index, its slot taken, or -1
+  // (`full`: one would be usable but for max_connections; the request may wait).
   int pickHost(bool& full);
   void connectTo(int host);
   // Waits in the listener's queue (timeouts.queue, the pool's queue_size) for a pool or server slot.
@@ -170,28 +172,25 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
 
   // The exchange in progress (allocated per request: an idle connection holds none).
   struct Exchange {
-    Exchange(const Limits& limits, SpareStrings& spares) : spare_strings(spares), req_body(limits) {
+    Exchange(const Limits& limits, SpareStrings& spares, uint32_t id)
+        : spare_strings(spares), stream(id), req_body(limits) {
       spare_strings.lend(head);
     }
     ~Exchange() { spare_strings.reclaim(head); }
     Exchange(const Exchange&) = delete;
     Exchange& operator=(const Exchange&) = delete;
     SpareStrings& spare_strings;  // the worker's: `head` is borrowed from it
-    std::shared_ptr<const upstream::Cluster> cluster;
+    StreamState stream;           // where the request and its response are
+    // The pool, server slots, attempts and retries: set once the filters chose the pool.
+    std::optional<UpstreamRequest> upstream;
     const config::Route* route = nullptr;
-    int host = -1;              // index in cluster->hosts while holding its slot
-    bool pool_slot = false;     // counted in the pool's max_requests
-    std::vector<bool> tried;
-    uint32_t attempts = 0;
-    uint64_t hash = 0;
-    std::string sticky_id;      // the server the client's cookie names
+    const config::HeaderEdits* response_edits = nullptr;  // the route's, for the server's response
     std::string set_cookie;
     std::string head;           // the request head for the server
     size_t head_sent = 0;
     BodyFramer req_body;
     BodyFraming req_framing;
     uint64_t body_sent = 0;
-    bool req_complete = false;
     bool idempotent = false;
     bool head_request = false;
     bool upgrade = false;
@@ -200,14 +199,11 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
     bool client_done = false;   // the client said this is its last request (close, HTTP/1.0)
     Method method = Method::Other;
     Recycler<ResponseParser>::Ptr resp_parser;
-    bool resp_head_done = false;
     BodyFramer resp_body;
     // A chunked response to an HTTP/1.0 client, relayed de-chunked (HTTP/1.0 has no chunked
     // coding): the payload is copied to cout_, the framing and trailers dropped.
     std::unique_ptr<ChunkedDecoder> dechunker;
     std::unique_ptr<TerminalCall> terminal;  // a request a terminal filter took
-    uint16_t status = 0;
-    bool resp_started = false;  // a byte of the final response reached cout_
     bool resp_keepalive = false;
     bool reused = false;        // the server connection came from the pool
     uint64_t started_ms = 0;    // when the server connection was asked for

@@ -15,21 +15,21 @@ FilterStatus AffinityFilter::onRequestHead(RequestState& s) const {
         s.hash = upstream::clientHash(s.peer);
         break;
       case config::HashKeySource::Header: {
-        const Header* f = s.head.find(pool.hash_key.name);
+        const Header* f = s.request.find(pool.hash_key.name);
         s.hash = balance::hashKey(f ? f->value : std::string_view());
         break;
       }
       case config::HashKeySource::Cookie:
-        s.hash = balance::hashKey(cookieValue(s.head, pool.hash_key.name, found));
+        s.hash = balance::hashKey(cookieValue(s.request, pool.hash_key.name, found));
         break;
       case config::HashKeySource::Path:
-        s.hash = balance::hashKey(s.info.path);
+        s.hash = balance::hashKey(s.request.path);
         break;
     }
   }
   if (pool.http.sticky.mode == config::StickyMode::Cookie) {
     bool found = false;
-    s.sticky_id = cookieValue(s.head, pool.http.sticky.cookie_name, found);
+    s.sticky_id = cookieValue(s.request, pool.http.sticky.cookie_name, found);
   }
   return FilterStatus::Continue;
 }

@@ -12,10 +12,10 @@
 #include <string_view>
 #include <vector>
 
-#include "codec/message.h"
 #include "config/model.h"
 #include "http/filters/observer.h"
-#include "http/request_info.h"
+#include "http/stream/field_edits.h"
+#include "http/stream/request.h"
 #include "upstream/cluster.h"
 
 struct sockaddr;
@@ -37,12 +37,12 @@ struct LocalAnswer {
 };
 
 struct RequestState {
-  RequestState(const RequestHead& h, const RequestInfo& i) : head(h), info(i) {}
+  explicit RequestState(const Request& r) : request(r) {}
   // What the filters read.
-  const RequestHead& head;
-  const RequestInfo& info;
+  const Request& request;
   std::string_view client_ip;
   const sockaddr* peer = nullptr;  // the client's address (after PROXY protocol)
+  bool peer_trusted = false;       // the connection's peer is a trusted front (forwarded.trusted)
   uint64_t now_ms = 0;
   std::mt19937_64* rng = nullptr;  // the worker's
 
@@ -55,6 +55,8 @@ struct RequestState {
   size_t cluster_index = 0;                    // its index in target->clusters
   uint64_t hash = 0;                   // the pool's balancing key, when its algorithm hashes
   std::string_view sticky_id;          // the server the sticky cookie names (a view of the head)
+  FieldEdits edits;                    // what the request to the server gets besides its fields
+  const config::HeaderEdits* response_edits = nullptr;  // applied to the server's response
   LocalAnswer answer;                  // when a filter answered
   TerminalHandler* terminal = nullptr;  // when a terminal filter takes the request (terminal_filter.h)
 };

@@ -16,6 +16,7 @@ struct ListenerRuntime;
 
 // One finished request.
 struct StreamEnd {
+  explicit StreamEnd(const RequestAccounting& a) : acct(a) {}
   const RequestAccounting& acct;
   uint16_t status = 0;
   const char* termination = "";

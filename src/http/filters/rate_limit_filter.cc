@@ -5,7 +5,7 @@ namespace fulcrum::http {
 FilterStatus RateLimitFilter::onRequestHead(RequestState& s) const {
   std::string_view key = s.client_ip;
   if (config_.key == config::RateLimitKey::Header) {
-    const Header* f = s.head.find(config_.header);
+    const Header* f = s.request.find(config_.header);
     key = f ? f->value : std::string_view();
   }
   auto d = limiter_.check(key, config_.rate, config_.burst, config_.nodelay, config_.max_keys, s.now_ms);

@@ -4,7 +4,7 @@
 
 namespace fulcrum::http {
 
-std::string expandLocation(std::string_view tmpl, const RequestInfo& info) {
+std::string expandLocation(std::string_view tmpl, const Request& info) {
   std::string location;
   while (!tmpl.empty()) {
     if (tmpl.substr(0, 6) == "{host}") {
@@ -22,7 +22,7 @@ std::string expandLocation(std::string_view tmpl, const RequestInfo& info) {
 }
 
 FilterStatus RouteFilter::onRequestHead(RequestState& s) const {
-  int index = router_.match(s.info);
+  int index = router_.match(s.request);
   s.route_index = index;
   if (index < 0) {
     s.target = fallback_.empty() ? nullptr : &fallback_;
@@ -43,7 +43,7 @@ FilterStatus RouteFilter::onRequestHead(RequestState& s) const {
     }
     if (route.action == config::RouteAction::Redirect) {
       s.answer.status = route.status;
-      s.answer.extra = "Location: " + expandLocation(route.location, s.info) + "\r\n";
+      s.answer.extra = "Location: " + expandLocation(route.location, s.request) + "\r\n";
       s.answer.edits = &route.response_headers;
       return FilterStatus::Answer;
     }

@@ -26,6 +26,6 @@ class RouteFilter final : public RequestFilter {
 
 // A redirect's Location: "{host}" and "{uri}" replaced from the request, in one pass (request
 // text that looks like a placeholder is never expanded again).
-std::string expandLocation(std::string_view pattern, const RequestInfo& info);
+std::string expandLocation(std::string_view pattern, const Request& info);
 
 }  // namespace fulcrum::http

@@ -5,7 +5,7 @@
 
 #include "common/ascii.h"
 #include "common/log.h"
-#include "http/head_writer.h"
+#include "http/h1/head_writer.h"
 #include "net/address.h"
 
 namespace fulcrum::http {
@@ -42,27 +42,27 @@ FilterStatus TerminalFilter::onRequestHead(RequestState& state) const {
   return FilterStatus::Terminal;
 }
 
-TerminalCall::TerminalCall(TerminalHandler& handler, const RequestInfo& info, const sockaddr* peer, size_t maxBody)
+TerminalCall::TerminalCall(TerminalHandler& handler, const Request& request, BodyFraming framing,
+                           const sockaddr* peer, size_t maxBody)
     : handler_(handler), max_body_(maxBody), chunks_(bodyLimits(maxBody)) {
-  const RequestHead& h = *info.head;
-  request_.method = std::string(h.method);
-  request_.path = std::string(info.path);
-  request_.query = std::string(info.query);
-  request_.headers.reserve(h.headers.size());
-  for (const Header& f : h.headers) {
+  request_.method = std::string(request.method);
+  request_.path = std::string(request.path);
+  request_.query = std::string(request.query);
+  request_.headers.reserve(request.headers.size());
+  for (const Header& f : request.headers) {
     request_.headers.emplace_back(std::string(f.name), std::string(f.value));
   }
   if (peer != nullptr) {
     request_.peer = net::formatAddress(peer);
   }
-  kind_ = h.body.kind;
+  kind_ = framing.kind;
   if (kind_ == BodyKind::ContentLength) {
-    if (h.body.length > max_body_) {
+    if (framing.length > max_body_) {
       error_status_ = 413;
       error_reason_ = "body too large";
       return;
     }
-    remaining_ = h.body.length;
+    remaining_ = framing.length;
   }
   // (UntilClose never frames a request: the parser gives requests None, a length or chunked.)
   complete_ = kind_ != BodyKind::Chunked && remaining_ == 0;

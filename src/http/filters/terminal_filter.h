@@ -18,7 +18,7 @@ namespace fulcrum::http {
 // The request as the handler sees it: copied out of the connection's buffers, so it outlives them.
 struct TerminalRequest {
   std::string method;
-  std::string path;   // the target up to '?' (as describeRequest took it)
+  std::string path;   // the target up to '?' (as the codec decoded it)
   std::string query;  // after '?', undecoded
   std::vector<std::pair<std::string, std::string>> headers;  // as received, in order
   std::string body;   // de-chunked when it came chunked
@@ -63,7 +63,10 @@ class TerminalCall {
   enum class Status : uint8_t { NeedMore, Done, Error };
 
   // Copies what the handler needs from the head (its views die with the connection's buffer).
-  TerminalCall(TerminalHandler& handler, const RequestInfo& info, const sockaddr* peer, size_t maxBody = kMaxBody);
+  // framing: how the body comes (the HTTP/1 codec's word; once the codec hands bodies over as
+  // data events, this class only gathers them).
+  TerminalCall(TerminalHandler& handler, const Request& request, BodyFraming framing, const sockaddr* peer,
+               size_t maxBody = kMaxBody);
   // Takes body bytes from the front of `input` (everything buffered after the head);
   // `consumed` says how many (never past the body's end: a pipelined request stays).
   Status feed(std::string_view input, size_t& consumed);

@@ -2,7 +2,10 @@
 #include <gtest/gtest.h>
 
 #include "codec/parser.h"
+#include "http/h1/request_decoder.h"
 #include "http/filters/affinity_filter.h"
+#include "http/filters/forwarded_filter.h"
+#include "http/filters/header_edits_filter.h"
 #include "http/filters/rate_limit_filter.h"
 #include "http/filters/route_filter.h"
 #include "http/filters/split_filter.h"
@@ -18,12 +21,12 @@ struct Req {
   explicit Req(std::string raw) : text(std::move(raw)) {
     EXPECT_EQ(parser.feed(text).status, ParseStatus::Done) << text;
     std::string_view why;
-    EXPECT_TRUE(describeRequest(parser.head(), info, why)) << why;
+    EXPECT_TRUE(decodeRequest(parser.head(), info, why)) << why;
   }
-  RequestState state() { return RequestState(parser.head(), info); }
+  RequestState state() { return RequestState(info); }
   std::string text;
   RequestParser parser;
-  RequestInfo info;
+  Request info;
 };
 
 std::shared_ptr<const upstream::Cluster> cluster(upstream::HostRegistry& reg, const std::string& name,
@@ -190,4 +193,82 @@ TEST(AffinityFilter, HashKeysAndTheStickyCookie) {
   f.onRequestHead(sb);
   EXPECT_EQ(sb.hash, balance::hashKey("bob"));
   EXPECT_EQ(sb.sticky_id, "");
+}
+
+namespace {
+
+// The fields the edits add, as "Name: value" lines, and the names they remove.
+std::string added(const FieldEdits& e) {
+  std::string out;
+  for (size_t i = 0; i < e.added_count; ++i) {
+    out += std::string(e.added[i].name) + ": ";
+    if (!e.added[i].prefix.empty()) {
+      out += std::string(e.added[i].prefix) + ", ";
+    }
+    out += std::string(e.added[i].value) + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(ForwardedFilter, AnUntrustedPeersForwardedFieldsAreReplaced) {
+  config::Forwarded fwd;
+  ForwardedFilter f(fwd);
+  Req r("GET / HTTP/1.1\r\nHost: site:8080\r\nX-Forwarded-For: 6.6.6.6\r\nX-Real-IP: 6.6.6.6\r\n"
+        "X-Forwarded-Proto: https\r\nForwarded: for=6.6.6.6\r\n\r\n");
+  auto s = r.state();
+  s.client_ip = "192.0.2.7";
+  EXPECT_EQ(f.onRequestHead(s), FilterStatus::Continue);
+  for (const char* name : {"x-forwarded-for", "X-Forwarded-Proto", "x-forwarded-host", "x-real-ip", "forwarded"}) {
+    EXPECT_TRUE(s.edits.removes(name)) << name;
+  }
+  EXPECT_EQ(added(s.edits),
+            "X-Forwarded-For: 192.0.2.7\nX-Forwarded-Proto: http\nX-Forwarded-Host: site:8080\nX-Real-IP: 192.0.2.7\n");
+}
+
+TEST(ForwardedFilter, ATrustedFrontsFieldsAreBelievedAndAppendedTo) {
+  config::Forwarded fwd;
+  ForwardedFilter f(fwd);
+  Req r("GET / HTTP/1.1\r\nHost: site\r\nX-Forwarded-For: 198.51.100.1\r\nX-Real-IP: 198.51.100.1\r\n"
+        "X-Forwarded-Proto: https\r\nX-Forwarded-Host: public.example\r\n\r\n");
+  auto s = r.state();
+  s.client_ip = "10.0.0.2";
+  s.peer_trusted = true;
+  EXPECT_EQ(f.onRequestHead(s), FilterStatus::Continue);
+  EXPECT_TRUE(s.edits.removes("x-forwarded-for")) << "rewritten as a list with the peer appended";
+  EXPECT_FALSE(s.edits.removes("x-forwarded-proto")) << "the front may have terminated TLS";
+  EXPECT_FALSE(s.edits.removes("x-forwarded-host"));
+  EXPECT_EQ(added(s.edits), "X-Forwarded-For: 198.51.100.1, 10.0.0.2\nX-Real-IP: 198.51.100.1\n");
+}
+
+TEST(ForwardedFilter, EachFieldCanBeSwitchedOff) {
+  config::Forwarded fwd;
+  fwd.x_forwarded_for = fwd.x_forwarded_proto = fwd.x_forwarded_host = fwd.x_real_ip = false;
+  ForwardedFilter f(fwd);
+  Req r("GET / HTTP/1.1\r\nHost: site\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n");
+  auto s = r.state();
+  s.client_ip = "192.0.2.7";
+  EXPECT_EQ(f.onRequestHead(s), FilterStatus::Continue);
+  EXPECT_EQ(added(s.edits), "");
+  EXPECT_TRUE(s.edits.removes("x-forwarded-for")) << "a forgery from an untrusted peer goes all the same";
+}
+
+TEST(HeaderEditsFilter, TheMatchedRoutesEditsAndHostRewrite) {
+  HeaderEditsFilter f;
+  Req r("GET / HTTP/1.1\r\nHost: site\r\n\r\n");
+  auto none = r.state();
+  EXPECT_EQ(f.onRequestHead(none), FilterStatus::Continue);
+  EXPECT_EQ(none.edits.edits, nullptr) << "no route, no edits";
+  EXPECT_EQ(none.response_edits, nullptr);
+  config::Route route;
+  route.request_headers.set = {{"X-Env", "prod"}};
+  route.response_headers.remove = {"server"};
+  route.host_rewrite = "internal.svc";
+  auto s = r.state();
+  s.route = &route;
+  EXPECT_EQ(f.onRequestHead(s), FilterStatus::Continue);
+  EXPECT_EQ(s.edits.edits, &route.request_headers);
+  EXPECT_EQ(s.edits.authority, "internal.svc");
+  EXPECT_EQ(s.response_edits, &route.response_headers);
 }

@@ -1,9 +1,12 @@
 // The heads Fulcrum writes: hop-by-hop removal, framing re-done, X-Forwarded-*, edits.
-#include "http/head_writer.h"
+#include "http/h1/head_writer.h"
 
 #include <gtest/gtest.h>
 
 #include "codec/parser.h"
+#include "http/filters/forwarded_filter.h"
+#include "http/filters/header_edits_filter.h"
+#include "http/h1/request_decoder.h"
 
 using namespace fulcrum;
 using namespace fulcrum::http;
@@ -14,15 +17,17 @@ std::string forward(const std::string& raw, bool trusted, const config::Route* r
                     config::Forwarded fwd = {}) {
   RequestParser p;
   EXPECT_EQ(p.feed(raw).status, ParseStatus::Done) << raw;
-  RequestInfo info;
+  Request info;
   std::string_view why;
-  EXPECT_TRUE(describeRequest(p.head(), info, why));
+  EXPECT_TRUE(decodeRequest(p.head(), info, why));
+  // What the forwarded-headers and header-edits filters decide, then the HTTP/1 encoder.
+  FieldEdits edits;
+  forwardedEdits(info, fwd, trusted, "192.0.2.7", edits);
+  routeEdits(route, edits);
   ForwardParams fp;
   fp.request = &info;
-  fp.client_ip = "192.0.2.7";
-  fp.trusted_front = trusted;
-  fp.forwarded = &fwd;
-  fp.route = route;
+  fp.framing = p.head().body;
+  fp.edits = &edits;
   std::string out;
   writeRequestHead(out, fp);
   return out;

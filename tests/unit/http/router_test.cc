@@ -1,4 +1,5 @@
 // Router: each kind of condition, their combination, order, and regexes (RE2, full match).
+#include "http/h1/request_decoder.h"
 #include "http/router.h"
 
 #include <gtest/gtest.h>
@@ -16,11 +17,11 @@ struct Req {
     auto r = parser.feed(text);
     EXPECT_EQ(r.status, ParseStatus::Done) << text;
     std::string_view why;
-    EXPECT_TRUE(describeRequest(parser.head(), info, why)) << why;
+    EXPECT_TRUE(decodeRequest(parser.head(), info, why)) << why;
   }
   std::string text;
   RequestParser parser;
-  RequestInfo info;
+  Request info;
 };
 
 config::Route route(std::string name) {
@@ -90,28 +91,28 @@ TEST(Router, FirstMatchWinsAndEmptyMatchesAll) {
   EXPECT_EQ(router.match(Req("GET /b HTTP/1.1\r\nHost: h\r\n\r\n").info), 1);
 }
 
-TEST(RequestInfo, RefusesDotSegmentsAndConnect) {
+TEST(Request, RefusesDotSegmentsAndConnect) {
   RequestParser p;
-  RequestInfo info;
+  Request info;
   std::string_view why;
   std::string raw = "GET /a/../admin HTTP/1.1\r\nHost: h\r\n\r\n";
   ASSERT_EQ(p.feed(raw).status, ParseStatus::Done);
-  EXPECT_FALSE(describeRequest(p.head(), info, why));
+  EXPECT_FALSE(decodeRequest(p.head(), info, why));
   p.reset();
   raw = "GET /a/%2E%2e/admin HTTP/1.1\r\nHost: h\r\n\r\n";
   ASSERT_EQ(p.feed(raw).status, ParseStatus::Done);
-  EXPECT_FALSE(describeRequest(p.head(), info, why));
+  EXPECT_FALSE(decodeRequest(p.head(), info, why));
   p.reset();
   raw = "CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n";
   ASSERT_EQ(p.feed(raw).status, ParseStatus::Done);
-  EXPECT_FALSE(describeRequest(p.head(), info, why));
+  EXPECT_FALSE(decodeRequest(p.head(), info, why));
   p.reset();
   raw = "GET /a/..b/c HTTP/1.1\r\nHost: h\r\n\r\n";  // not a dot segment
   ASSERT_EQ(p.feed(raw).status, ParseStatus::Done);
-  EXPECT_TRUE(describeRequest(p.head(), info, why));
+  EXPECT_TRUE(decodeRequest(p.head(), info, why));
 }
 
-TEST(RequestInfo, QueryAndCookieLookups) {
+TEST(Request, QueryAndCookieLookups) {
   bool found = false;
   EXPECT_EQ(queryParam("a=1&b=&c", "b", found), "");
   EXPECT_TRUE(found);
@@ -123,8 +124,11 @@ TEST(RequestInfo, QueryAndCookieLookups) {
   RequestParser p;
   std::string raw = "GET / HTTP/1.1\r\nHost: h\r\nCookie: x=1;  y=\"q\"\r\nCookie: z=3\r\n\r\n";
   ASSERT_EQ(p.feed(raw).status, ParseStatus::Done);
-  EXPECT_EQ(cookieValue(p.head(), "y", found), "q");
-  EXPECT_EQ(cookieValue(p.head(), "z", found), "3");
-  cookieValue(p.head(), "w", found);
+  Request req;
+  std::string_view why;
+  ASSERT_TRUE(decodeRequest(p.head(), req, why));
+  EXPECT_EQ(cookieValue(req, "y", found), "q");
+  EXPECT_EQ(cookieValue(req, "z", found), "3");
+  cookieValue(req, "w", found);
   EXPECT_FALSE(found);
 }

@@ -1,4 +1,4 @@
-#include "http/request_info.h"
+#include "http/h1/request_decoder.h"
 
 #include "codec/field_rules.h"
 #include "common/ascii.h"
@@ -69,10 +69,18 @@ void removeDotSegments(std::string_view path, std::string& out) {
   }
 }
 
-bool describeRequest(const RequestHead& head, config::DotSegments dots, std::string& scratch, RequestInfo& out,
-                     std::string_view& why) {
-  out = RequestInfo{};
-  out.head = &head;
+bool decodeRequest(const RequestHead& head, config::DotSegments dots, std::string& scratch, Request& out,
+                   std::string_view& why) {
+  out = Request{};
+  out.method = head.method;
+  out.method_id = head.methodId;
+  out.headers = head.headers;
+  if (head.upgrade) {
+    if (const Header* up = head.find("upgrade")) {
+      out.upgrade = true;
+      out.upgrade_protocol = up->value;
+    }
+  }
   std::string_view target = head.target;
   std::string_view host = head.host;
   switch (head.targetForm) {
@@ -135,55 +143,6 @@ bool describeRequest(const RequestHead& head, config::DotSegments dots, std::str
   out.uri = scratch;
   out.path = out.uri.substr(0, pathLength);
   return true;
-}
-
-std::string_view queryParam(std::string_view query, std::string_view name, bool& found) {
-  found = false;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      found = true;
-      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    }
-    if (amp == std::string_view::npos) {
-      break;
-    }
-    query.remove_prefix(amp + 1);
-  }
-  return {};
-}
-
-std::string_view cookieValue(const RequestHead& head, std::string_view name, bool& found) {
-  found = false;
-  for (const Header& h : head.headers) {
-    if (!equalsIgnoreCase(h.name, "cookie")) {
-      continue;
-    }
-    std::string_view list = h.value;
-    while (!list.empty()) {
-      size_t semi = list.find(';');
-      std::string_view pair = list.substr(0, semi);
-      while (!pair.empty() && pair.front() == ' ') {
-        pair.remove_prefix(1);
-      }
-      size_t eq = pair.find('=');
-      if (eq != std::string_view::npos && pair.substr(0, eq) == name) {
-        found = true;
-        std::string_view v = pair.substr(eq + 1);
-        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') {
-          v = v.substr(1, v.size() - 2);
-        }
-        return v;
-      }
-      if (semi == std::string_view::npos) {
-        break;
-      }
-      list.remove_prefix(semi + 1);
-    }
-  }
-  return {};
 }
 
 }  // namespace fulcrum::http

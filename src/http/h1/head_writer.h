@@ -8,16 +8,17 @@
 
 #include "codec/message.h"
 #include "config/model.h"
-#include "http/request_info.h"
+#include "http/stream/field_edits.h"
+#include "http/stream/request.h"
 
 namespace fulcrum::http {
 
+// The request to a server: the neutral request, its body framing toward the server, and the
+// edits the filters decided (forwarded headers, header edits, Host rewrite).
 struct ForwardParams {
-  const RequestInfo* request = nullptr;
-  std::string_view client_ip;              // the client's address as text
-  bool trusted_front = false;              // the peer may set X-Forwarded-* for us
-  const config::Forwarded* forwarded = nullptr;
-  const config::Route* route = nullptr;    // header edits and Host rewrite; null = none
+  const Request* request = nullptr;
+  BodyFraming framing;
+  const FieldEdits* edits = nullptr;       // null = none
 };
 void writeRequestHead(std::string& out, const ForwardParams& p);
 

@@ -1,4 +1,4 @@
-#include "http/head_writer.h"
+#include "http/h1/head_writer.h"
 
 #include <algorithm>
 
@@ -74,11 +74,11 @@ void writeFraming(std::string& out, const BodyFraming& body) {
 }  // namespace
 
 void writeRequestHead(std::string& out, const ForwardParams& p) {
-  const RequestInfo& req = *p.request;
-  const RequestHead& head = *req.head;
-  const config::Forwarded& fwd = *p.forwarded;
-  const config::HeaderEdits* edits = p.route ? &p.route->request_headers : nullptr;
-  out.append(head.method);
+  const Request& req = *p.request;
+  static const FieldEdits kNone;
+  const FieldEdits& fe = p.edits ? *p.edits : kNone;
+  const config::HeaderEdits* edits = fe.edits;
+  out.append(req.method);
   out.push_back(' ');
   if (req.uri.empty() || req.uri.front() == '?') {
     out.push_back('/');  // "http://h?q" is "/?q" in origin form
@@ -88,65 +88,32 @@ void writeRequestHead(std::string& out, const ForwardParams& p) {
   // HTTP/1.1 request to the server, on a pooled connection like any other.
   out.append(" HTTP/1.1\r\n");
   // The authority routing used (an absolute target's wins over Host, RFC 9112 §3.2.2), port included.
-  std::string_view host = req.authority;
-  if (p.route && !p.route->host_rewrite.empty()) {
-    host = p.route->host_rewrite;
+  field(out, "Host", fe.authority.empty() ? req.authority : fe.authority);  // HTTP/1.1 requires it, even empty
+  for (const Header& h : req.headers) {
+    if (isHopByHop(req.headers, h.name) || equalsIgnoreCase(h.name, "content-length") ||
+        equalsIgnoreCase(h.name, "host") || fe.removes(h.name)) {
+      continue;
+    }
+    if (edits && (listed(edits->remove, h.name) || listedValue(edits->set, h.name))) {
+      continue;
+    }
+    field(out, h.name, h.value);
   }
-  field(out, "Host", host);  // HTTP/1.1 requires the field, even empty
-  std::string_view priorFor;
-  std::string_view priorRealIp;
-  copyFields(out, head, edits, [&](const Header& h) {
-    if (equalsIgnoreCase(h.name, "host")) {
-      return true;
-    }
-    bool xff = equalsIgnoreCase(h.name, "x-forwarded-for");
-    bool ours = xff || equalsIgnoreCase(h.name, "x-forwarded-proto") || equalsIgnoreCase(h.name, "x-forwarded-host") ||
-                equalsIgnoreCase(h.name, "x-real-ip") || equalsIgnoreCase(h.name, "forwarded");
-    if (!ours) {
-      return false;
-    }
-    // From an untrusted peer these are forgeries: drop them. From a trusted front keep
-    // them; X-Forwarded-For is rewritten below with our peer appended.
-    if (!p.trusted_front) {
-      return true;
-    }
-    if (xff && fwd.x_forwarded_for) {
-      priorFor = h.value;  // (a second X-Forwarded-For field is dropped; the parser kept order)
-      return true;
-    }
-    if (equalsIgnoreCase(h.name, "x-real-ip") && fwd.x_real_ip) {
-      priorRealIp = h.value;
-      return true;
-    }
-    if (equalsIgnoreCase(h.name, "x-forwarded-proto") && fwd.x_forwarded_proto) {
-      return false;  // keep the front's scheme (it may have terminated TLS)
-    }
-    return false;
-  });
-  writeFraming(out, head.body);
-  if (head.upgrade) {
-    if (const Header* up = head.find("upgrade")) {
-      field(out, "Connection", "upgrade");
-      field(out, "Upgrade", up->value);
-    }
+  writeFraming(out, p.framing);
+  if (req.upgrade) {
+    field(out, "Connection", "upgrade");
+    field(out, "Upgrade", req.upgrade_protocol);
   }
-  if (fwd.x_forwarded_for) {
-    out.append("X-Forwarded-For: ");
-    if (!priorFor.empty()) {
-      out.append(priorFor);
+  for (size_t i = 0; i < fe.added_count; ++i) {
+    const FieldEdits::Added& a = fe.added[i];
+    out.append(a.name);
+    out.append(": ");
+    if (!a.prefix.empty()) {
+      out.append(a.prefix);
       out.append(", ");
     }
-    out.append(p.client_ip);
+    out.append(a.value);
     out.append("\r\n");
-  }
-  if (fwd.x_forwarded_proto && !(p.trusted_front && head.find("x-forwarded-proto"))) {
-    field(out, "X-Forwarded-Proto", "http");
-  }
-  if (fwd.x_forwarded_host && !req.authority.empty() && !(p.trusted_front && head.find("x-forwarded-host"))) {
-    field(out, "X-Forwarded-Host", req.authority);
-  }
-  if (fwd.x_real_ip) {
-    field(out, "X-Real-IP", priorRealIp.empty() ? p.client_ip : priorRealIp);
   }
   applyEdits(out, edits);
   out.append("\r\n");
