@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "codec/parser.h"
+#include "http/h1/request_decoder.h"
 #include "http/filters/terminal_filter.h"
 #include "http/frontend.h"
 #include "http/runtime.h"
@@ -27,12 +28,13 @@ struct Req {
     EXPECT_EQ(r.status, ParseStatus::Done) << text;
     head_length = r.consumed;
     std::string_view why;
-    EXPECT_TRUE(describeRequest(parser.head(), info, why)) << why;
+    EXPECT_TRUE(decodeRequest(parser.head(), request, why)) << why;
   }
   std::string_view body() const { return std::string_view(text).substr(head_length); }
+  BodyFraming framing() const { return parser.head().body; }
   std::string text;
   RequestParser parser;
-  RequestInfo info;
+  Request request;
   size_t head_length = 0;
 };
 
@@ -78,7 +80,7 @@ TEST(TerminalCall, CopiesTheRequestAndTakesAContentLengthBodyInPiecesButNotPastI
         "Content-Length: 10\r\n\r\n0123456789GET / HTTP/1.1\r\n\r\n");
   Echo echo;
   auto peer = loopbackPeer(4321);
-  TerminalCall call(echo, r.info, reinterpret_cast<const sockaddr*>(&peer));
+  TerminalCall call(echo, r.request, r.framing(), reinterpret_cast<const sockaddr*>(&peer));
   const TerminalRequest& q = call.request();
   EXPECT_EQ(q.method, "POST");
   EXPECT_EQ(q.path, "/api/x");
@@ -106,7 +108,7 @@ TEST(TerminalCall, DeChunksAChunkedBodySplitAnywhere) {
   std::string_view body = r.body();
   for (size_t split = 0; split <= body.size() - 4; ++split) {
     Echo echo;
-    TerminalCall call(echo, r.info, nullptr);
+    TerminalCall call(echo, r.request, r.framing(), nullptr);
     size_t used = 0;
     auto st = call.feed(body.substr(0, split), used);
     ASSERT_NE(st, TerminalCall::Status::Error) << split;
@@ -121,22 +123,22 @@ TEST(TerminalCall, DeChunksAChunkedBodySplitAnywhere) {
 TEST(TerminalCall, ABodyPastTheLimitIs413AndBadChunksAre400) {
   Echo echo;
   Req big("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1048577\r\n\r\n");
-  TerminalCall tooLong(echo, big.info, nullptr);
+  TerminalCall tooLong(echo, big.request, big.framing(), nullptr);
   size_t used = 0;
   EXPECT_EQ(tooLong.feed("x", used), TerminalCall::Status::Error) << "refused before a byte of it is read";
   EXPECT_EQ(tooLong.errorStatus(), 413);
   EXPECT_EQ(used, 0u);
 
   Req exact("POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1048576\r\n\r\n");
-  TerminalCall fits(echo, exact.info, nullptr);
+  TerminalCall fits(echo, exact.request, exact.framing(), nullptr);
   EXPECT_EQ(fits.feed(std::string(1048576, 'a'), used), TerminalCall::Status::Done);
 
   Req chunked("POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n");
-  TerminalCall small(echo, chunked.info, nullptr, 8);
+  TerminalCall small(echo, chunked.request, chunked.framing(), nullptr, 8);
   EXPECT_EQ(small.feed("5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n", used), TerminalCall::Status::Error);
   EXPECT_EQ(small.errorStatus(), 413) << "chunk sizes add up past the limit";
 
-  TerminalCall bad(echo, chunked.info, nullptr);
+  TerminalCall bad(echo, chunked.request, chunked.framing(), nullptr);
   EXPECT_EQ(bad.feed("zz\r\n", used), TerminalCall::Status::Error);
   EXPECT_EQ(bad.errorStatus(), 400);
   EXPECT_FALSE(bad.errorReason().empty());
@@ -145,7 +147,7 @@ TEST(TerminalCall, ABodyPastTheLimitIs413AndBadChunksAre400) {
 TEST(TerminalCall, WithoutABodyItIsCompleteAtOnceAndAThrowingHandlerGetsItsOwn500) {
   Req r("GET /throw HTTP/1.1\r\nHost: h\r\n\r\n");
   Echo echo;
-  TerminalCall call(echo, r.info, nullptr);
+  TerminalCall call(echo, r.request, r.framing(), nullptr);
   EXPECT_TRUE(call.complete());
   size_t used = 7;
   EXPECT_EQ(call.feed("GET / HTTP/1.1\r\n", used), TerminalCall::Status::Done);
@@ -168,7 +170,7 @@ TEST(TerminalFilter, EndsTheChainWithItsHandler) {
   chain.add(std::make_unique<TerminalFilter>(echo));
   chain.add(std::make_unique<Never>());
   Req r("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
-  RequestState state(r.parser.head(), r.info);
+  RequestState state(r.request);
   EXPECT_EQ(chain.onRequestHead(state), FilterStatus::Terminal);
   EXPECT_EQ(state.terminal, &echo);
 }
