@@ -73,9 +73,9 @@ TEST(AdminHandler, RefusalsOfTheHttpStackAreJsonErrors) {
 
 namespace {
 
-class Listener : public ::testing::Test {
+class AdminOnLoopback : public ::testing::Test {
  protected:
-  Listener() : loop(clock), api(control, "") {}
+  AdminOnLoopback() : loop(clock), api(control, "") {}
   void start(AdminListener::Limits limits = {}) {
     listener = std::make_unique<AdminListener>(loop, api, limits);
     config::SocketAddress any;  // 127.0.0.1, an ephemeral port
@@ -88,7 +88,7 @@ class Listener : public ::testing::Test {
     ASSERT_TRUE(st.ok()) << st.message();
     ASSERT_NE(listener->port(), 0);
   }
-  ~Listener() override {
+  ~AdminOnLoopback() override {
     clients.clear();
     listener.reset();
   }
@@ -139,7 +139,7 @@ class Listener : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(Listener, AnswersOneRequestPerConnectionAndCloses) {
+TEST_F(AdminOnLoopback, AnswersOneRequestPerConnectionAndCloses) {
   start();
   std::string out = exchange("GET /livez HTTP/1.1\r\nHost: x\r\n\r\n");
   EXPECT_EQ(out.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << out;
@@ -153,7 +153,7 @@ TEST_F(Listener, AnswersOneRequestPerConnectionAndCloses) {
   EXPECT_NE(out.find("\r\n\r\n<closed>"), std::string::npos) << "no body to HEAD: " << out;
 }
 
-TEST_F(Listener, ReadsBodiesByContentLengthAndChunked) {
+TEST_F(AdminOnLoopback, ReadsBodiesByContentLengthAndChunked) {
   start();
   // The API reads a body only to refuse it here (not JSON): proof it was read whole.
   std::string out = exchange("PUT /api/v1/pools/p/servers/a:1/weight HTTP/1.1\r\nHost: x\r\n"
@@ -171,7 +171,7 @@ TEST_F(Listener, ReadsBodiesByContentLengthAndChunked) {
   EXPECT_NE(out.find("\"error\""), std::string::npos) << out;
 }
 
-TEST_F(Listener, ProbesAnswerWhileOneClientCrowdsThePortAndTheHeadTimeoutClosesTheCrowd) {
+TEST_F(AdminOnLoopback, ProbesAnswerWhileOneClientCrowdsThePortAndTheHeadTimeoutClosesTheCrowd) {
   AdminListener::Limits limits;
   limits.head_timeout_ms = 2000;
   limits.max_per_client = 4;
@@ -201,7 +201,7 @@ TEST_F(Listener, ProbesAnswerWhileOneClientCrowdsThePortAndTheHeadTimeoutClosesT
   EXPECT_NE(out.find("\"error\""), std::string::npos) << out;
 }
 
-TEST_F(Listener, StopClosesOpenConnections) {
+TEST_F(AdminOnLoopback, StopClosesOpenConnections) {
   start();
   int fd = connect();
   EXPECT_EQ(listener->open(), 1u);

@@ -43,9 +43,9 @@ struct FakeSession final : upstream::Session {
   std::string reason;
 };
 
-class Guard : public ::testing::Test {
+class ConnectionGuards : public ::testing::Test {
  protected:
-  Guard() : loop(clock), guard(loop, ConnectionGuard::Limits{3, 5}, "test") {}
+  ConnectionGuards() : loop(clock), guard(loop, ConnectionGuard::Limits{3, 5}, "test") {}
   // A newcomer from 127.0.0.<from>: its session, or null when refused.
   FakeSession* connect(uint8_t from) {
     auto peer = client(from);
@@ -64,7 +64,7 @@ class Guard : public ::testing::Test {
 
 }  // namespace
 
-TEST_F(Guard, ANewcomerOverTheClientCapTakesThePlaceOfThatClientsOldestHeadWaitingConnection) {
+TEST_F(ConnectionGuards, ANewcomerOverTheClientCapTakesThePlaceOfThatClientsOldestHeadWaitingConnection) {
   FakeSession* a = connect(1);
   FakeSession* b = connect(1);
   FakeSession* other = connect(2);
@@ -79,7 +79,7 @@ TEST_F(Guard, ANewcomerOverTheClientCapTakesThePlaceOfThatClientsOldestHeadWaiti
   EXPECT_EQ(guard.open(), 4u);
 }
 
-TEST_F(Guard, ANewcomerIsRefusedOnlyWhenNoneOfItsClientsConnectionsWaitsForAHead) {
+TEST_F(ConnectionGuards, ANewcomerIsRefusedOnlyWhenNoneOfItsClientsConnectionsWaitsForAHead) {
   for (int i = 0; i < 3; ++i) {
     guard.onHead(*connect(1));
   }
@@ -92,7 +92,7 @@ TEST_F(Guard, ANewcomerIsRefusedOnlyWhenNoneOfItsClientsConnectionsWaitsForAHead
   EXPECT_NE(connect(1), nullptr);
 }
 
-TEST_F(Guard, OverTheListenersCapTheOldestHeadWaitingConnectionOfAnyoneGoes) {
+TEST_F(ConnectionGuards, OverTheListenersCapTheOldestHeadWaitingConnectionOfAnyoneGoes) {
   FakeSession* first = connect(1);
   guard.onHead(*first);
   FakeSession* second = connect(2);
@@ -107,7 +107,7 @@ TEST_F(Guard, OverTheListenersCapTheOldestHeadWaitingConnectionOfAnyoneGoes) {
   EXPECT_EQ(guard.stats().shed, 1u);
 }
 
-TEST_F(Guard, HeadTimeoutsAreCountedAndUnknownSessionsIgnored) {
+TEST_F(ConnectionGuards, HeadTimeoutsAreCountedAndUnknownSessionsIgnored) {
   guard.onHeadTimeout();
   guard.onHeadTimeout();
   EXPECT_EQ(guard.stats().head_timeouts, 2u);
