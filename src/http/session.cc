@@ -9,8 +9,10 @@
 #include "common/log.h"
 #include "common/time.h"
 #include "http/filters/filter.h"
+#include "http/client_connection.h"
 #include "http/frontend.h"
 #include "http/h1/head_writer.h"
+#include "http/h1/http10_response.h"
 #include "http/h1/request_decoder.h"
 #include "http/sticky.h"
 #include "http/upstream_request.h"
@@ -51,8 +53,7 @@ HttpSession::HttpSession(upstream::WorkerContext& ctx, std::shared_ptr<HttpFront
     : ctx_(ctx),
       frontend_(std::move(frontend)),
       rt_(frontend_->runtime()),
-      raw_client_(std::move(client)),
-      cin_(ctx.buffers),
+      conn_(std::move(client), ctx.buffers),
       timer_([this] { onTimer(); }),
       peer_(peer) {
   link(ctx_);
@@ -70,7 +71,7 @@ void HttpSession::start() {
   for (const auto& c : http.forwarded.trusted) {
     trusted_front_ = trusted_front_ || c.contains(peer_.get());
   }
-  if (!ctx_.loop.add(client_->fd(), kEvents, this)) {
+  if (!ctx_.loop.add(conn_.transport->fd(), kEvents, this)) {
     close("epoll add failed", true);
     return;
   }
@@ -91,7 +92,7 @@ void HttpSession::start() {
       log::debug("too many connections from one client", {{"client", client_ip_}});
       listenerStats().rate_limited.add();
       acct().termination = "client_limit";
-      client_writable_ = true;
+      conn_.writable = true;
       respondLocal(429, errorBody(429), "Retry-After: 1\r\n", true);
       return;
     }
@@ -104,16 +105,8 @@ void HttpSession::onIoEvents(uint32_t events) {
   if (phase_ == Phase::Closed) {
     return;
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    client_readable_ = true;
-  }
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    client_hup_ = true;
-  }
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-    client_writable_ = true;
-  }
-  if ((events & EPOLLERR) && net::socketError(client_->fd()) != 0) {
+  conn_.onEvents(events);
+  if ((events & EPOLLERR) && net::socketError(conn_.transport->fd()) != 0) {
     close("client reset", true);
     return;
   }
@@ -135,7 +128,7 @@ void HttpSession::onUpstreamEvents(uint32_t events) {
   }
   if (phase_ == Phase::Connecting) {
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-      int err = net::socketError(up_->transport.fd());
+      int err = net::socketError(up_->transport->fd());
       if (err != 0) {
         upstreamFailed(ErrorKind::ConnectFailed, std::strerror(err));
         return;
@@ -176,54 +169,34 @@ void HttpSession::drive() {
 // --- reading requests ---
 
 bool HttpSession::readClient(size_t maxBuffered) {
-  bool got = false;
-  while (client_readable_) {
-    auto room = cin_.room(maxBuffered);
-    if (room.empty()) {
-      return got;
-    }
-    auto r = client_->read(room.data(), room.size());
-    if (r.status == net::IoStatus::Ok) {
-      cin_.commit(r.bytes);
-      bytes_in_ += r.bytes;
-      listenerStats().bytes_in.add(r.bytes);
-      got = true;
-      last_client_ms_ = ctx_.loop.nowMs();
-      if (r.bytes < room.size() && !client_hup_ && !client_->hasBufferedInput()) {
-        // A short read emptied the socket: new bytes will raise a new edge. (Not after the peer
-        // closed: its FIN raises no further edge and must be read as EOF; nor while the
-        // transport holds bytes of its own, which no edge announces.)
-        client_readable_ = false;
-      }
-    } else if (r.status == net::IoStatus::WouldBlock) {
-      client_readable_ = false;
-    } else if (r.status == net::IoStatus::Eof) {
-      client_readable_ = false;
-      client_eof_ = true;
-    } else {
-      close("client read error", true);
-      return false;
-    }
+  size_t got = 0;
+  if (conn_.read(maxBuffered, got) == ClientConnection::Io::Error) {
+    close("client read error", true);
+    return false;
   }
-  return got;
+  if (got > 0) {
+    listenerStats().bytes_in.add(got);
+    last_client_ms_ = ctx_.loop.nowMs();
+  }
+  return got > 0;
 }
 
 void HttpSession::readHead() {
   while (phase_ == Phase::Head) {
     if (!flushClient()) {
-      if (phase_ != Phase::Head || cout_.size() - cout_sent_ > kMaxPendingOut) {
+      if (phase_ != Phase::Head || conn_.out.size() - conn_.out_sent > kMaxPendingOut) {
         return;
       }
     }
     if (rt_->listener->accept_proxy && requests_ == 0 && !proxy_done_) {
-      auto r = net::parseProxyHeader(std::span<const uint8_t>(cin_.data(), cin_.size()));
+      auto r = net::parseProxyHeader(std::span<const uint8_t>(conn_.in.data(), conn_.in.size()));
       if (r.status == net::ParseStatus::Invalid) {
         log::warn("bad PROXY header", {{"listener", rt_->listener->name}, {"reason", r.error}});
         close("bad PROXY header", true);
         return;
       }
       if (r.status == net::ParseStatus::Done) {
-        cin_.consume(r.consumed);
+        conn_.in.consume(r.consumed);
         proxy_done_ = true;
         if (!r.header.local) {
           peer_ = net::IpEndpoint(r.header.source);
@@ -231,7 +204,7 @@ void HttpSession::readHead() {
         }
         continue;
       }
-    } else if (!cin_.empty()) {
+    } else if (!conn_.in.empty()) {
       if (head_started_ms_ == 0) {
         head_started_ms_ = ctx_.loop.nowMs();
         scheduleTimer();
@@ -240,7 +213,7 @@ void HttpSession::readHead() {
         parser_ = frontend_->requestParsers().take([&] { return new RequestParser(rt_->limits); });
         parser_->configure(rt_->limits);
       }
-      ParseResult r = parser_->feed(cin_.view());
+      ParseResult r = parser_->feed(conn_.in.view());
       if (r.status == ParseStatus::Error) {
         log::debug("bad request", {{"listener", rt_->listener->name}, {"client", client_ip_}, {"reason", r.error.reason}});
         x_.reset();
@@ -253,15 +226,15 @@ void HttpSession::readHead() {
         continue;
       }
     }
-    if (client_eof_) {
-      close(cin_.empty() ? "client closed" : "client closed in a request head", false);
+    if (conn_.eof) {
+      close(conn_.in.empty() ? "client closed" : "client closed in a request head", false);
       return;
     }
-    if (draining_ && cin_.empty() && requests_ > 0 && !client_readable_) {
+    if (draining_ && conn_.in.empty() && requests_ > 0 && !conn_.readable) {
       close("drain", false);  // idle between requests (a new connection gets its first one served)
       return;
     }
-    if (!client_readable_) {
+    if (!conn_.readable) {
       return;
     }
     if (!readClient(headCapacity(rt_->limits)) && phase_ == Phase::Closed) {
@@ -298,7 +271,7 @@ void HttpSession::onHead(size_t headLength) {
   bool bodyUnread = !(h.body.kind == BodyKind::None || (h.body.kind == BodyKind::ContentLength && h.body.length == 0));
   auto answer = [&](uint16_t status, std::string_view body, std::string_view extra, const config::HeaderEdits* edits,
                     std::string_view type) {
-    cin_.consume(headLength);
+    conn_.in.consume(headLength);
     parser_ = nullptr;
     respondLocal(status, body, extra, bodyUnread, edits, type);
   };
@@ -309,7 +282,7 @@ void HttpSession::onHead(size_t headLength) {
   if (!decodeRequest(h, http.path_dot_segments, normalized, info, why)) {
     log::debug("request refused", {{"client", client_ip_}, {"reason", why}});
     uint16_t status = h.targetForm == TargetForm::Authority ? 405 : 400;
-    cin_.consume(headLength);
+    conn_.in.consume(headLength);
     parser_ = nullptr;
     respondLocal(status, errorBody(status), "", true);
     return;
@@ -357,7 +330,7 @@ void HttpSession::onHead(size_t headLength) {
   fp.edits = &state.edits;
   writeRequestHead(x.head, fp);
   // Everything needed from the head's views is copied: its bytes can go.
-  cin_.consume(headLength);
+  conn_.in.consume(headLength);
   parser_ = nullptr;  // (its views of the head are not used past here)
   x.req_body.start(x.req_framing);
   x.stream.requestHead(x.req_body.complete());
@@ -383,7 +356,7 @@ void HttpSession::respondLocal(uint16_t status, std::string_view body, std::stri
   }
   r.close = closeAfter || close_after_ || draining_ || (x_ && !x_->client_keepalive);
   // closeAfter means the client may still be sending (an unread body, a bad request).
-  quick_close_ = x_ && x_->client_done && !closeAfter && cin_.empty();
+  quick_close_ = x_ && x_->client_done && !closeAfter && conn_.in.empty();
   r.head_request = x_ && x_->head_request;
   r.client_http10 = x_ && x_->client_http10;
   writeLocalResponse(out(), r);
@@ -398,7 +371,7 @@ void HttpSession::respondLocal(uint16_t status, std::string_view body, std::stri
   scheduleTimer();
   // Send it now; a pipelined request behind it is taken on the next turn (not recursively:
   // a burst of failing pipelined requests must not grow the stack).
-  if (flushClient() && (!cin_.empty() || client_readable_)) {
+  if (flushClient() && (!conn_.in.empty() || conn_.readable)) {
     resumeSoon();
   }
 }
@@ -421,11 +394,11 @@ void HttpSession::respondError(uint16_t status, const char* why, std::string_vie
 void HttpSession::startTerminal(const Request& request, size_t headLength, TerminalHandler& handler) {
   x_->terminal = std::make_unique<TerminalCall>(handler, request, parser_->head().body, peer_.get());
   bool expectContinue = parser_->head().expectContinue;
-  cin_.consume(headLength);
+  conn_.in.consume(headLength);
   parser_ = nullptr;
   phase_ = Phase::Terminal;
   scheduleTimer();
-  if (expectContinue && !x_->terminal->complete() && x_->terminal->errorStatus() == 0 && cin_.empty()) {
+  if (expectContinue && !x_->terminal->complete() && x_->terminal->errorStatus() == 0 && conn_.in.empty()) {
     out().append("HTTP/1.1 100 Continue\r\n\r\n");  // the client waits for it before its body
   }
   pumpTerminal();
@@ -439,8 +412,8 @@ void HttpSession::pumpTerminal() {
   TerminalCall& call = *x_->terminal;
   for (;;) {
     size_t used = 0;
-    TerminalCall::Status st = call.feed(cin_.view(), used);
-    cin_.consume(used);
+    TerminalCall::Status st = call.feed(conn_.in.view(), used);
+    conn_.in.consume(used);
     if (st == TerminalCall::Status::Error) {
       log::debug("bad request body", {{"client", client_ip_}, {"reason", call.errorReason()}});
       respondError(call.errorStatus(), "bad request body", call.errorReason());
@@ -449,18 +422,18 @@ void HttpSession::pumpTerminal() {
     if (st == TerminalCall::Status::Done) {
       break;
     }
-    if (client_eof_) {
+    if (conn_.eof) {
       close("client closed in the request body", true);
       return;
     }
-    if (!client_readable_) {
+    if (!conn_.readable) {
       return;
     }
     bool got = readClient(core::Buffer::kCapacity);
     if (phase_ != Phase::Terminal) {
       return;
     }
-    if (!got && client_readable_) {
+    if (!got && conn_.readable) {
       respondError(431, "chunked trailers too large");  // a full buffer the body reader cannot take
       return;
     }
@@ -585,7 +558,7 @@ void HttpSession::connectTo(int host) {
   net::setNoDelay(fd->get());
   up_ = std::make_unique<UpstreamConn>(ctx_, std::move(*fd), h.state);
   up_->owner = this;
-  if (!ctx_.loop.add(up_->transport.fd(), kEvents, up_.get())) {
+  if (!ctx_.loop.add(up_->transport->fd(), kEvents, up_.get())) {
     upstreamFailed(ErrorKind::ConnectFailed, "epoll add failed", upstream::ErrorSource::Proxy);
     return;
   }
@@ -615,7 +588,7 @@ void HttpSession::pumpExchange() {
     return;
   }
   Exchange& x = *x_;
-  if (x.stream.responseStarted() && x.resp_body.finished() && cout_sent_ == cout_.size()) {
+  if (x.stream.responseStarted() && x.resp_body.finished() && conn_.out_sent == conn_.out.size()) {
     finishExchange();
   }
 }
@@ -628,16 +601,16 @@ bool HttpSession::sendRequest() {
       return true;
     }
     // With the body bytes already here, when they are valid, in the same write.
-    size_t ready = !x.stream.requestDone() && x.req_body.scan(cin_.view()) ? x.req_body.ready() : 0;
+    size_t ready = !x.stream.requestDone() && x.req_body.scan(conn_.in.view()) ? x.req_body.ready() : 0;
     size_t head = x.head.size() - x.head_sent;
-    auto r = up_->transport.write2(reinterpret_cast<const uint8_t*>(x.head.data()) + x.head_sent, head,
-                                   cin_.data(), ready);
+    auto r = up_->transport->write2(reinterpret_cast<const uint8_t*>(x.head.data()) + x.head_sent, head,
+                                   conn_.in.data(), ready);
     if (r.status == net::IoStatus::Ok) {
       if (auto* hs = hostStats()) hs->bytes_out.add(r.bytes);
       size_t fromHead = std::min(head, r.bytes);
       x.head_sent += fromHead;
       if (r.bytes > fromHead) {
-        cin_.consume(r.bytes - fromHead);
+        conn_.in.consume(r.bytes - fromHead);
         x.req_body.forwarded(r.bytes - fromHead);
         x.body_sent += r.bytes - fromHead;
       }
@@ -651,7 +624,7 @@ bool HttpSession::sendRequest() {
     }
   }
   while (!x.stream.requestDone()) {
-    if (!x.req_body.scan(cin_.view())) {
+    if (!x.req_body.scan(conn_.in.view())) {
       log::debug("bad request body", {{"client", client_ip_}, {"reason", x.req_body.error().reason}});
       discard(std::move(up_), true);
       releaseSlots();
@@ -667,10 +640,10 @@ bool HttpSession::sendRequest() {
       if (!up_->writable) {
         return true;
       }
-      auto r = up_->transport.write(cin_.data(), ready);
+      auto r = up_->transport->write(conn_.in.data(), ready);
       if (r.status == net::IoStatus::Ok) {
         if (auto* hs = hostStats()) hs->bytes_out.add(r.bytes);
-        cin_.consume(r.bytes);
+        conn_.in.consume(r.bytes);
         x.req_body.forwarded(r.bytes);
         x.body_sent += r.bytes;
         last_server_ms_ = now;
@@ -687,11 +660,11 @@ bool HttpSession::sendRequest() {
       x.stream.requestEnd();
       break;
     }
-    if (client_eof_) {
+    if (conn_.eof) {
       close("client closed in the request body", true);
       return false;
     }
-    if (!client_readable_) {
+    if (!conn_.readable) {
       return true;
     }
     readClient(core::Buffer::kCapacity);
@@ -709,23 +682,18 @@ bool HttpSession::sendRequest() {
 
 bool HttpSession::receiveResponse() {
   for (;;) {
-    if (cout_sent_ < cout_.size() && x_ && x_->stream.responseStarted() && !x_->dechunker && client_writable_ &&
+    if (conn_.out_sent < conn_.out.size() && x_ && x_->stream.responseStarted() && !x_->dechunker && conn_.writable &&
         x_->resp_body.scan(up_->in.view()) && x_->resp_body.ready() > 0) {
       // The response head and the body bytes already here leave in one write.
-      size_t head = cout_.size() - cout_sent_;
-      auto r = client_->write2(reinterpret_cast<const uint8_t*>(cout_.data()) + cout_sent_, head, up_->in.data(),
-                              x_->resp_body.ready());
-      if (r.status == net::IoStatus::Ok) {
-        bytes_out_ += r.bytes;
-        listenerStats().bytes_out.add(r.bytes);
-        size_t fromHead = std::min(head, r.bytes);
-        cout_sent_ += fromHead;
-        up_->in.consume(r.bytes - fromHead);
-        x_->resp_body.forwarded(r.bytes - fromHead);
+      size_t sent = 0;
+      size_t fromBody = 0;
+      auto io = conn_.sendWithBody(up_->in.data(), x_->resp_body.ready(), sent, fromBody);
+      if (io == ClientConnection::Io::Ok) {
+        listenerStats().bytes_out.add(sent);
+        up_->in.consume(fromBody);
+        x_->resp_body.forwarded(fromBody);
         last_client_ms_ = ctx_.loop.nowMs();
-      } else if (r.status == net::IoStatus::WouldBlock) {
-        client_writable_ = false;
-      } else {
+      } else if (io == ClientConnection::Io::Error) {
         close("client write failed", true);
         return false;
       }
@@ -760,7 +728,7 @@ bool HttpSession::receiveResponse() {
         upstreamFailed(ErrorKind::BadResponse, "response head too large");
         return false;
       }
-      auto r = up_->transport.read(room.data(), room.size());
+      auto r = up_->transport->read(room.data(), room.size());
       if (r.status == net::IoStatus::Ok) {
         if (auto* hs = hostStats()) hs->bytes_in.add(r.bytes);
         up_->in.commit(r.bytes);
@@ -780,7 +748,7 @@ bool HttpSession::receiveResponse() {
       if (!dechunkResponse()) {
         return false;
       }
-      if (!x.dechunker || cout_.size() > cout_sent_) {
+      if (!x.dechunker || conn_.out.size() > conn_.out_sent) {
         continue;  // done, or output to send before more is decoded
       }
     } else {
@@ -792,20 +760,19 @@ bool HttpSession::receiveResponse() {
       }
       size_t ready = x.resp_body.ready();
       if (ready > 0) {
-        if (!client_writable_) {
+        if (!conn_.writable) {
           return true;
         }
-        auto r = client_->write(up_->in.data(), ready);
-        if (r.status == net::IoStatus::Ok) {
-          bytes_out_ += r.bytes;
-          listenerStats().bytes_out.add(r.bytes);
-          up_->in.consume(r.bytes);
-          x.resp_body.forwarded(r.bytes);
+        size_t sent = 0;
+        auto io = conn_.write(up_->in.data(), ready, sent);
+        if (io == ClientConnection::Io::Ok) {
+          listenerStats().bytes_out.add(sent);
+          up_->in.consume(sent);
+          x.resp_body.forwarded(sent);
           last_client_ms_ = ctx_.loop.nowMs();
           continue;
         }
-        if (r.status == net::IoStatus::WouldBlock) {
-          client_writable_ = false;
+        if (io == ClientConnection::Io::Blocked) {
           return true;
         }
         close("client write failed", true);
@@ -826,7 +793,7 @@ bool HttpSession::receiveResponse() {
       close("malformed response body", true);
       return false;
     }
-    auto r = up_->transport.read(room.data(), room.size());
+    auto r = up_->transport->read(room.data(), room.size());
     if (r.status == net::IoStatus::Ok) {
       if (auto* hs = hostStats()) hs->bytes_in.add(r.bytes);
       up_->in.commit(r.bytes);
@@ -940,39 +907,12 @@ void HttpSession::onResponseHead(size_t headLength) {
 }
 
 bool HttpSession::writeWholeDechunked(const ResponseParams& params, size_t headLength) {
-  Exchange& x = *x_;
-  std::string_view body = up_->in.view().substr(headLength);
-  ChunkedDecoder decoder;
-  uint64_t length = 0;
-  size_t used = 0;
-  for (;;) {
-    ChunkResult r = decoder.decode(body.substr(used));
-    if (r.status == ChunkStatus::Data) {
-      length += r.data.size();
-    } else if (r.status != ChunkStatus::Done) {
-      return false;  // not all here (or malformed: the streaming path reports it)
-    }
-    used += r.consumed;
-    if (r.status == ChunkStatus::Done) {
-      break;
-    }
-  }
-  BodyFraming framing{BodyKind::ContentLength, length};
-  ResponseParams p = params;
-  p.framing = &framing;
-  std::string& o = out();
-  writeResponseHead(o, p);
-  decoder.reset();
-  for (size_t at = 0;;) {
-    ChunkResult r = decoder.decode(body.substr(at));
-    at += r.consumed;
-    if (r.status != ChunkStatus::Data) {
-      break;
-    }
-    o.append(r.data);
+  size_t used = http::writeWholeDechunked(out(), params, up_->in.view().substr(headLength));
+  if (used == 0) {
+    return false;
   }
   up_->in.consume(headLength + used);
-  x.resp_body.start(BodyFraming{});  // finished
+  x_->resp_body.start(BodyFraming{});  // finished
   return true;
 }
 
@@ -991,7 +931,7 @@ bool HttpSession::dechunkResponse() {
       out().append(r.data);
     }
     up_->in.consume(r.consumed);  // (after the copy: data is a view of the buffer)
-  } while (r.status == ChunkStatus::Data && cout_.size() - cout_sent_ < kMaxPendingOut);
+  } while (r.status == ChunkStatus::Data && conn_.out.size() - conn_.out_sent < kMaxPendingOut);
   if (r.status == ChunkStatus::Done) {
     x.dechunker.reset();  // trailers dropped
     x.resp_body.start(BodyFraming{});
@@ -1014,7 +954,7 @@ void HttpSession::finishExchange() {
   x.stream.responseEnd();
   bool early = !x.stream.requestDone();  // the server answered before the request body ended
   bool reusable = x.resp_keepalive && !early && !draining_ && !ctx_.draining;
-  quick_close_ = x.client_done && !early && cin_.empty();
+  quick_close_ = x.client_done && !early && conn_.in.empty();
   endRequest(x.stream.status(), "ok");
   releaseSlots();
   releaseServer(reusable);
@@ -1120,10 +1060,10 @@ void HttpSession::recordRequest(uint16_t status, const char* termination) {
   const RequestAccounting& a = *acct_;
   uint64_t total = ctx_.loop.clock().nowUs() - a.start_us;
   // Bytes of this request: what moved since the last one ended, plus the answer still queued.
-  uint64_t out = bytes_out_ + (cout_.size() - cout_sent_);
-  uint64_t bytesIn = bytes_in_ - bytes_mark_in_;
+  uint64_t out = conn_.bytes_out + (conn_.out.size() - conn_.out_sent);
+  uint64_t bytesIn = conn_.bytes_in - bytes_mark_in_;
   uint64_t bytesOut = out - bytes_mark_out_;
-  bytes_mark_in_ = bytes_in_;
+  bytes_mark_in_ = conn_.bytes_in;
   bytes_mark_out_ = out;
   StreamEnd end{a};
   end.status = status;
@@ -1214,15 +1154,15 @@ void HttpSession::startTunnel() {
   tunnel_ = std::make_unique<Tunnel>(ctx_.buffers, ctx_.pipes);
   // Bytes already read pass first: the 101 head and anything the server sent after it; and
   // anything the client sent after its request.
-  std::string down = cout_.substr(cout_sent_);
+  std::string down = conn_.out.substr(conn_.out_sent);
   down.append(up_->in.view());
   up_->in.release();
-  cout_.clear();
-  cout_sent_ = 0;
+  conn_.out.clear();
+  conn_.out_sent = 0;
   tunnel_->down.preload(down);
-  if (!cin_.empty()) {
-    tunnel_->up.preload(cin_.view());
-    cin_.release();
+  if (!conn_.in.empty()) {
+    tunnel_->up.preload(conn_.in.view());
+    conn_.in.release();
   }
   scheduleTimer();
   pumpTunnel();
@@ -1231,12 +1171,12 @@ void HttpSession::startTunnel() {
 void HttpSession::pumpTunnel() {
   uint64_t up = 0;
   uint64_t down = 0;
-  auto a = tunnel_->up.run(*client_, client_readable_, client_hup_, up_->transport, up_->writable, up);
+  auto a = tunnel_->up.run(*conn_.transport, conn_.readable, conn_.hup, *up_->transport, up_->writable, up);
   if (a == net::Pump::State::Error) {
     close(tunnel_->up.errorOnRead() ? "client reset" : "server reset", true);
     return;
   }
-  auto b = tunnel_->down.run(up_->transport, up_->readable, up_->hup, *client_, client_writable_, down);
+  auto b = tunnel_->down.run(*up_->transport, up_->readable, up_->hup, *conn_.transport, conn_.writable, down);
   if (b == net::Pump::State::Error) {
     close(tunnel_->down.errorOnRead() ? "server reset" : "client reset", true);
     return;
@@ -1276,61 +1216,36 @@ void HttpSession::lingerClose() {
   // it closes or kLingerMs pass (NGINX's lingering close). Unless the client said its request
   // was its last and all of it was read: then nothing is unread and close() sends a plain FIN
   // (NGINX closes such connections at once too), which spares a wake-up and two syscalls.
-  if (!lingering_ && quick_close_ && cin_.empty() && !client_readable_) {
+  if (!conn_.lingering && quick_close_ && conn_.in.empty() && !conn_.readable) {
     close("done", false);
     return;
   }
-  if (!lingering_) {
-    lingering_ = true;
-    client_->shutdownWrite();
+  if (!conn_.lingering) {
+    conn_.startLingering();
     wait_until_ms_ = ctx_.loop.nowMs() + kLingerMs;
-    cin_.release();
     scheduleTimer();
   }
-  uint8_t sink[4096];
-  size_t dropped = 0;
-  while (!client_eof_ && client_readable_ && dropped < kLingerMaxBytes) {
-    auto r = client_->read(sink, sizeof sink);
-    if (r.status == net::IoStatus::Ok) {
-      dropped += r.bytes;
-    } else if (r.status == net::IoStatus::WouldBlock) {
-      client_readable_ = false;
-    } else {
-      client_eof_ = true;
-    }
-  }
-  if (client_eof_ || dropped >= kLingerMaxBytes) {
+  if (conn_.drainLingering(kLingerMaxBytes)) {
     close("done", false);
   }
 }
 
 bool HttpSession::flushClient() {
-  while (cout_sent_ < cout_.size()) {
-    if (!client_writable_) {
-      return false;
-    }
-    auto r = client_->write(reinterpret_cast<const uint8_t*>(cout_.data()) + cout_sent_, cout_.size() - cout_sent_);
-    if (r.status == net::IoStatus::Ok) {
-      bytes_out_ += r.bytes;
-      listenerStats().bytes_out.add(r.bytes);
-      cout_sent_ += r.bytes;
-      last_client_ms_ = ctx_.loop.nowMs();
-    } else if (r.status == net::IoStatus::WouldBlock) {
-      client_writable_ = false;
-      return false;
-    } else {
-      close("client write failed", true);
-      return false;
-    }
+  size_t sent = 0;
+  auto io = conn_.flush(frontend_->outStrings(), sent);
+  if (sent > 0) {
+    listenerStats().bytes_out.add(sent);
+    last_client_ms_ = ctx_.loop.nowMs();
   }
-  cout_sent_ = 0;
-  frontend_->outStrings().reclaim(cout_);
-  return true;
+  if (io == ClientConnection::Io::Error) {
+    close("client write failed", true);
+  }
+  return io == ClientConnection::Io::Ok;
 }
 
 std::string& HttpSession::out() {
-  frontend_->outStrings().lend(cout_);
-  return cout_;
+  frontend_->outStrings().lend(conn_.out);
+  return conn_.out;
 }
 
 void HttpSession::scheduleTimer() {
@@ -1366,7 +1281,7 @@ void HttpSession::scheduleTimer() {
       deadline = std::max(last_client_ms_, last_server_ms_) + static_cast<uint64_t>(t.idle.count());
       break;
     case Phase::Closing:
-      deadline = lingering_ ? wait_until_ms_ : last_client_ms_ + static_cast<uint64_t>(t.idle.count());
+      deadline = conn_.lingering ? wait_until_ms_ : last_client_ms_ + static_cast<uint64_t>(t.idle.count());
       break;
     case Phase::Closed:
       return;
@@ -1384,7 +1299,7 @@ void HttpSession::scheduleTimer() {
 bool HttpSession::serverAtFault() const {
   const Exchange& x = *x_;
   if (x.stream.responseStarted()) {
-    return client_writable_;  // else the response waits for the client to read (back-pressure)
+    return conn_.writable;  // else the response waits for the client to read (back-pressure)
   }
   // Before the request is whole, a quiet server is only late when it stopped reading it;
   // otherwise the wait is for the client (request_body timeout).
@@ -1501,9 +1416,9 @@ void HttpSession::onTimer() {
       scheduleTimer();
       return;
     case Phase::Closing:
-      if (lingering_ ? now >= wait_until_ms_
+      if (conn_.lingering ? now >= wait_until_ms_
                      : now - last_client_ms_ >= static_cast<uint64_t>(t.idle.count())) {
-        close(lingering_ ? "linger done" : "client not reading", !lingering_);
+        close(conn_.lingering ? "linger done" : "client not reading", !conn_.lingering);
         return;
       }
       scheduleTimer();
@@ -1515,11 +1430,11 @@ void HttpSession::onTimer() {
 
 void HttpSession::drain() {
   draining_ = true;
-  if (phase_ == Phase::Head && cin_.empty() && cout_.empty() && requests_ > 0 && !client_readable_) {
+  if (phase_ == Phase::Head && conn_.in.empty() && conn_.out.empty() && requests_ > 0 && !conn_.readable) {
     close("drain", false);
     return;
   }
-  if (phase_ == Phase::Head && client_readable_) {
+  if (phase_ == Phase::Head && conn_.readable) {
     drive();  // a connection taken from the accept queue at the stop: serve its request
   }
 }
@@ -1556,12 +1471,12 @@ void HttpSession::close(const char* reason, bool reset) {
   releaseSlots();
   discard(std::move(up_), true);
   if (reset) {
-    net::setLingerZero(client_->fd());
+    net::setLingerZero(conn_.transport->fd());
   }
   // No EPOLL_CTL_DEL: closing the fd takes it out of the epoll set (it is never duplicated),
   // and events already fetched for it find phase_ == Closed.
-  raw_client_.ownedFd().reset();
-  cin_.release();
+  conn_.raw.ownedFd().reset();
+  conn_.in.release();
   if (counted_client_) {
     rt_->shared->client_connections.remove(client_ip_);
     counted_client_ = false;

@@ -28,6 +28,7 @@
 #include "core/io_buffer.h"
 #include "core/timer_wheel.h"
 #include "http/body_framer.h"
+#include "http/client_connection.h"
 #include "http/filters/terminal_filter.h"
 #include "http/h1/head_writer.h"
 #include "http/recycler.h"
@@ -96,11 +97,11 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   bool receiveResponse();
   bool sendResponse();
   void onResponseHead(size_t headLength);
-  // The de-chunked response body: decodes what is buffered into cout_. False when the
+  // The de-chunked response body: decodes what is buffered into conn_.out. False when the
   // connection was closed (a malformed body).
   bool dechunkResponse();
   // For an HTTP/1.0 client: the whole chunked body already buffered after the head, de-chunked
-  // into cout_ behind a head with its Content-Length. False (nothing written) when it is not all here.
+  // into conn_.out behind a head with its Content-Length. False (nothing written) when it is not all here.
   bool writeWholeDechunked(const ResponseParams& params, size_t headLength);
   void finishExchange();
   // source: Server unless the failure was this process's (no descriptor, no local port).
@@ -114,7 +115,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   // Tunnel.
   void startTunnel();
   void pumpTunnel();
-  // Writing to the client: out() is cout_ with storage (borrowed until everything is sent).
+  // Writing to the client: out() is conn_.out with storage (borrowed until everything is sent).
   std::string& out();
   bool flushClient();
   // The last response is written: send what is left, then close (lingering unless quick_close_).
@@ -142,26 +143,17 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   upstream::WorkerContext& ctx_;
   std::shared_ptr<HttpFrontend> frontend_;
   std::shared_ptr<const ListenerRuntime> rt_;  // of the current request
-  net::RawTransport raw_client_;      // the socket ...
-  net::Transport* client_ = &raw_client_;  // ... used only through the interface (TLS: another)
-  core::IoBuffer cin_;
-  std::string cout_;
-  size_t cout_sent_ = 0;
+  ClientConnection conn_;  // the client's transport, buffers and readiness
   Recycler<RequestParser>::Ptr parser_;  // only while a request head is read (see readHead)
   // Timeouts, and resumeSoon(): a pass of drive() on the next loop turn (resume_pending_).
   core::Timer timer_;
   net::IpEndpoint peer_;
   Phase phase_ = Phase::Head;
-  bool client_readable_ = false;
-  bool client_writable_ = false;
-  bool client_eof_ = false;
-  bool client_hup_ = false;    // the client's FIN (or an error) was signalled
   bool close_after_ = false;   // close the client connection once this response is sent
   bool draining_ = false;
   bool trusted_front_ = false;
   bool counted_client_ = false;  // in the listener's per-client connection count
   bool proxy_done_ = false;      // the PROXY header (accept_proxy) was read
-  bool lingering_ = false;
   bool queued_ = false;
   bool counted_conn_ = false;
   bool resume_pending_ = false;
@@ -201,7 +193,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
     Recycler<ResponseParser>::Ptr resp_parser;
     BodyFramer resp_body;
     // A chunked response to an HTTP/1.0 client, relayed de-chunked (HTTP/1.0 has no chunked
-    // coding): the payload is copied to cout_, the framing and trailers dropped.
+    // coding): the payload is copied to conn_.out, the framing and trailers dropped.
     std::unique_ptr<ChunkedDecoder> dechunker;
     std::unique_ptr<TerminalCall> terminal;  // a request a terminal filter took
     bool resp_keepalive = false;
@@ -217,8 +209,6 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   uint64_t last_server_ms_ = 0;
   uint64_t wait_until_ms_ = 0;  // Waiting: the rate limit's delay; Closing: the end of lingering
   Recycler<RequestAccounting>::Ptr acct_;  // the request being accounted (see endRequest)
-  uint64_t bytes_in_ = 0;   // from the client, whole connection
-  uint64_t bytes_out_ = 0;  // to the client, whole connection
   uint64_t bytes_mark_in_ = 0, bytes_mark_out_ = 0;  // where the current request began
   struct Tunnel {
     Tunnel(core::BufferPool& buffers, core::PipePool& pipes) : up(buffers, pipes), down(buffers, pipes) {}

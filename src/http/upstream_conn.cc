@@ -9,7 +9,7 @@
 namespace fulcrum::http {
 
 UpstreamConn::UpstreamConn(upstream::WorkerContext& c, core::Fd fd, std::shared_ptr<upstream::HostState> h)
-    : ctx(c), transport(std::move(fd)), in(c.buffers), host(std::move(h)) {
+    : ctx(c), raw(std::move(fd)), in(c.buffers), host(std::move(h)) {
   idle_timer.setCallback([this] {
     if (pool) {
       pool->drop(this);
@@ -32,15 +32,15 @@ void UpstreamConn::onIoEvents(uint32_t events) {
 
 void UpstreamConn::shut(bool reset) {
   ctx.loop.timers().cancel(idle_timer);
-  if (transport.fd() >= 0) {
+  if (transport->fd() >= 0) {
     if (registered) {
-      ctx.loop.remove(transport.fd());
+      ctx.loop.remove(transport->fd());
       registered = false;
     }
     if (reset) {
-      net::setLingerZero(transport.fd());
+      net::setLingerZero(transport->fd());
     }
-    transport.ownedFd().reset();
+    raw.ownedFd().reset();
   }
   in.release();
   owner = nullptr;

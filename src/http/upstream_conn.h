@@ -30,13 +30,16 @@ class UpstreamConn final : public core::IoHandler, public core::DeferredDeletabl
  public:
   UpstreamConn(upstream::WorkerContext& ctx, core::Fd fd, std::shared_ptr<upstream::HostState> host);
   ~UpstreamConn() override;
+  UpstreamConn(const UpstreamConn&) = delete;  // `transport` points into the object
+  UpstreamConn& operator=(const UpstreamConn&) = delete;
 
   void onIoEvents(uint32_t events) override;
   // Takes it off the loop and closes the socket (reset=true: RST); deletion is the caller's.
   void shut(bool reset);
 
   upstream::WorkerContext& ctx;
-  net::RawTransport transport;
+  net::RawTransport raw;                  // the socket ...
+  net::Transport* transport = &raw;       // ... used only through the interface (TLS to servers: another)
   core::IoBuffer in;
   std::shared_ptr<upstream::HostState> host;
   UpstreamOwner* owner = nullptr;  // the exchange using it; null while pooled

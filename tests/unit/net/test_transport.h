@@ -49,7 +49,7 @@ class TestTransport final : public net::Transport {
     size_t n = std::min(alen + blen, write_room);
     size_t fromA = std::min(alen, n);
     written.append(reinterpret_cast<const char*>(a), fromA);
-    if (n > fromA) {
+    if (b != nullptr && n > fromA) {
       written.append(reinterpret_cast<const char*>(b), n - fromA);
     }
     if (write_room != SIZE_MAX) {
