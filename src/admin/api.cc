@@ -13,6 +13,14 @@ namespace fulcrum::admin {
 
 using nlohmann::json;
 
+Response errorResponse(int status, std::string_view message) {
+  Response r;
+  r.status = status;
+  // error_handler::replace: a message quoting invalid UTF-8 from a request stays valid JSON.
+  r.body = json{{"error", message}}.dump(2, ' ', false, json::error_handler_t::replace) + "\n";
+  return r;
+}
+
 namespace {
 
 Response jsonResponse(int status, const json& j) {

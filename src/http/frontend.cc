@@ -40,7 +40,13 @@ void HttpFrontend::stop(bool takePending) {
 }
 
 void HttpFrontend::onAccepted(core::Fd client, const sockaddr_storage& peer) {
+  if (guard_ && !guard_->admit(peer)) {
+    return;  // (the connection closes with `client`)
+  }
   auto* s = new HttpSession(ctx_, shared_from_this(), std::move(client), peer);
+  if (guard_) {
+    guard_->add(*s, peer);
+  }
   s->start();
 }
 

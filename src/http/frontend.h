@@ -11,6 +11,7 @@
 #include "balance/balancer.h"
 #include "core/timer_wheel.h"
 #include "codec/parser.h"
+#include "http/connection_guard.h"
 #include "http/recycler.h"
 #include "http/request_accounting.h"
 #include "http/retry_budget.h"
@@ -42,6 +43,11 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   RetryBudget& retryBudget(const upstream::Cluster& cluster) { return budgets_[cluster.pool_state.get()]; }
   std::mt19937_64& rng() { return rng_; }  // the worker's, for filters (a canary split)
 
+  // Caps on connections waiting for their request head (connection_guard.h): a listener that
+  // must stay reachable under a crowd sets one before start(); null (the proxy's) = none.
+  void setGuard(std::unique_ptr<ConnectionGuard> guard) { guard_ = std::move(guard); }
+  ConnectionGuard* guard() { return guard_.get(); }
+
   // Requests waiting for a pool below its max_requests (FIFO per worker).
   upstream::WaitQueue<HttpSession>& queue() { return queue_; }
 
@@ -67,6 +73,7 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   Recycler<ResponseParser> response_parsers_{kSpare};
   SpareStrings out_strings_{kSpare, 64 * 1024};
   Recycler<RequestAccounting> accounting_{kSpare};
+  std::unique_ptr<ConnectionGuard> guard_;
   static constexpr size_t kSpare = 256;  // per worker and listener: ~0.5 MiB at most
 };
 

@@ -9,6 +9,7 @@
 #include "http/filters/rate_limit_filter.h"
 #include "http/filters/route_filter.h"
 #include "http/filters/split_filter.h"
+#include "http/filters/terminal_filter.h"
 
 namespace fulcrum::http {
 
@@ -47,6 +48,34 @@ bool sameMatches(const std::vector<config::Route>& a, const std::vector<config::
                     [](const auto& x, const auto& y) { return sameMatch(x.match, y.match); });
 }
 
+namespace {
+
+Limits parserLimits(const config::HttpListener& h) {
+  Limits l;
+  l.maxRequestLine = h.max_request_line;
+  l.maxHeaderBytes = h.max_header_bytes;
+  l.maxHeaders = h.max_headers;
+  if (h.max_body_size != 0) {
+    l.maxBodySize = h.max_body_size;
+  }
+  return l;
+}
+
+}  // namespace
+
+std::shared_ptr<ListenerRuntime> buildTerminalRuntime(std::shared_ptr<const config::Config> config,
+                                                      const config::Listener& listener, TerminalHandler& handler) {
+  auto rt = std::make_shared<ListenerRuntime>();
+  rt->config = std::move(config);
+  rt->listener = &listener;
+  rt->limits = parserLimits(listener.http);
+  rt->shared = std::make_shared<SharedListenerState>();
+  rt->stats = std::make_shared<stats::TrafficSet>(1);
+  rt->filters.add(std::make_unique<TerminalFilter>(handler));
+  rt->terminal = &handler;
+  return rt;
+}
+
 std::shared_ptr<ListenerRuntime> buildRuntime(
     std::shared_ptr<const config::Config> config, const config::Listener& listener,
     const std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>>& clusters,
@@ -66,12 +95,7 @@ std::shared_ptr<ListenerRuntime> buildRuntime(
     rt->default_target = resolve({{listener.pool, 1}}, clusters);
   }
   const auto& h = listener.http;
-  rt->limits.maxRequestLine = h.max_request_line;
-  rt->limits.maxHeaderBytes = h.max_header_bytes;
-  rt->limits.maxHeaders = h.max_headers;
-  if (h.max_body_size != 0) {
-    rt->limits.maxBodySize = h.max_body_size;
-  }
+  rt->limits = parserLimits(h);
   rt->shared = std::move(shared);
   rt->filters.add(std::make_unique<ForwardedFilter>(h.forwarded));
   if (h.rate_limit.enabled) {

@@ -44,6 +44,9 @@ struct ListenerRuntime {
   std::vector<std::shared_ptr<stats::TrafficSet>> route_stats;   // parallel to routes (never null)
   std::shared_ptr<upstream::AccessLog> access_log;               // null when off
   FilterChain filters;  // the request decision, in order (built last: refers to the above)
+  // When the chain ends in a terminal filter: its handler, which also shapes the answers to
+  // requests refused before the chain (a bad head, a head timeout), so they look like its own.
+  TerminalHandler* terminal = nullptr;
 };
 
 // Built on the control thread; `clusters` holds every pool of the snapshot by name.
@@ -53,6 +56,12 @@ std::shared_ptr<ListenerRuntime> buildRuntime(
     std::shared_ptr<const config::Config> config, const config::Listener& listener,
     const std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>>& clusters,
     std::shared_ptr<SharedListenerState> shared, const ListenerRuntime* previous = nullptr);
+
+// A listener whose every request `handler` answers itself (terminal_filter.h): no routes, no
+// pools, no rate limit; `config` gives the timeouts and `listener` the parser limits. The
+// figures go to a TrafficSet of one worker, in no metric (the admin listener is not traffic).
+std::shared_ptr<ListenerRuntime> buildTerminalRuntime(std::shared_ptr<const config::Config> config,
+                                                      const config::Listener& listener, TerminalHandler& handler);
 
 // Whether two route lists compile to the same Router (the same match conditions in order).
 bool sameMatches(const std::vector<config::Route>& a, const std::vector<config::Route>& b);

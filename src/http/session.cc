@@ -146,6 +146,9 @@ void HttpSession::drive() {
     case Phase::Head:
       readHead();
       return;
+    case Phase::Terminal:
+      pumpTerminal();
+      return;
     case Phase::Exchange:
       pumpExchange();
       return;
@@ -216,7 +219,7 @@ void HttpSession::readHead() {
         log::debug("bad request", {{"listener", rt_->listener->name}, {"client", client_ip_}, {"reason", r.error.reason}});
         x_.reset();
         parser_ = nullptr;
-        respondError(r.error.status, "bad request");
+        respondError(r.error.status, "bad request", r.error.reason);
         return;
       }
       if (r.status == ParseStatus::Done) {
@@ -244,6 +247,9 @@ void HttpSession::readHead() {
 void HttpSession::onHead(size_t headLength) {
   const RequestHead& h = parser_->head();
   rt_ = frontend_->runtime();  // the newest config for each new request
+  if (ConnectionGuard* guard = frontend_->guard()) {
+    guard->onHead(*this);
+  }
   beginRequest(&h);
   const auto& listener = *rt_->listener;
   const auto& http = listener.http;
@@ -290,6 +296,10 @@ void HttpSession::onHead(size_t headLength) {
   state.rng = &frontend_->rng();
   FilterStatus decided = rt_->filters.onRequestHead(state);
   acct().route = state.route_index;
+  if (decided == FilterStatus::Terminal) {
+    startTerminal(info, headLength, *state.terminal);
+    return;
+  }
   if (decided == FilterStatus::Answer) {
     LocalAnswer& a = state.answer;
     if (a.termination) {
@@ -367,12 +377,71 @@ void HttpSession::respondLocal(uint16_t status, std::string_view body, std::stri
   }
 }
 
-void HttpSession::respondError(uint16_t status, const char* why) {
+void HttpSession::respondError(uint16_t status, const char* why, std::string_view detail) {
   log::debug(why, {{"status", status}, {"client", client_ip_}});
   if (!acct().termination) {
     acct().termination = status == 408 ? "client_timeout" : "bad_request";
   }
+  if (rt_->terminal) {
+    TerminalResponse r = rt_->terminal->refuse(status, detail.empty() ? why : detail);
+    respondLocal(status, r.body, r.headers, true, nullptr, r.content_type);
+    return;
+  }
   respondLocal(status, errorBody(status), "", true);
+}
+
+// --- a terminal filter's request ---
+
+void HttpSession::startTerminal(const Request& request, size_t headLength, TerminalHandler& handler) {
+  x_->terminal = std::make_unique<TerminalCall>(handler, request, parser_->head().body, peer_.get());
+  bool expectContinue = parser_->head().expectContinue;
+  conn_.in.consume(headLength);
+  parser_ = nullptr;
+  phase_ = Phase::Terminal;
+  scheduleTimer();
+  if (expectContinue && !x_->terminal->complete() && x_->terminal->errorStatus() == 0 && conn_.in.empty()) {
+    out().append("HTTP/1.1 100 Continue\r\n\r\n");  // the client waits for it before its body
+  }
+  pumpTerminal();
+}
+
+void HttpSession::pumpTerminal() {
+  flushClient();  // a 100 Continue (what is left of it goes with the answer)
+  if (phase_ != Phase::Terminal) {
+    return;
+  }
+  TerminalCall& call = *x_->terminal;
+  for (;;) {
+    size_t used = 0;
+    TerminalCall::Status st = call.feed(conn_.in.view(), used);
+    conn_.in.consume(used);
+    if (st == TerminalCall::Status::Error) {
+      log::debug("bad request body", {{"client", client_ip_}, {"reason", call.errorReason()}});
+      respondError(call.errorStatus(), "bad request body", call.errorReason());
+      return;
+    }
+    if (st == TerminalCall::Status::Done) {
+      break;
+    }
+    if (conn_.eof) {
+      close("client closed in the request body", true);
+      return;
+    }
+    if (!conn_.readable) {
+      return;
+    }
+    bool got = readClient(core::Buffer::kCapacity);
+    if (phase_ != Phase::Terminal) {
+      return;
+    }
+    if (!got && conn_.readable) {
+      respondError(431, "chunked trailers too large");  // a full buffer the body reader cannot take
+      return;
+    }
+  }
+  TerminalResponse r = call.answer();
+  close_after_ = close_after_ || r.close || !x_->client_keepalive;
+  respondLocal(r.status, r.body, r.headers, false, nullptr, r.content_type);
 }
 
 // --- choosing and reaching a server ---
@@ -1201,6 +1270,9 @@ void HttpSession::scheduleTimer() {
                  : requests_ == 0      ? last_client_ms_ + static_cast<uint64_t>(t.request_head.count())
                                        : last_client_ms_ + static_cast<uint64_t>(t.keepalive.count());
       break;
+    case Phase::Terminal:
+      deadline = last_client_ms_ + static_cast<uint64_t>(t.request_body.count());
+      break;
     case Phase::Waiting:
       deadline = wait_until_ms_;
       break;
@@ -1270,6 +1342,9 @@ void HttpSession::onTimer() {
         scheduleTimer();
         return;
       }
+      if (ConnectionGuard* guard = frontend_->guard(); guard && (started || requests_ == 0)) {
+        guard->onHeadTimeout();
+      }
       if (started) {
         log::debug("request head timeout", {{"client", client_ip_}});
         respondError(408, "request head timeout");
@@ -1278,6 +1353,14 @@ void HttpSession::onTimer() {
       }
       return;
     }
+    case Phase::Terminal:
+      if (now - last_client_ms_ < static_cast<uint64_t>(t.request_body.count())) {
+        scheduleTimer();
+        return;
+      }
+      log::debug("request body timeout", {{"client", client_ip_}});
+      respondError(408, "request body timeout");
+      return;
     case Phase::Waiting:
       if (now < wait_until_ms_) {
         scheduleTimer();
@@ -1406,6 +1489,9 @@ void HttpSession::close(const char* reason, bool reset) {
   if (counted_client_) {
     rt_->shared->client_connections.remove(client_ip_);
     counted_client_ = false;
+  }
+  if (ConnectionGuard* guard = frontend_->guard()) {
+    guard->remove(*this);
   }
   unlink(ctx_);
   ctx_.loop.deferDelete(std::unique_ptr<core::DeferredDeletable>(this));

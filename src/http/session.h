@@ -4,6 +4,7 @@
 //
 //   Head      read and parse a request head (request_head timeout; keepalive between requests)
 //     -> local answer (route respond/redirect, 4xx, 429)          -> Head, or Closing
+//     -> Terminal: a terminal filter's handler answers (its body read first) -> Head, or Closing
 //     -> Waiting (rate-limit delay, or the pool's max_requests queue)
 //     -> Connecting (or an idle pooled connection) -> Exchange:
 //          the request head, then the body streamed as it arrives; the response head parsed,
@@ -28,6 +29,7 @@
 #include "core/timer_wheel.h"
 #include "http/body_framer.h"
 #include "http/client_connection.h"
+#include "http/filters/terminal_filter.h"
 #include "http/h1/head_writer.h"
 #include "http/recycler.h"
 #include "http/request_accounting.h"
@@ -62,7 +64,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   bool retryFromQueue();
 
  private:
-  enum class Phase : uint8_t { Head, Waiting, Connecting, Exchange, Tunnel, Closing, Closed };
+  enum class Phase : uint8_t { Head, Terminal, Waiting, Connecting, Exchange, Tunnel, Closing, Closed };
   using ErrorKind = upstream::ErrorKind;
 
   void drive();
@@ -72,7 +74,11 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   void onHead(size_t headLength);
   void respondLocal(uint16_t status, std::string_view body, std::string_view extra, bool closeAfter,
                     const config::HeaderEdits* edits = nullptr, std::string_view contentType = {});
-  void respondError(uint16_t status, const char* why);
+  // detail: the parser's reason, for a terminal handler's answer (the log line says `why`).
+  void respondError(uint16_t status, const char* why, std::string_view detail = {});
+  // Terminal phase: the body read into x_->terminal, then the handler's answer.
+  void startTerminal(const Request& request, size_t headLength, TerminalHandler& handler);
+  void pumpTerminal();
   // Waiting / connecting.
   void admit();
   void pickAndConnect();
@@ -189,6 +195,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
     // A chunked response to an HTTP/1.0 client, relayed de-chunked (HTTP/1.0 has no chunked
     // coding): the payload is copied to conn_.out, the framing and trailers dropped.
     std::unique_ptr<ChunkedDecoder> dechunker;
+    std::unique_ptr<TerminalCall> terminal;  // a request a terminal filter took
     bool resp_keepalive = false;
     bool reused = false;        // the server connection came from the pool
     uint64_t started_ms = 0;    // when the server connection was asked for

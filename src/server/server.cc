@@ -189,18 +189,17 @@ int Server::run() {
   }
   if (admin_config_.enabled) {
     api_ = std::make_unique<admin::Api>(*this, admin_config_.token);
-    admin::AdminServer::Limits limits;
+    admin::AdminListener::Limits limits;
     limits.head_timeout_ms = static_cast<uint64_t>(admin_config_.head_timeout.count());
     limits.max_per_client = admin_config_.max_connections_per_client;
-    admin_server_ = std::make_unique<admin::AdminServer>(
-        loop_, [this](const admin::Request& r) { return api_->handle(r); }, limits);
-    if (auto st = admin_server_->start(admin_config_.bind); !st) {
+    admin_listener_ = std::make_unique<admin::AdminListener>(loop_, *api_, limits);
+    if (auto st = admin_listener_->start(admin_config_.bind); !st) {
       log::error("not started", {{"error", st.message()}});
       health_->stop();
       return 1;
     }
     log::info("admin listener", {{"bind", admin_config_.bind.text},
-                                 {"port", admin_server_->port()},
+                                 {"port", admin_listener_->port()},
                                  {"token", admin_config_.token.empty() ? "none (loopback only)" : "required"},
                                  {"state_file", state_path_}});
   }
@@ -217,7 +216,7 @@ int Server::run() {
     w->join();
   }
   workers_.clear();
-  admin_server_.reset();
+  admin_listener_.reset();
   health_.reset();
   log::info("fulcrum stopped");
   return 0;
@@ -614,6 +613,9 @@ void Server::checkStopped() {
       loop_.timers().schedule(stop_poll_, kStopPollMs);
       return;
     }
+  }
+  if (admin_listener_) {
+    admin_listener_->stop();  // its sessions are deleted at the end of this turn, on the loop
   }
   loop_.stop();
 }

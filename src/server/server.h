@@ -9,7 +9,7 @@
 
 #include "admin/api.h"
 #include "admin/control.h"
-#include "admin/http_server.h"
+#include "admin/listener.h"
 #include "admin/overrides.h"
 #include "common/result.h"
 #include "config/model.h"
@@ -99,7 +99,7 @@ class Server : public admin::Control {
   std::string audit_path_;
   std::string file_checksum_;
   std::unique_ptr<admin::Api> api_;
-  std::unique_ptr<admin::AdminServer> admin_server_;
+  std::unique_ptr<admin::AdminListener> admin_listener_;
   uint64_t generation_ = 0;
   uint64_t reloads_ok_ = 0;
   uint64_t reloads_failed_ = 0;

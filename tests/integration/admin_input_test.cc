@@ -69,6 +69,23 @@ TEST(AdminInput, ABodyMustBeSentAsApplicationJson) {
   EXPECT_NE(s.second.find("\"weight\": 2\n"), std::string::npos) << s.second;
 }
 
+TEST(AdminInput, AChunkedBodyIsReadLikeOneWithContentLength) {
+  AdminEnv env;
+  env.start(httpConfig(env.port, quietPool(), ""));
+  std::string server = "/api/v1/pools/web/servers/" + env.server0();
+  auto r = env.apiWith("PUT", server + "/weight", {"Content-Type: application/json", "Transfer-Encoding: chunked"},
+                       "{\"weight\": 7}");
+  EXPECT_EQ(r.first, 200) << r.second;
+  auto s = env.api("GET", server);
+  EXPECT_NE(s.second.find("\"weight\": 7\n"), std::string::npos) << s.second;
+  // Malformed chunks are refused, with a JSON error, and change nothing.
+  std::string raw = rawExchange(env.admin, "PUT " + server + "/weight HTTP/1.1\r\nHost: x\r\n"
+                                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n");
+  EXPECT_EQ(raw.rfind("HTTP/1.1 400", 0), 0u) << raw;
+  EXPECT_NE(raw.find("\"error\""), std::string::npos) << raw;
+  EXPECT_NE(env.api("GET", server).second.find("\"weight\": 7\n"), std::string::npos);
+}
+
 TEST(AdminInput, MethodNotAllowedNamesTheAllowedMethods) {
   AdminEnv env;
   env.start(httpConfig(env.port, quietPool(), ""));

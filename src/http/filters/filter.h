@@ -23,6 +23,7 @@ struct sockaddr;
 namespace fulcrum::http {
 
 struct RouteTarget;
+class TerminalHandler;
 
 // A response Fulcrum gives itself instead of forwarding.
 struct LocalAnswer {
@@ -57,11 +58,13 @@ struct RequestState {
   FieldEdits edits;                    // what the request to the server gets besides its fields
   const config::HeaderEdits* response_edits = nullptr;  // applied to the server's response
   LocalAnswer answer;                  // when a filter answered
+  TerminalHandler* terminal = nullptr;  // when a terminal filter takes the request (terminal_filter.h)
 };
 
 enum class FilterStatus : uint8_t {
   Continue,  // the next filter
   Answer,    // answer locally with state.answer; no later filter runs
+  Terminal,  // state.terminal answers the whole request (its body read first); no later filter runs
 };
 
 class RequestFilter {
@@ -83,8 +86,8 @@ class FilterChain {
   }
   FilterStatus onRequestHead(RequestState& state) const {
     for (const auto& f : filters_) {
-      if (f->onRequestHead(state) != FilterStatus::Continue) {
-        return FilterStatus::Answer;
+      if (FilterStatus s = f->onRequestHead(state); s != FilterStatus::Continue) {
+        return s;
       }
     }
     return FilterStatus::Continue;
