@@ -18,6 +18,26 @@ void ClientConnection::onEvents(uint32_t events) {
   }
 }
 
+ClientConnection::Io ClientConnection::handshake() {
+  if (handshaken) {
+    return Io::Ok;
+  }
+  switch (transport->handshake()) {
+    case net::HandshakeStatus::Done:
+      handshaken = true;
+      return Io::Ok;
+    case net::HandshakeStatus::WantRead:
+      readable = false;
+      return Io::Blocked;
+    case net::HandshakeStatus::WantWrite:
+      writable = false;
+      return Io::Blocked;
+    case net::HandshakeStatus::Failed:
+      break;
+  }
+  return Io::Error;
+}
+
 ClientConnection::Io ClientConnection::read(size_t maxBuffered, size_t& got) {
   got = 0;
   while (readable) {

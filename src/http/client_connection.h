@@ -26,6 +26,10 @@ class ClientConnection {
 
   // The event loop's readiness bits (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR).
   void onEvents(uint32_t events);
+  // Advances the transport's handshake (TLS) as far as readiness allows: Ok once it is done
+  // (a plain socket's at once), Blocked while it waits for the readiness it asked for (that
+  // flag is cleared until the next edge), Error when it failed.
+  Io handshake();
   // Reads while readable and `in` holds less than maxBuffered. Ok: `got` bytes read (maybe
   // 0: nothing there, or no room); Error: the read failed (the connection is done for).
   Io read(size_t maxBuffered, size_t& got);
@@ -56,6 +60,7 @@ class ClientConnection {
   bool eof = false;        // a read returned EOF
   bool hup = false;        // the client's FIN (or an error) was signalled
   bool lingering = false;
+  bool handshaken = false;
   uint64_t bytes_in = 0;   // whole connection
   uint64_t bytes_out = 0;
 };

@@ -205,6 +205,19 @@ void HttpSession::readHead() {
         }
         continue;
       }
+    } else if (!conn_.handshaken) {
+      // The transport's handshake (TLS) before any request byte; a plain socket has none. A
+      // client that never completes it meets the first request's head timeout.
+      auto io = conn_.handshake();
+      if (io == ClientConnection::Io::Error) {
+        log::debug("handshake failed", {{"listener", rt_->listener->name}, {"client", client_ip_}});
+        close("handshake failed", true);
+        return;
+      }
+      if (io == ClientConnection::Io::Ok) {
+        continue;
+      }
+      return;  // the next readiness edge it asked for resumes it
     } else if (!conn_.in.empty()) {
       if (head_started_ms_ == 0) {
         head_started_ms_ = ctx_.loop.nowMs();

@@ -113,3 +113,22 @@ TEST(ClientConnection, LingeringSendsFinThenDropsInputUntilTheClientCloses) {
   g.t.script = {std::string(10000, 'x')};
   EXPECT_TRUE(g.conn.drainLingering(4096)) << "a client that keeps sending is not waited for";
 }
+
+TEST(ClientConnection, TheHandshakeWaitsForTheReadinessItAsksFor) {
+  Fixture f;
+  f.t.handshakes = {net::HandshakeStatus::WantRead, net::HandshakeStatus::WantWrite, net::HandshakeStatus::Done};
+  f.conn.onEvents(EPOLLIN | EPOLLOUT);
+  EXPECT_EQ(f.conn.handshake(), Io::Blocked);
+  EXPECT_FALSE(f.conn.readable) << "until the next readable edge";
+  EXPECT_TRUE(f.conn.writable);
+  f.conn.onEvents(EPOLLIN);
+  EXPECT_EQ(f.conn.handshake(), Io::Blocked);
+  EXPECT_FALSE(f.conn.writable);
+  f.conn.onEvents(EPOLLOUT);
+  EXPECT_EQ(f.conn.handshake(), Io::Ok);
+  EXPECT_TRUE(f.conn.handshaken);
+  EXPECT_EQ(f.conn.handshake(), Io::Ok) << "done once: the transport is not asked again";
+  Fixture g;
+  g.t.handshakes = {net::HandshakeStatus::Failed};
+  EXPECT_EQ(g.conn.handshake(), Io::Error);
+}

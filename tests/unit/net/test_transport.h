@@ -22,6 +22,8 @@ class TestTransport final : public net::Transport {
   bool buffered = false;
   bool shut = false;
   size_t reads = 0;
+  // What successive handshake() calls answer; Done once the script is spent.
+  std::deque<net::HandshakeStatus> handshakes;
 
   net::IoResult read(uint8_t* data, size_t len) override {
     ++reads;
@@ -61,6 +63,14 @@ class TestTransport final : public net::Transport {
   bool spliceable() const override { return false; }
   int fd() const override { return -1; }
   bool hasBufferedInput() const override { return buffered && !script.empty(); }
+  net::HandshakeStatus handshake() override {
+    if (handshakes.empty()) {
+      return net::HandshakeStatus::Done;
+    }
+    auto h = handshakes.front();
+    handshakes.pop_front();
+    return h;
+  }
 };
 
 }  // namespace fulcrum::test
