@@ -51,7 +51,7 @@ Method methodFromToken(std::string_view token) {
   return Method::Other;
 }
 
-const Header* MessageHead::find(std::string_view name) const {
+const Header* findField(std::span<const Header> headers, std::string_view name) {
   for (const Header& h : headers) {
     if (equalsIgnoreCase(h.name, name)) {
       return &h;

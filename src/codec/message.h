@@ -37,6 +37,9 @@ struct Header {
   std::string_view value;
 };
 
+// The first field named `name` (case-insensitive), or null.
+const Header* findField(std::span<const Header> headers, std::string_view name);
+
 // True for the fixed hop-by-hop fields (Connection, Keep-Alive, Proxy-Connection, TE,
 // Transfer-Encoding, Upgrade; RFC 9110 §7.6.1) and for every name a Connection field among
 // `headers` lists. A proxy drops these when forwarding.
@@ -55,7 +58,7 @@ struct MessageHead {
   bool upgrade = false;
 
   // First field with this name (case-insensitive), or null.
-  const Header* find(std::string_view name) const;
+  const Header* find(std::string_view name) const { return findField(headers, name); }
   // isHopByHop(headers, name) of this message.
   bool isHopByHop(std::string_view name) const { return http::isHopByHop(headers, name); }
 };

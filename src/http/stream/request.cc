@@ -4,15 +4,6 @@
 
 namespace fulcrum::http {
 
-const Header* Request::find(std::string_view name) const {
-  for (const Header& h : headers) {
-    if (equalsIgnoreCase(h.name, name)) {
-      return &h;
-    }
-  }
-  return nullptr;
-}
-
 std::string_view queryParam(std::string_view query, std::string_view name, bool& found) {
   found = false;
   while (!query.empty()) {

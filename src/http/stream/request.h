@@ -30,7 +30,7 @@ struct Request {
   std::string_view upgrade_protocol;
 
   // First field with this name (case-insensitive), or null.
-  const Header* find(std::string_view name) const;
+  const Header* find(std::string_view name) const { return findField(headers, name); }
 };
 
 // The value of query parameter `name` ("a=1&b=2"); found=false when absent. No decoding.

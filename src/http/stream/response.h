@@ -19,7 +19,7 @@ struct Response {
   std::string_view upgrade_protocol;  // a 101's: the protocol switched to
 
   // First field with this name (case-insensitive), or null.
-  const Header* find(std::string_view name) const;
+  const Header* find(std::string_view name) const { return findField(headers, name); }
 };
 
 }  // namespace fulcrum::http

@@ -1,13 +1,8 @@
 // HttpSession's timeouts on an EventLoop driven by a ManualClock: the client is one end of a
 // socketpair, the clock moves only when the test says, so nothing sleeps.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
-#include "http/frontend.h"
-#include "http/session.h"
-#include "upstream/worker_context.h"
+#include "session_peer.h"
 
 using namespace fulcrum;
 using namespace fulcrum::http;
@@ -34,50 +29,17 @@ class SessionTimeouts : public ::testing::Test {
     rt->route_stats.push_back(std::make_shared<stats::TrafficSet>(1));
     frontend = std::make_shared<HttpFrontend>(ctx, -1, nullptr);
     frontend->update(rt);
-    int fds[2];
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
-    peer = fds[1];
-    sockaddr_storage addr{};
-    auto* in = reinterpret_cast<sockaddr_in*>(&addr);
-    in->sin_family = AF_INET;
-    in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    (new HttpSession(ctx, frontend, core::Fd(fds[0]), addr))->start();  // owned by the loop (deferred delete)
+    client.connect(ctx, frontend);
   }
-  ~SessionTimeouts() override {
-    ::close(peer);
-    for (int i = 0; i < 3; ++i) {
-      loop.runOnce(0);  // the session sees the close and is deleted
-    }
-  }
-
-  void send(const std::string& bytes) { ASSERT_EQ(::write(peer, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size())); }
-  // What the session wrote so far; "<closed>" appended on EOF.
-  std::string received() {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::read(peer, buf, sizeof buf);
-      if (n > 0) {
-        out.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      if (n == 0) {
-        out += "<closed>";
-      }
-      return out;
-    }
-  }
-  void pass(uint64_t ms) {
-    clock.advanceMs(ms);
-    loop.runOnce(0);
-    loop.runOnce(0);
-  }
+  void send(const std::string& bytes) { client.send(bytes); }
+  std::string received() { return client.received(); }
+  void pass(uint64_t ms) { client.pass(ms); }
 
   core::ManualClock clock;
   core::EventLoop loop;
   upstream::WorkerContext ctx;
   std::shared_ptr<HttpFrontend> frontend;
-  int peer = -1;
+  test::SessionPeer client{clock, loop};  // (declared last: closed first)
 };
 
 }  // namespace

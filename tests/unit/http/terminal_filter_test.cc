@@ -3,19 +3,14 @@
 // listener's sessions on a loop driven by a ManualClock (the answer, keep-alive or close, the
 // body timeout, 100 Continue, refusals in the handler's shape).
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <stdexcept>
 
 #include "codec/parser.h"
 #include "http/h1/request_decoder.h"
 #include "http/filters/terminal_filter.h"
-#include "http/frontend.h"
 #include "http/runtime.h"
-#include "http/session.h"
-#include "upstream/worker_context.h"
+#include "session_peer.h"
 
 using namespace fulcrum;
 using namespace fulcrum::http;
@@ -64,22 +59,13 @@ struct Echo final : TerminalHandler {
   int calls = 0;
 };
 
-sockaddr_storage loopbackPeer(uint16_t port) {
-  sockaddr_storage addr{};
-  auto* in = reinterpret_cast<sockaddr_in*>(&addr);
-  in->sin_family = AF_INET;
-  in->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  in->sin_port = htons(port);
-  return addr;
-}
-
 }  // namespace
 
 TEST(TerminalCall, CopiesTheRequestAndTakesAContentLengthBodyInPiecesButNotPastIt) {
   Req r("POST /api/x?a=1&b=2 HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer t\r\nX-Twice: 1\r\nX-Twice: 2\r\n"
         "Content-Length: 10\r\n\r\n0123456789GET / HTTP/1.1\r\n\r\n");
   Echo echo;
-  auto peer = loopbackPeer(4321);
+  auto peer = test::loopbackPeer(4321);
   TerminalCall call(echo, r.request, r.framing(), reinterpret_cast<const sockaddr*>(&peer));
   const TerminalRequest& q = call.request();
   EXPECT_EQ(q.method, "POST");
@@ -201,40 +187,11 @@ class TerminalSession : public ::testing::Test {
     config->listeners.push_back(l);
     frontend = std::make_shared<HttpFrontend>(ctx, -1, nullptr);
     frontend->update(buildTerminalRuntime(config, config->listeners[0], echo));
-    int fds[2];
-    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds), 0);
-    peer = fds[1];
-    (new HttpSession(ctx, frontend, core::Fd(fds[0]), loopbackPeer(5555)))->start();
+    client.connect(ctx, frontend, test::loopbackPeer(5555));
   }
-  ~TerminalSession() override {
-    ::close(peer);
-    for (int i = 0; i < 3; ++i) {
-      loop.runOnce(0);
-    }
-  }
-  void send(const std::string& bytes) {
-    ASSERT_EQ(::write(peer, bytes.data(), bytes.size()), static_cast<ssize_t>(bytes.size()));
-  }
-  std::string received() {
-    std::string out;
-    char buf[4096];
-    for (;;) {
-      ssize_t n = ::read(peer, buf, sizeof buf);
-      if (n > 0) {
-        out.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      if (n == 0) {
-        out += "<closed>";
-      }
-      return out;
-    }
-  }
-  void pass(uint64_t ms) {
-    clock.advanceMs(ms);
-    loop.runOnce(0);
-    loop.runOnce(0);
-  }
+  void send(const std::string& bytes) { client.send(bytes); }
+  std::string received() { return client.received(); }
+  void pass(uint64_t ms) { client.pass(ms); }
 
   Echo echo;
   core::ManualClock clock;
@@ -242,7 +199,7 @@ class TerminalSession : public ::testing::Test {
   upstream::WorkerContext ctx;
   std::shared_ptr<config::Config> config;
   std::shared_ptr<HttpFrontend> frontend;
-  int peer = -1;
+  test::SessionPeer client{clock, loop};  // (declared last: closed first)
 };
 
 }  // namespace
