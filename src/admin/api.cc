@@ -425,6 +425,16 @@ Response Api::readyz() {
   if (!v.config || !v.serving) {
     reasons.push_back("not serving: no config applied, or stopping");
   } else {
+    // The data plane: every worker's loop must be turning (a stuck one would keep taking
+    // connections it never serves).
+    uint64_t stall = static_cast<uint64_t>(v.config->timeouts.worker_stall.count());
+    for (size_t i = 0; i < v.worker_beats.size(); ++i) {
+      uint64_t beat = v.worker_beats[i];
+      if (v.now_ms > beat && v.now_ms - beat > stall) {
+        reasons.push_back("worker " + std::to_string(i) + " has not turned its event loop for " +
+                          std::to_string(v.now_ms - beat) + " ms");
+      }
+    }
     // Pools that some listener or route sends to.
     std::vector<std::string> used;
     for (const auto& l : v.config->listeners) {

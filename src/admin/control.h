@@ -38,6 +38,7 @@ struct View {
   double start_time = 0;         // unix seconds
   double last_reload_time = 0;   // unix seconds of the last successful apply
   size_t workers = 0;
+  std::vector<uint64_t> worker_beats;  // when each worker's loop last turned (now_ms's clock)
   uint64_t reloads_ok = 0;
   uint64_t reloads_failed = 0;
   bool serving = true;           // false once stopping

@@ -29,7 +29,7 @@ const std::vector<std::string_view> kTopKeys = {"workers",   "log_level", "timeo
                                                 "pools",     "admin",     "access_log"};
 const std::vector<std::string_view> kTimeoutKeys = {"connect",      "idle",         "queue",    "drain",
                                                     "handshake",    "request_head", "request_body",
-                                                    "response",     "keepalive"};
+                                                    "response",     "keepalive",    "worker_stall"};
 const std::vector<std::string_view> kLogLevels = {"debug", "info", "warn", "error"};
 
 // Reads the file section by section (schema.h), then runs the checks across sections.
@@ -97,7 +97,8 @@ class Loader : public YamlReader {
                                                      {"request_head", &t.request_head},
                                                      {"request_body", &t.request_body},
                                                      {"response", &t.response},
-                                                     {"keepalive", &t.keepalive}};
+                                                     {"keepalive", &t.keepalive},
+                                                     {"worker_stall", &t.worker_stall}};
     for (auto& [key, target] : fields) {
       if (const Entry* field = map->find(key)) {
         readDuration(*field, *target);

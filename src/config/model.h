@@ -103,6 +103,9 @@ struct Timeouts {
   Millis request_body{60000};  // longest wait for the next bytes of a request body
   Millis response{60000};      // from the request sent to the server's response head
   Millis keepalive{60000};     // a client connection idle between requests is closed after this
+  // A worker whose event loop has not turned for this long (a stuck thread) makes /readyz
+  // fail, so a watcher (`fulcrum watch`) moves the service address away.
+  Millis worker_stall{2000};
 };
 
 // The range of a server's weight, for the loader and the admin API alike. 0 is refused: a server

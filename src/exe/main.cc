@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "config/loader.h"
 #include "server/server.h"
+#include "watch/watcher.h"
 
 namespace {
 
@@ -18,7 +19,8 @@ constexpr int kExitUsage = 2;
 
 constexpr const char* kExitCodes =
     "Exit codes: 0 success; 1 failure (an invalid config, cannot start, the admin API refused or\n"
-    "is unreachable); 2 bad usage (an unknown command or option, a missing or bad argument).";
+    "is unreachable; for watch: the watched process is gone or cannot be watched); 2 bad usage (an\n"
+    "unknown command or option, a missing or bad argument). watch ends with 0 on SIGTERM/SIGINT.";
 
 std::string counted(size_t n, const std::string& noun) {
   return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
@@ -108,6 +110,27 @@ int main(int argc, char** argv) {
     ctlSubs.emplace_back(sub, &c);
   }
 
+  fulcrum::watch::WatchOptions watchOptions;
+  std::string watchUrl = "http://127.0.0.1:9900/readyz";
+  auto* watch = app.add_subcommand(
+      "watch", "Watch a running fulcrum (its process and /readyz) and write keepalived's track_file (docs/ha.md)");
+  watch->add_option("--pid", watchOptions.pid, "The fulcrum process to watch")->required()->check(CLI::Range(1, 1 << 22));
+  watch->add_option("--ready", watchUrl, "Its readiness URL (the admin listener's /readyz)")->capture_default_str();
+  watch->add_option("--track-file", watchOptions.track_file, "keepalived track_file to write: 0 = ready, 1 = not")
+      ->required();
+  watch->add_option("--interval", watchOptions.interval_ms, "Milliseconds between readiness probes")
+      ->check(CLI::Range(10u, 60'000u))
+      ->capture_default_str();
+  watch->add_option("--timeout", watchOptions.timeout_ms, "Milliseconds a probe may take")
+      ->check(CLI::Range(10u, 60'000u))
+      ->capture_default_str();
+  watch->add_option("--rise", watchOptions.rise, "Passing probes in a row before ready")
+      ->check(CLI::Range(1u, 100u))
+      ->capture_default_str();
+  watch->add_option("--fall", watchOptions.fall, "Failing probes in a row before not ready (a death: at once)")
+      ->check(CLI::Range(1u, 100u))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -125,6 +148,15 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     return check(checkConfig.empty() ? checkFile : checkConfig);
+  }
+  if (watch->parsed()) {
+    auto target = fulcrum::watch::parseProbeUrl(watchUrl);
+    if (!target) {
+      std::cerr << "fulcrum watch: " << target.error().message << "\n";
+      return kExitUsage;
+    }
+    watchOptions.target = *target;
+    return fulcrum::watch::runWatch(watchOptions, std::cerr);
   }
   if (ctl->parsed()) {
     for (const auto& [sub, c] : ctlSubs) {

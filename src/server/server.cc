@@ -475,6 +475,9 @@ admin::View Server::view() {
   v.start_time = start_time_;
   v.last_reload_time = last_reload_time_;
   v.workers = worker_count_;
+  for (const auto& w : workers_) {
+    v.worker_beats.push_back(w->lastBeatMs());
+  }
   v.reloads_ok = reloads_ok_;
   v.reloads_failed = reloads_failed_;
   v.serving = !stopping_ && current_ != nullptr;

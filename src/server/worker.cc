@@ -2,6 +2,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <string>
+
+#include <pthread.h>
 #include <unordered_set>
 
 #include "common/log.h"
@@ -18,7 +21,13 @@ Worker::Worker(size_t index)
     : index_(index),
       ctx_(loop_, index),
       drain_timer_([this] { checkDrained(); }),
-      flush_timer_([this] { flushAccessLog(); }) {}
+      flush_timer_([this] { flushAccessLog(); }),
+      beat_timer_([this] { beat(); }) {}
+
+void Worker::beat() {
+  beat_ms_.store(loop_.clock().nowMs(), std::memory_order_relaxed);
+  loop_.timers().schedule(beat_timer_, kBeatMs);
+}
 
 void Worker::flushAccessLog() {
   if (snapshot_ && snapshot_->access_log) {
@@ -30,7 +39,12 @@ void Worker::flushAccessLog() {
 Worker::~Worker() { join(); }
 
 void Worker::start() {
+  beat_ms_.store(loop_.clock().nowMs(), std::memory_order_relaxed);
   thread_ = std::thread([this] {
+    // Named so an operator (and the stuck-worker test) can find it: "fulcrum-w0", ...
+    std::string name = "fulcrum-w" + std::to_string(index_);
+    pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+    beat();
     loop_.run();
     // Leave no frontend or flow behind that refers to this loop.
     stopFrontends();
@@ -38,6 +52,7 @@ void Worker::start() {
       snapshot_->access_log->flush(index_);
     }
     loop_.timers().cancel(flush_timer_);
+    loop_.timers().cancel(beat_timer_);
     snapshot_.reset();
     finished_.store(true);
   });

@@ -31,12 +31,17 @@ class Worker {
   void closeSessionsTo(std::shared_ptr<upstream::HostState> state);
   void join();
   bool finished() const { return finished_.load(); }
+  // Any thread: when the worker's loop last turned (its clock, ms); refreshed every
+  // kBeatMs while the loop runs, so a stuck loop shows as an old beat.
+  uint64_t lastBeatMs() const { return beat_ms_.load(std::memory_order_relaxed); }
+  static constexpr uint64_t kBeatMs = 100;
 
  private:
   void apply(std::shared_ptr<const Snapshot> snapshot);
   void stopFrontends(bool takePending = false);
   void checkDrained();
   void flushAccessLog();
+  void beat();
 
   size_t index_;
   core::EventLoop loop_;
@@ -47,9 +52,11 @@ class Worker {
   std::unordered_map<const ListenSocketGroup*, std::shared_ptr<http::HttpFrontend>> http_;
   core::Timer drain_timer_;
   core::Timer flush_timer_;  // hands the access log's buffer to its writer every 100 ms
+  core::Timer beat_timer_;   // refreshes beat_ms_
   uint64_t drain_deadline_ms_ = 0;
   std::thread thread_;
   std::atomic<bool> finished_{false};
+  std::atomic<uint64_t> beat_ms_{0};
 };
 
 }  // namespace fulcrum::server
