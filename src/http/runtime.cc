@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "http/filters/affinity_filter.h"
+#include "http/filters/client_limit_filter.h"
 #include "http/filters/forwarded_filter.h"
 #include "http/filters/header_edits_filter.h"
 #include "http/filters/observer.h"
@@ -96,7 +97,10 @@ std::shared_ptr<ListenerRuntime> buildRuntime(
   }
   const auto& h = listener.http;
   rt->limits = parserLimits(h);
-  rt->shared = std::move(shared);
+  rt->shared = shared ? std::move(shared) : std::make_shared<SharedListenerState>();
+  // Always present, even off: a connection counted before a reload is released after it.
+  rt->connection_filters.add(
+      std::make_unique<ClientLimitFilter>(h.max_connections_per_client, rt->shared->client_connections));
   rt->filters.add(std::make_unique<ForwardedFilter>(h.forwarded));
   if (h.rate_limit.enabled) {
     rt->filters.add(std::make_unique<RateLimitFilter>(h.rate_limit, rt->shared->rate_limiter));

@@ -10,6 +10,7 @@
 
 #include "codec/limits.h"
 #include "config/model.h"
+#include "http/filters/connection_filter.h"
 #include "http/filters/filter.h"
 #include "http/rate_limiter.h"
 #include "http/router.h"
@@ -43,13 +44,16 @@ struct ListenerRuntime {
   std::shared_ptr<stats::TrafficSet> stats;                      // the listener's figures (never null)
   std::vector<std::shared_ptr<stats::TrafficSet>> route_stats;   // parallel to routes (never null)
   std::shared_ptr<upstream::AccessLog> access_log;               // null when off
+  // At accept and close (the per-client connection limit); the same filters in every snapshot.
+  ConnectionFilterChain connection_filters;
   FilterChain filters;  // the request decision, in order (built last: refers to the above)
   // When the chain ends in a terminal filter: its handler, which also shapes the answers to
   // requests refused before the chain (a bad head, a head timeout), so they look like its own.
   TerminalHandler* terminal = nullptr;
 };
 
-// Built on the control thread; `clusters` holds every pool of the snapshot by name.
+// Built on the control thread; `clusters` holds every pool of the snapshot by name; `shared`
+// is the listener's state kept across reloads (null: a fresh one).
 // `previous`: the listener's runtime in the snapshot being replaced, if any; its compiled
 // router (RE2) is reused when every route matches on the same conditions.
 std::shared_ptr<ListenerRuntime> buildRuntime(

@@ -88,16 +88,19 @@ void HttpSession::start() {
       return;
     }
   }
-  if (http.max_connections_per_client > 0) {
-    if (!rt_->shared->client_connections.tryAdd(client_ip_, http.max_connections_per_client)) {
-      log::debug("too many connections from one client", {{"client", client_ip_}});
+  ConnectionState cs(peer_.get(), client_ip_);
+  if (rt_->connection_filters.onAccept(cs, conn_held_) == ConnectionStatus::Refuse) {
+    const LocalAnswer& a = cs.answer;
+    log::debug("connection refused", {{"client", client_ip_}, {"reason", a.termination ? a.termination : "filter"}});
+    if (cs.limited) {
       listenerStats().rate_limited.add();
-      acct().termination = "client_limit";
-      conn_.writable = true;
-      respondLocal(429, errorBody(429), "Retry-After: 1\r\n", true);
-      return;
     }
-    counted_client_ = true;
+    if (a.termination) {
+      acct().termination = a.termination;
+    }
+    conn_.writable = true;
+    respondLocal(a.status, a.standard_body ? errorBody(a.status) : std::string(a.body), a.extra, true);
+    return;
   }
   scheduleTimer();
 }
@@ -1499,9 +1502,9 @@ void HttpSession::close(const char* reason, bool reset) {
   // and events already fetched for it find phase_ == Closed.
   conn_.raw.ownedFd().reset();
   conn_.in.release();
-  if (counted_client_) {
-    rt_->shared->client_connections.remove(client_ip_);
-    counted_client_ = false;
+  if (conn_held_ != 0) {
+    rt_->connection_filters.onClose(ConnectionState(peer_.get(), client_ip_), conn_held_);
+    conn_held_ = 0;
   }
   if (ConnectionGuard* guard = frontend_->guard()) {
     guard->remove(*this);

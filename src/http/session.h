@@ -152,7 +152,7 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   bool close_after_ = false;   // close the client connection once this response is sent
   bool draining_ = false;
   bool trusted_front_ = false;
-  bool counted_client_ = false;  // in the listener's per-client connection count
+  uint8_t conn_held_ = 0;        // what the connection filters hold for it (ConnectionFilterChain)
   bool proxy_done_ = false;      // the PROXY header (accept_proxy) was read
   bool queued_ = false;
   bool counted_conn_ = false;

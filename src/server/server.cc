@@ -61,19 +61,6 @@ std::string counted(size_t n, const std::string& noun) {
 std::string describe(const config::Config& c) {
   return counted(c.listeners.size(), "listener") + ", " + counted(c.pools.size(), "pool");
 }
-
-// The HTTP listener's runtime in the snapshot being replaced (its router may be reused).
-const http::ListenerRuntime* previousHttpRuntime(const Snapshot* snapshot, const std::string& name) {
-  if (snapshot == nullptr) {
-    return nullptr;
-  }
-  for (const auto& entry : snapshot->listeners) {
-    if (entry.http && entry.http->listener->name == name) {
-      return entry.http.get();
-    }
-  }
-  return nullptr;
-}
 }  // namespace
 
 void blockSignals() {
@@ -169,7 +156,7 @@ int Server::run() {
   for (size_t i = 0; i < worker_count_; ++i) {
     workers_.push_back(std::make_unique<Worker>(i));
   }
-  hosts_.setWorkers(worker_count_);
+  snapshots_.setWorkers(worker_count_);
   upstream::HealthMonitor::Hooks hooks;
   hooks.republish = [this] { republish(); };
   hooks.close_sessions = [this](std::shared_ptr<upstream::HostState> state) {
@@ -230,83 +217,35 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
   if (auto st = updateAccessLog(*config); !st) {
     return st;
   }
-  auto snap = std::make_shared<Snapshot>();
-  snap->version = ++version_;
-  snap->config = config;
-  snap->access_log = config->access_log.enabled ? access_log_ : nullptr;
-  uint64_t now = loop_.nowMs();
-  const uint64_t balancers_before = hosts_.balancersBuilt();
+  const uint64_t balancers_before = snapshots_.hosts().balancersBuilt();
+  auto snap = snapshots_.build(config, *sockets, config->access_log.enabled ? access_log_ : nullptr, loop_.nowMs(),
+                               current_.get());
   std::vector<std::shared_ptr<const upstream::Cluster>> clusters;
   for (const auto& pool : config->pools) {
-    auto c = hosts_.build(pool, now, version_ == 1);
-    snap->clusters[pool.name] = c;
-    clusters.push_back(std::move(c));
+    clusters.push_back(snap->clusters.at(pool.name));
   }
   for (const auto& l : config->listeners) {
-    Snapshot::ListenerEntry entry{sockets->at(l.name), nullptr, nullptr};
-    if (l.protocol == config::Protocol::Http) {
-      // Rate-limit buckets and per-client counts outlive the snapshot (kept by name).
-      auto& shared = http_state_[l.name];
-      if (!shared) {
-        shared = std::make_shared<http::SharedListenerState>();
-      }
-      auto rt = http::buildRuntime(config, l, snap->clusters, shared, previousHttpRuntime(current_.get(), l.name));
-      rt->stats = statsFor("l:" + l.name);
-      for (const auto& r : l.http.routes) {
-        rt->route_stats.push_back(statsFor("r:" + l.name + "\n" + r.name));
-      }
-      rt->access_log = snap->access_log;
-      entry.http = std::move(rt);
-    } else {
-      auto rt = std::make_shared<l4::ListenerRuntime>();
-      rt->config = config;
-      rt->listener = &l;
-      rt->cluster = snap->clusters.at(l.pool);
-      rt->stats = statsFor("l:" + l.name);
-      rt->access_log = snap->access_log;
-      entry.runtime = std::move(rt);
+    if (!quiet) {
+      log::info("listener", {{"name", l.name},
+                             {"bind", l.bind.text},
+                             {"protocol", l.protocol == config::Protocol::Udp    ? "udp"
+                                          : l.protocol == config::Protocol::Http ? "http"
+                                                                                 : "tcp"},
+                             {"pool", l.pool},
+                             {"routes", l.http.routes.size()}});
     }
-    snap->listeners.push_back(std::move(entry));
-    if (quiet) {
-      continue;
-    }
-    log::info("listener", {{"name", l.name},
-                           {"bind", l.bind.text},
-                           {"protocol", l.protocol == config::Protocol::Udp    ? "udp"
-                                        : l.protocol == config::Protocol::Http ? "http"
-                                                                               : "tcp"},
-                           {"pool", l.pool},
-                           {"routes", l.http.routes.size()}});
-  }
-  for (auto it = http_state_.begin(); it != http_state_.end();) {
-    bool live = false;
-    for (const auto& l : config->listeners) {
-      live = live || (l.name == it->first && l.protocol == config::Protocol::Http);
-    }
-    it = live ? std::next(it) : http_state_.erase(it);
-  }
-  // Figures of listeners and routes that are gone are dropped (a new one of the same name
-  // starts from zero, as Prometheus expects of a new series).
-  for (auto it = stats_.begin(); it != stats_.end();) {
-    bool live = false;
-    for (const auto& l : config->listeners) {
-      live = live || it->first == "l:" + l.name;
-      for (const auto& r : l.http.routes) {
-        live = live || it->first == "r:" + l.name + "\n" + r.name;
-      }
-    }
-    it = live ? std::next(it) : stats_.erase(it);
   }
   listeners_.commit(*sockets);
   current_ = snap;
   for (auto& w : workers_) {
     w->publish(snap);
   }
-  hosts_.prune();
+  snapshots_.hosts().prune();
   health_->update(clusters, static_cast<uint64_t>(config->timeouts.drain.count()));
   if (quiet) {
     log::debug("snapshot republished",
-               {{"version", snap->version}, {"balancers_rebuilt", hosts_.balancersBuilt() - balancers_before}});
+               {{"version", snap->version},
+                {"balancers_rebuilt", snapshots_.hosts().balancersBuilt() - balancers_before}});
     return {};
   }
   ++generation_;
@@ -325,7 +264,7 @@ admin::ReloadOutcome Server::reload(const std::string& actor) {
       out.errors.push_back(d.str());
     }
     log::error("reload rejected: the running config keeps serving",
-               {{"errors", loaded.errors.size()}, {"version", version_}});
+               {{"errors", loaded.errors.size()}, {"version", snapshots_.version()}});
     ++reloads_failed_;
     out.generation = generation_;
     audit(actor, "reload", std::to_string(out.errors.size()) + " config error(s)", false);
@@ -343,7 +282,7 @@ admin::ReloadOutcome Server::reload(const std::string& actor) {
   auto state = readState();
   if (!state) {
     log::error("reload rejected: the state file (API changes) is not valid; the running config keeps serving",
-               {{"error", state.error().message}, {"version", version_}});
+               {{"error", state.error().message}, {"version", snapshots_.version()}});
     out.errors.push_back(state.error().message);
     ++reloads_failed_;
     out.generation = generation_;
@@ -359,7 +298,8 @@ admin::ReloadOutcome Server::reload(const std::string& actor) {
   auto merged = admin::merge(*loaded.config, next, out.notes);
   out.shadowed = admin::shadowed(*loaded.config, next);
   if (auto st = apply(merged); !st) {
-    log::error("reload rejected: the running config keeps serving", {{"error", st.message()}, {"version", version_}});
+    log::error("reload rejected: the running config keeps serving",
+               {{"error", st.message()}, {"version", snapshots_.version()}});
     out.errors.push_back(st.message());
     ++reloads_failed_;
     out.generation = generation_;
@@ -488,9 +428,9 @@ admin::View Server::view() {
   for (const auto& l : current_->config->listeners) {
     admin::ListenerView lv;
     lv.config = &l;
-    lv.stats = statsFor("l:" + l.name);
+    lv.stats = snapshots_.statsFor("l:" + l.name);
     for (const auto& r : l.http.routes) {
-      lv.routes.push_back(statsFor("r:" + l.name + "\n" + r.name));
+      lv.routes.push_back(snapshots_.statsFor("r:" + l.name + "\n" + r.name));
     }
     v.listeners.push_back(std::move(lv));
   }
@@ -498,14 +438,6 @@ admin::View Server::view() {
     v.clusters.push_back(current_->clusters.at(p.name));
   }
   return v;
-}
-
-std::shared_ptr<stats::TrafficSet> Server::statsFor(const std::string& key) {
-  auto& s = stats_[key];
-  if (!s) {
-    s = std::make_shared<stats::TrafficSet>(std::max<size_t>(worker_count_, 1));
-  }
-  return s;
 }
 
 Status Server::updateAccessLog(const config::Config& config) {

@@ -16,6 +16,7 @@
 #include "core/event_loop.h"
 #include "server/listener_registry.h"
 #include "server/snapshot.h"
+#include "server/snapshot_builder.h"
 #include "server/worker.h"
 #include "upstream/cluster.h"
 #include "upstream/access_log.h"
@@ -65,8 +66,6 @@ class Server : public admin::Control {
   // Writes the state file atomically (temp file, fsync, rename).
   Status saveState(const admin::Overrides& o);
   void audit(const std::string& actor, const std::string& action, const std::string& detail, bool ok);
-  // Per-listener and per-route figures, kept across reloads by name.
-  std::shared_ptr<stats::TrafficSet> statsFor(const std::string& key);
   Status updateAccessLog(const config::Config& config);
   // Every second: the servers' request and connection rates for the API.
   void sampleRates();
@@ -81,16 +80,13 @@ class Server : public admin::Control {
   size_t worker_count_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   ListenerRegistry listeners_;
-  upstream::HostRegistry hosts_;
-  std::unordered_map<std::string, std::shared_ptr<http::SharedListenerState>> http_state_;  // by listener name
+  SnapshotBuilder snapshots_;  // with what outlives a snapshot: server states, figures, shared state
   std::shared_ptr<const Snapshot> current_;
-  uint64_t version_ = 0;
   bool stopping_ = false;
   bool republish_pending_ = false;
   std::unique_ptr<upstream::HealthMonitor> health_;
   core::Timer stop_poll_;
   // Observability and the admin API.
-  std::unordered_map<std::string, std::shared_ptr<stats::TrafficSet>> stats_;  // "l:name", "r:listener\nroute"
   std::shared_ptr<upstream::AccessLog> access_log_;
   std::shared_ptr<const config::Config> file_config_;  // the config file as last loaded
   admin::Overrides overrides_;                         // API changes on top of it
