@@ -13,7 +13,7 @@ namespace fulcrum::config::detail {
 namespace {
 
 const std::vector<std::string_view> kListenerKeys = {
-    "name", "bind", "protocol", "pool", "proxy_protocol", "trusted_proxies", "backlog", "udp", "http"};
+    "name", "bind", "protocol", "pool", "proxy_protocol", "trusted_proxies", "backlog", "freebind", "udp", "http"};
 const std::vector<std::string_view> kUdpKeys = {"flow_idle", "max_flows"};
 
 bool isUdp(Protocol p) { return p == Protocol::Udp; }
@@ -114,6 +114,9 @@ ListenersRead readListeners(YamlReader& r, const Entry& e, std::vector<Listener>
     }
     if (const Entry* p = map->find("backlog")) {
       r.readUint(*p, 1, 65535, l.backlog);
+    }
+    if (const Entry* p = map->find("freebind")) {
+      r.readBool(*p, l.freebind);
     }
     if (const Entry* p = map->find("udp")) {
       if (haveProtocol && l.protocol != Protocol::Udp) {

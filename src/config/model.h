@@ -296,6 +296,9 @@ struct Listener {
   bool accept_proxy = false;     // expect a PROXY v1/v2 header from a trusted front (tcp and http)
   std::vector<Cidr> trusted_proxies;  // allowed to send PROXY; empty = any peer
   uint32_t backlog = 4096;
+  // Bind even when the address is not (yet) on this host (IP_FREEBIND): a VRRP virtual address
+  // on the backup of a pair, which is then ready the moment the address moves to it.
+  bool freebind = false;
   Millis udp_flow_idle{30000};   // UDP: a flow with no datagram for this long is forgotten
   uint32_t udp_max_flows = 10000; // UDP: flows per worker; beyond it new flows are dropped
   HttpListener http;             // protocol http only

@@ -14,9 +14,29 @@ namespace {
 Error sysError(const std::string& what, const std::string& addr) {
   return Error{what + " " + addr + ": " + std::strerror(errno)};
 }
+
+// The address is not on this host: say how to bind it before it arrives.
+Error bindError(const config::SocketAddress& addr) {
+  if (errno == EADDRNOTAVAIL) {
+    return Error{"bind " + addr.text + ": " + std::strerror(errno) +
+                 " (the address is not on this host; for a virtual address that moves between "
+                 "balancers, set freebind: true on the listener)"};
+  }
+  return sysError("bind", addr.text);
+}
+
+void setFreebind(int fd, int family) {
+  int one = 1;
+  if (family == AF_INET6) {
+    setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof one);
+  } else {
+    setsockopt(fd, IPPROTO_IP, IP_FREEBIND, &one, sizeof one);
+  }
+}
 }  // namespace
 
-Result<core::Fd> openListenSocket(const config::SocketAddress& addr, config::Protocol protocol, int backlog) {
+Result<core::Fd> openListenSocket(const config::SocketAddress& addr, config::Protocol protocol, int backlog,
+                                  bool freebind) {
   int type = (protocol == config::Protocol::Udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC;
   core::Fd fd(::socket(addr.family(), type, 0));
   if (!fd) {
@@ -39,8 +59,11 @@ Result<core::Fd> openListenSocket(const config::SocketAddress& addr, config::Pro
       setsockopt(fd.get(), IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof one);
     }
   }
+  if (freebind) {
+    setFreebind(fd.get(), addr.family());
+  }
   if (::bind(fd.get(), addr.sa(), addr.length) != 0) {
-    return sysError("bind", addr.text);
+    return bindError(addr);
   }
   if (protocol != config::Protocol::Udp && ::listen(fd.get(), backlog) != 0) {
     return sysError("listen", addr.text);
@@ -48,7 +71,7 @@ Result<core::Fd> openListenSocket(const config::SocketAddress& addr, config::Pro
   return fd;
 }
 
-Status probeAddressFree(const config::SocketAddress& addr, config::Protocol protocol) {
+Status probeAddressFree(const config::SocketAddress& addr, config::Protocol protocol, bool freebind) {
   const auto* in = reinterpret_cast<const sockaddr_in*>(&addr.storage);
   const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr.storage);
   if ((addr.family() == AF_INET ? in->sin_port : in6->sin6_port) == 0) {
@@ -69,13 +92,16 @@ Status probeAddressFree(const config::SocketAddress& addr, config::Protocol prot
   if (addr.family() == AF_INET6) {
     setsockopt(fd.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
   }
+  if (freebind) {
+    setFreebind(fd.get(), addr.family());
+  }
   if (::bind(fd.get(), addr.sa(), addr.length) != 0) {
     if (errno == EADDRINUSE) {
       return Error{"bind " + addr.text + "/" + (udp ? "udp" : "tcp") +
                    ": Address already in use by another process (sharing it through SO_REUSEPORT "
                    "would split its traffic between the two)"};
     }
-    return sysError("bind", addr.text);
+    return bindError(addr);
   }
   return {};
 }

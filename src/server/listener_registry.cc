@@ -26,7 +26,7 @@ Result<ListenerSockets> ListenerRegistry::prepare(const config::Config& config, 
     group->protocol = l.protocol;
     group->bind = l.bind;
     for (size_t i = 0; i < workers; ++i) {
-      auto fd = net::openListenSocket(l.bind, l.protocol, static_cast<int>(l.backlog));
+      auto fd = net::openListenSocket(l.bind, l.protocol, static_cast<int>(l.backlog), l.freebind);
       if (!fd) {
         return Error{"listener " + l.name + ": " + fd.error().message};
       }
@@ -54,7 +54,7 @@ Status ListenerRegistry::probe(const config::Listener& l, const ListenerSockets&
       return {};
     }
   }
-  return net::probeAddressFree(l.bind, l.protocol);
+  return net::probeAddressFree(l.bind, l.protocol, l.freebind);
 }
 
 void ListenerRegistry::commit(const ListenerSockets& sockets) {

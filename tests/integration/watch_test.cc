@@ -135,3 +135,34 @@ TEST(Watch, BadArgumentsAreUsageErrorsAndAMissingProcessFails) {
   EXPECT_NE(missing.output.find("cannot watch process"), std::string::npos) << missing.output;
   EXPECT_EQ(readFile(dir.file("t")), "1\n") << "nothing to watch: down";
 }
+
+// The backup of a pair listens on the virtual address before it holds it (no traffic is sent
+// to it here: 192.0.2.0/24 is TEST-NET-1, on no interface of this host).
+TEST(Freebind, AListenerBindsAVirtualAddressBeforeItArrives) {
+  TempDir dir;
+  uint16_t port = freePort();
+  auto cfg = [&](bool freebind) {
+    return std::string("listeners:\n  - name: vip\n    bind: 192.0.2.45:") + std::to_string(port) +
+           "\n    protocol: http\n" + (freebind ? "    freebind: true\n" : "") +
+           "    http:\n      routes:\n        - respond: {status: 200, body: \"ok\\n\"}\n"
+           "pools:\n  - name: p\n    servers:\n      - address: 127.0.0.1:" + std::to_string(deadPort()) + "\n";
+  };
+  auto refused = startFulcrum(dir, cfg(false), 0, 1, "without.yaml");
+  auto code = refused->wait(10s);
+  ASSERT_TRUE(code.has_value()) << refused->log();
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(refused->log().find("set freebind: true on the listener"), std::string::npos) << refused->log();
+  auto bound = startFulcrum(dir, cfg(true), 0, 1, "with.yaml");
+  EXPECT_TRUE(bound->running()) << bound->log();
+  EXPECT_NE(bound->log().find("fulcrum started"), std::string::npos) << bound->log();
+  bool listening = false;
+  {
+    // /proc/net/tcp lists 192.0.2.45 as 2D0200C0 (little-endian) with the port in hex.
+    char want[32];
+    std::snprintf(want, sizeof want, "2D0200C0:%04X", port);
+    listening = readFile("/proc/net/tcp").find(want) != std::string::npos;
+  }
+  EXPECT_TRUE(listening) << "a listening socket on 192.0.2.45:" << port;
+  bound->signal(SIGTERM);
+  EXPECT_TRUE(bound->wait(10s).has_value());
+}

@@ -107,7 +107,7 @@ TEST(LoaderErrorTest, UnknownListenerKey) {
   EXPECT_TRUE(
       onlyError(r, 5, 5,
                 "listeners[0]: unknown key \"bnd\" (did you mean \"bind\"?); expected one of: name, bind, "
-                "protocol, pool, proxy_protocol, trusted_proxies, backlog, udp"));
+                "protocol, pool, proxy_protocol, trusted_proxies, backlog, freebind, udp"));
 }
 
 TEST(LoaderErrorTest, UnknownKeyWithoutSuggestion) {
