@@ -72,7 +72,8 @@ TEST(Watch, AKilledFulcrumIsDownAtOnce) {
   std::printf("[ figure ] kill -9 to track file down: %lld ms (the pidfd; no probe needed)\n",
               static_cast<long long>(took->count()));
   EXPECT_EQ(w.watcher->wait(5s), std::optional<int>(1)) << "the watched process is gone: exit 1";
-  EXPECT_NE(w.watcher->log().find("down (the process is gone)"), std::string::npos) << w.watcher->log();
+  EXPECT_TRUE(waitFor([&] { return w.watcher->log().find("down (the process is gone)") != std::string::npos; }, 5s))
+      << w.watcher->log();
 }
 
 TEST(Watch, AHungFulcrumGoesDownAndComesBackWhenItResumes) {
@@ -85,7 +86,9 @@ TEST(Watch, AHungFulcrumGoesDownAndComesBackWhenItResumes) {
   ASSERT_TRUE(took) << w.watcher->log();
   std::printf("[ figure ] SIGSTOP to track file down: %lld ms (probes every 50 ms, fall 2)\n",
               static_cast<long long>(took->count()));
-  EXPECT_NE(w.watcher->log().find("down (not ready: "), std::string::npos) << w.watcher->log();
+  // (the file is written first, the log line right after)
+  EXPECT_TRUE(waitFor([&] { return w.watcher->log().find("down (not ready: ") != std::string::npos; }, 5s))
+      << w.watcher->log();
   ASSERT_TRUE(w.waitTrack("0\n", 10s)) << w.watcher->log();
   w.watcher->signal(SIGTERM);
   EXPECT_EQ(w.watcher->wait(5s), std::optional<int>(0));
@@ -165,4 +168,22 @@ TEST(Freebind, AListenerBindsAVirtualAddressBeforeItArrives) {
   EXPECT_TRUE(listening) << "a listening socket on 192.0.2.45:" << port;
   bound->signal(SIGTERM);
   EXPECT_TRUE(bound->wait(10s).has_value());
+}
+
+// The pair's keepalived configuration is one keepalived accepts, every keyword known (a
+// broken copy is refused, so the check is real).
+TEST(HaKit, TheKeepalivedExampleIsValid) {
+  TempDir dir;
+  std::string example = std::string(SOURCE_DIR) + "/examples/ha/keepalived.conf";
+  const std::string keepalived = "/usr/sbin/keepalived";  // Debian's (scripts/deps.sh installs it)
+  auto ok = runCommand({keepalived, "--config-test=" + dir.file("ok.log"), "-f", example});
+  EXPECT_EQ(ok.code, 0) << ok.output << readFile(dir.file("ok.log"));
+  EXPECT_EQ(readFile(dir.file("ok.log")).find("Unknown keyword"), std::string::npos) << readFile(dir.file("ok.log"));
+  std::string broken = readFile(example);
+  broken.replace(broken.find("advert_int"), 10, "advert_intx");
+  writeFile(dir.file("broken.conf"), broken);
+  auto bad = runCommand({keepalived, "--config-test=" + dir.file("bad.log"), "-f", dir.file("broken.conf")});
+  EXPECT_NE(bad.code, 0);
+  EXPECT_NE((bad.output + readFile(dir.file("bad.log"))).find("Unknown keyword 'advert_intx'"), std::string::npos)
+      << bad.output << readFile(dir.file("bad.log"));
 }
