@@ -11,7 +11,12 @@ b. Each balancer runs fulcrum (listening on the service address with freebind: t
 unicast, examples/ha/keepalived.conf's settings: 50 ms adverts, priorities 250 and 249,
 nopreempt, the track file with weight 0).
 
-usage: pair.py FULCRUM_BIN WORKDIR [TRIALS] [RATE]
+Scenarios (each TRIALS times, alternating masters): kill (SIGKILL of the master's fulcrum; it
+is started again and must stay backup: nopreempt), stop (SIGSTOP: a hung fulcrum; the
+watcher's probes fail; SIGCONT after), busy (no fault, every core busy with CPU burners for
+BUSY_SECONDS: the master must not change — no flap; failed requests are reported).
+
+usage: pair.py FULCRUM_BIN WORKDIR [TRIALS] [RATE] [SCENARIOS=kill] [BUSY_SECONDS=10]
 """
 import asyncio
 import os
@@ -24,6 +29,8 @@ CLIENT = len(sys.argv) > 1 and sys.argv[1] == "--client"  # the load, run inside
 FULCRUM, WORK = ("", "") if CLIENT else (sys.argv[1], sys.argv[2])
 TRIALS = int(sys.argv[3]) if not CLIENT and len(sys.argv) > 3 else 3
 RATE = float(sys.argv[3] if CLIENT else sys.argv[4] if len(sys.argv) > 4 else 200.0)
+SCENARIOS = (sys.argv[5] if not CLIENT and len(sys.argv) > 5 else "kill").split(",")
+BUSY_SECONDS = float(sys.argv[6]) if not CLIENT and len(sys.argv) > 6 else 10.0
 KEEPALIVED = "/usr/sbin/keepalived"
 TAG = str(os.getpid() % 100000)
 NS = {n: f"fx{n}{TAG}" for n in ("s", "c", "a", "b")}
@@ -183,7 +190,7 @@ async def one(sent, results):
 
 
 async def load(seconds, kill_at, victim):
-    """Open loop: RATE new connections per second; kill -9 `victim` at kill_at s."""
+    """Open loop: RATE new connections per second; `victim` is signalled at kill_at s."""
     loop = asyncio.get_running_loop()
     results, tasks = [], []
     start_t = loop.time()
@@ -191,7 +198,7 @@ async def load(seconds, kill_at, victim):
     for i in range(int(RATE * seconds)):
         t = start_t + i / RATE
         if killed_at is None and t - start_t >= kill_at:
-            victim.send_signal(signal.SIGKILL)
+            victim.fault()
             killed_at = loop.time() - start_t
         delay = t - loop.time()
         if delay > 0:
@@ -203,13 +210,14 @@ async def load(seconds, kill_at, victim):
 
 def client_main():
     """Runs inside namespace c: prints the trial's figures as one line."""
-    victim_pid = int(sys.argv[2])
+    victim_pid, sig, seconds = int(sys.argv[2]), sys.argv[4], float(sys.argv[5])
 
     class Victim:
-        def send_signal(self, sig):
-            os.kill(victim_pid, sig)
+        def fault(self):
+            if sig != "NONE":
+                os.kill(victim_pid, getattr(signal, "SIG" + sig))
 
-    results, killed_at = asyncio.run(load(3.0, 1.0, Victim()))
+    results, killed_at = asyncio.run(load(seconds, 1.0, Victim()))
     ok_times = [t for t, ok, _ in results if ok]
     before = [t for t in ok_times if t <= killed_at]
     after = [t for t in ok_times if t > killed_at]
@@ -217,6 +225,74 @@ def client_main():
     failed = sum(1 for _, ok, _ in results if not ok)
     servers_after = sorted({who for t, ok, who in results if ok and t > killed_at + 0.5})
     print(f"sent {len(results)} failed {failed} gap_ms {gap:.1f} served_after {','.join(servers_after) or '-'}")
+
+
+def masters():
+    """How many times each keepalived entered MASTER state so far."""
+    n = 0
+    for x in ("a", "b"):
+        try:
+            with open(f"{WORK}/{x}.keepalived.log") as f:
+                n += f.read().count("Entering MASTER STATE")
+        except OSError:
+            pass
+    return n
+
+
+def run_scenario(scenario, fulcrum, failures):
+    gaps, fails = [], []
+    for trial in range(TRIALS if scenario != "busy" else 1):
+        master = "a" if holds_vip("a") else "b"
+        other = "b" if master == "a" else "a"
+        wait_until(lambda: track(other) == "0\n", 15, f"{other} to be ready")
+        time.sleep(0.3)  # the backup's keepalived has seen its track file
+        sig = {"kill": "KILL", "stop": "STOP", "busy": "NONE"}[scenario]
+        seconds = BUSY_SECONDS if scenario == "busy" else 3.0
+        burners = []
+        if scenario == "busy":
+            before = masters()
+            burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
+            procs.extend(("burner", p) for p in burners)
+        try:
+            out = subprocess.run(in_ns("c", sys.executable, __file__, "--client", str(fulcrum[master].pid), str(RATE),
+                                       sig, str(seconds)),
+                                 capture_output=True, text=True, timeout=seconds + 30)
+        finally:
+            for p in burners:
+                stop(p, signal.SIGKILL)
+        line = out.stdout.strip()
+        fields = line.split()
+        label = {"kill": "kill -9 of", "stop": "SIGSTOP of", "busy": f"{seconds:.0f} s with every core busy, no fault on"}
+        print(f"{scenario} {trial + 1}: {label[scenario]} {master}'s fulcrum: {line}", flush=True)
+        if out.returncode != 0 or "failed" not in fields:
+            failures.append(f"{scenario} {trial + 1}: the client failed: {line} {out.stderr.strip()}")
+            continue
+        failed = int(fields[fields.index("failed") + 1])
+        if scenario == "busy":
+            if not holds_vip(master) or masters() != before:
+                failures.append(f"{scenario}: the address moved with no fault (a flap): {line}; master "
+                                f"transitions {masters() - before}")
+            continue
+        if "served_after " + other not in line:
+            failures.append(f"{scenario} {trial + 1}: did not fail over to {other}: {line}")
+        else:
+            gaps.append(float(fields[fields.index("gap_ms") + 1]))
+            fails.append(failed)
+        if scenario == "kill":
+            # The killed balancer comes back (a new process and watcher) as the backup.
+            fulcrum[master].wait(5)
+            fulcrum[master] = start_fulcrum(master)
+        else:
+            os.kill(fulcrum[master].pid, signal.SIGCONT)
+        wait_until(lambda: track(master) == "0\n", 15, f"{master}'s fulcrum back")
+        time.sleep(0.3)
+        if holds_vip(master):
+            failures.append(f"{scenario} {trial + 1}: {master} took the address back (nopreempt)")
+    if gaps:
+        gaps.sort()
+        print(f"summary {scenario}: {len(gaps)} trials at {RATE:.0f} new connections/s; gap median "
+              f"{gaps[len(gaps) // 2]:.1f} ms, worst {gaps[-1]:.1f} ms; failed requests per trial {sorted(fails)}",
+              flush=True)
 
 
 def main():
@@ -232,32 +308,9 @@ def main():
             wait_until(lambda n=n: track(n) == "0\n", 15, f"{n}'s fulcrum to be ready")
             start_keepalived(n)
         wait_until(lambda: holds_vip("a") or holds_vip("b"), 15, "a master")
-        failures, gaps, fails = [], [], []
-        for trial in range(TRIALS):
-            master = "a" if holds_vip("a") else "b"
-            other = "b" if master == "a" else "a"
-            wait_until(lambda: track(other) == "0\n", 15, f"{other} to be ready")
-            time.sleep(0.3)  # the backup's keepalived has seen its track file
-            out = subprocess.run(in_ns("c", sys.executable, __file__, "--client", str(fulcrum[master].pid), str(RATE)),
-                                 capture_output=True, text=True, timeout=30)
-            line = out.stdout.strip()
-            print(f"trial {trial + 1}: kill -9 of {master}'s fulcrum: {line}", flush=True)
-            if out.returncode != 0 or "served_after " + other not in line:
-                failures.append(f"trial {trial + 1}: did not fail over to {other}: {line} {out.stderr.strip()}")
-            else:
-                fields = line.split()
-                gaps.append(float(fields[fields.index("gap_ms") + 1]))
-                fails.append(int(fields[fields.index("failed") + 1]))
-            # The killed balancer comes back (a new process and watcher) as the backup.
-            fulcrum[master].wait(5)
-            fulcrum[master] = start_fulcrum(master)
-            wait_until(lambda: track(master) == "0\n", 15, f"{master}'s fulcrum back")
-            if holds_vip(master):
-                failures.append(f"trial {trial + 1}: {master} took the address back (nopreempt)")
-        if gaps:
-            gaps.sort()
-            print(f"summary: {len(gaps)} trials at {RATE:.0f} new connections/s; gap median {gaps[len(gaps) // 2]:.1f} ms, "
-                  f"worst {gaps[-1]:.1f} ms; failed requests per trial {sorted(fails)}")
+        failures = []
+        for scenario in SCENARIOS:
+            run_scenario(scenario, fulcrum, failures)
         for f in failures:
             print("FAIL: " + f)
         return 1 if failures else 0
