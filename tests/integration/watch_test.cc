@@ -189,14 +189,15 @@ TEST(HaKit, TheKeepalivedExampleIsValid) {
 }
 
 // The pair in network namespaces the test makes (tests/integration/ha/pair.py) at 200 new
-// connections per second: kill -9 and SIGSTOP of the master's fulcrum, two trials each, must
+// connections per second: kill -9, SIGSTOP and a stuck worker thread (stopped alone with
+// ptrace) in the master's fulcrum, two trials each, must
 // fail over to the other balancer, and the faulty one, back, must not take the address again
 // (nopreempt); ten seconds with every core busy must not move the address (no flap). The gaps
 // and failed requests are printed as figures (docs/ha.md), not asserted.
 TEST(HaPair, TheMastersFaultsFailOverAndALoadedPairDoesNotFlap) {
   TempDir dir;
   auto r = runCommand({"/usr/bin/python3", SOURCE_DIR "/tests/integration/ha/pair.py", FULCRUM_BIN, dir.file("pair"),
-                       "2", "200", "kill,stop,busy", "10"},
+                       "2", "200", "kill,stop,worker,busy", "10"},
                       180s);
   if (r.code == 77) {
     GTEST_SKIP() << r.output;
@@ -205,5 +206,6 @@ TEST(HaPair, TheMastersFaultsFailOverAndALoadedPairDoesNotFlap) {
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("summary kill: 2 trials"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("summary stop: 2 trials"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("summary worker: 2 trials"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("busy 1: "), std::string::npos) << r.output;
 }

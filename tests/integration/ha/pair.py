@@ -13,12 +13,14 @@ nopreempt, the track file with weight 0).
 
 Scenarios (each TRIALS times, alternating masters): kill (SIGKILL of the master's fulcrum; it
 is started again and must stay backup: nopreempt), stop (SIGSTOP: a hung fulcrum; the
-watcher's probes fail; SIGCONT after), busy (no fault, every core busy with CPU burners for
+watcher's probes fail; SIGCONT after), worker (the master's worker thread stopped alone with
+ptrace, as a loop stuck in a call: /readyz fails after worker_stall, 300 ms here), busy (no fault, every core busy with CPU burners for
 BUSY_SECONDS: the master must not change — no flap; failed requests are reported).
 
 usage: pair.py FULCRUM_BIN WORKDIR [TRIALS] [RATE] [SCENARIOS=kill] [BUSY_SECONDS=10]
 """
 import asyncio
+import ctypes
 import os
 import signal
 import subprocess
@@ -116,6 +118,8 @@ def start_fulcrum(n):
     cfg = f"{WORK}/{n}.yaml"
     with open(cfg, "w") as f:
         f.write(f"""workers: 1
+timeouts:
+  worker_stall: 300ms
 listeners:
   - name: vip
     bind: {VIP}:80
@@ -239,6 +243,31 @@ def masters():
     return n
 
 
+class StuckWorker:
+    """Stops one thread of a process with ptrace (PTRACE_SEIZE + PTRACE_INTERRUPT), the others
+    running on; resume() lets it go."""
+    PTRACE_DETACH, PTRACE_SEIZE, PTRACE_INTERRUPT = 17, 0x4206, 0x4207
+
+    def __init__(self, pid, name):
+        self.libc = ctypes.CDLL(None, use_errno=True)
+        self.tid = None
+        for t in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{t}/comm") as f:
+                if f.read().strip() == name:
+                    self.tid = int(t)
+        if self.tid is None:
+            raise RuntimeError(f"no thread {name} in process {pid}")
+
+    def stop(self):
+        for req in (self.PTRACE_SEIZE, self.PTRACE_INTERRUPT):
+            if self.libc.ptrace(req, self.tid, None, None) != 0:
+                raise RuntimeError(f"ptrace: {os.strerror(ctypes.get_errno())}")
+        os.waitpid(self.tid, 0x40000000)  # __WALL: the thread has stopped
+
+    def resume(self):
+        self.libc.ptrace(self.PTRACE_DETACH, self.tid, None, None)
+
+
 def run_scenario(scenario, fulcrum, failures):
     gaps, fails = [], []
     for trial in range(TRIALS if scenario != "busy" else 1):
@@ -246,23 +275,34 @@ def run_scenario(scenario, fulcrum, failures):
         other = "b" if master == "a" else "a"
         wait_until(lambda: track(other) == "0\n", 15, f"{other} to be ready")
         time.sleep(0.3)  # the backup's keepalived has seen its track file
-        sig = {"kill": "KILL", "stop": "STOP", "busy": "NONE"}[scenario]
+        sig = {"kill": "KILL", "stop": "STOP", "busy": "NONE", "worker": "NONE"}[scenario]
         seconds = BUSY_SECONDS if scenario == "busy" else 3.0
         burners = []
+        stuck = StuckWorker(fulcrum[master].pid, "fulcrum-w0") if scenario == "worker" else None
         if scenario == "busy":
             before = masters()
             burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
             procs.extend(("burner", p) for p in burners)
         try:
-            out = subprocess.run(in_ns("c", sys.executable, __file__, "--client", str(fulcrum[master].pid), str(RATE),
-                                       sig, str(seconds)),
-                                 capture_output=True, text=True, timeout=seconds + 30)
+            client = subprocess.Popen(in_ns("c", sys.executable, __file__, "--client", str(fulcrum[master].pid),
+                                            str(RATE), sig, str(seconds)),
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            if stuck:
+                # One second into the load, as the client does its faults (ptrace from this
+                # thread: the tracer must be the thread that detaches).
+                time.sleep(1.0)
+                stuck.stop()
+            stdout, stderr = client.communicate(timeout=seconds + 30)
+            out = subprocess.CompletedProcess(client.args, client.returncode, stdout, stderr)
         finally:
             for p in burners:
                 stop(p, signal.SIGKILL)
+            if stuck:
+                stuck.resume()
         line = out.stdout.strip()
         fields = line.split()
-        label = {"kill": "kill -9 of", "stop": "SIGSTOP of", "busy": f"{seconds:.0f} s with every core busy, no fault on"}
+        label = {"kill": "kill -9 of", "stop": "SIGSTOP of", "worker": "a stuck worker thread in",
+                 "busy": f"{seconds:.0f} s with every core busy, no fault on"}
         print(f"{scenario} {trial + 1}: {label[scenario]} {master}'s fulcrum: {line}", flush=True)
         if out.returncode != 0 or "failed" not in fields:
             failures.append(f"{scenario} {trial + 1}: the client failed: {line} {out.stderr.strip()}")
@@ -282,7 +322,7 @@ def run_scenario(scenario, fulcrum, failures):
             # The killed balancer comes back (a new process and watcher) as the backup.
             fulcrum[master].wait(5)
             fulcrum[master] = start_fulcrum(master)
-        else:
+        elif scenario == "stop":
             os.kill(fulcrum[master].pid, signal.SIGCONT)
         wait_until(lambda: track(master) == "0\n", 15, f"{master}'s fulcrum back")
         time.sleep(0.3)
