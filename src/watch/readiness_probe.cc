@@ -13,37 +13,17 @@
 #include <cstring>
 
 #include "codec/parser.h"
+#include "common/time.h"
+#include "core/fd.h"
 
 namespace fulcrum::watch {
 
 namespace {
 
-uint64_t nowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
-}
-
-class Socket {
- public:
-  explicit Socket(int fd) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // Waits for `events` on fd until the deadline; false on timeout.
 bool waitFor(int fd, short events, uint64_t deadline) {
   for (;;) {
-    uint64_t now = nowMs();
+    uint64_t now = monoMicros() / 1000;
     if (now >= deadline) {
       return false;
     }
@@ -129,7 +109,7 @@ Result<ProbeTarget> parseProbeUrl(std::string_view url) {
 }
 
 ProbeOutcome probe(const ProbeTarget& target, uint32_t timeoutMs) {
-  uint64_t deadline = nowMs() + timeoutMs;
+  uint64_t deadline = monoMicros() / 1000 + timeoutMs;
   sockaddr_storage addr{};
   socklen_t len = 0;
   auto* a4 = reinterpret_cast<sockaddr_in*>(&addr);
@@ -145,7 +125,7 @@ ProbeOutcome probe(const ProbeTarget& target, uint32_t timeoutMs) {
   } else {
     return fail("bad address");
   }
-  Socket s(::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  core::Fd s(::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (s.get() < 0) {
     return fail(std::string("socket: ") + std::strerror(errno));
   }

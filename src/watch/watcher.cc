@@ -10,40 +10,16 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/time.h"
+#include "core/fd.h"
 #include "watch/track_file.h"
 #include "watch/verdict.h"
 
 namespace fulcrum::watch {
 
-namespace {
-
-uint64_t nowMs() {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1'000'000;
-}
-
-class OwnedFd {
- public:
-  explicit OwnedFd(int fd) : fd_(fd) {}
-  ~OwnedFd() {
-    if (fd_ >= 0) {
-      ::close(fd_);
-    }
-  }
-  OwnedFd(const OwnedFd&) = delete;
-  OwnedFd& operator=(const OwnedFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
-}  // namespace
-
 int runWatch(const WatchOptions& o, std::ostream& log) {
   // A pidfd becomes readable when the process exits: no polling, no PID reuse race.
-  OwnedFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, o.pid, 0)));
+  core::Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, o.pid, 0)));
   if (pidfd.get() < 0) {
     log << "fulcrum watch: cannot watch process " << o.pid << ": " << std::strerror(errno) << "\n";
     (void)writeTrackFile(o.track_file, false);
@@ -58,7 +34,7 @@ int runWatch(const WatchOptions& o, std::ostream& log) {
   sigaddset(&stop, SIGTERM);
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
-  OwnedFd sigfd(::signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK));
+  core::Fd sigfd(::signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK));
   log << "fulcrum watch: watching process " << o.pid << ", readiness http://" << o.target.host_header
       << o.target.path << " every " << o.interval_ms << " ms; " << o.track_file << " says down until it is ready\n";
   log.flush();
@@ -72,9 +48,9 @@ int runWatch(const WatchOptions& o, std::ostream& log) {
     log.flush();
   };
   std::string lastFailure;
-  uint64_t nextProbe = nowMs();
+  uint64_t nextProbe = monoMicros() / 1000;
   for (;;) {
-    uint64_t now = nowMs();
+    uint64_t now = monoMicros() / 1000;
     int wait = nextProbe > now ? static_cast<int>(nextProbe - now) : 0;
     pollfd fds[2] = {{pidfd.get(), POLLIN, 0}, {sigfd.get(), POLLIN, 0}};
     int n = ::poll(fds, sigfd.get() >= 0 ? 2 : 1, wait);
@@ -94,10 +70,10 @@ int runWatch(const WatchOptions& o, std::ostream& log) {
       publish("the watcher was stopped");
       return kWatchStopped;
     }
-    if (nowMs() < nextProbe) {
+    if (monoMicros() / 1000 < nextProbe) {
       continue;
     }
-    nextProbe = nowMs() + o.interval_ms;
+    nextProbe = monoMicros() / 1000 + o.interval_ms;
     ProbeOutcome r = probe(o.target, o.timeout_ms);
     if (!r.passed) {
       lastFailure = r.reason;
