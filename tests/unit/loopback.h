@@ -8,14 +8,28 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "config/address.h"
 #include "config/model.h"
+#include "core/event_loop.h"
 #include "core/fd.h"
 
 namespace fulcrum::test {
+
+// Runs loop turns (real I/O; a manual clock stands still) until pred() holds; bounded (400 turns
+// of at most 5 ms).
+inline bool spinUntil(core::EventLoop& loop, const std::function<bool()>& pred) {
+  for (int i = 0; i < 400; ++i) {
+    if (pred()) {
+      return true;
+    }
+    loop.runOnce(5);
+  }
+  return pred();
+}
 
 // 127.0.0.1:port as the config loader would have it.
 inline config::SocketAddress loopbackAddress(uint16_t port) {

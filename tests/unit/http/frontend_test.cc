@@ -107,16 +107,8 @@ class HttpFrontendTest : public ::testing::Test {
   }
   const upstream::Cluster& clusterOf(size_t i = 0) { return *frontend->runtime()->default_target.clusters.at(i); }
 
-  // Runs loop turns (real I/O, the manual clock standing still) until pred() holds; bounded.
-  bool spinUntil(const std::function<bool()>& pred) {
-    for (int i = 0; i < 400; ++i) {
-      if (pred()) {
-        return true;
-      }
-      loop.runOnce(5);
-    }
-    return pred();
-  }
+  // Loop turns until pred() holds (test::spinUntil; bounded).
+  bool spinUntil(const std::function<bool()>& pred) { return test::spinUntil(loop, pred); }
   // Reads from fd until it holds `want` or sees EOF; returns what arrived ("<closed>" appended
   // on EOF).
   std::string readUntil(int fd, const std::string& want) {

@@ -74,16 +74,8 @@ class TcpSessionTest : public ::testing::Test {
     return core::Fd(fds[1]);
   }
 
-  // Runs loop turns (real I/O, the manual clock standing still) until pred() holds; bounded.
-  bool spinUntil(const std::function<bool()>& pred) {
-    for (int i = 0; i < 400; ++i) {
-      if (pred()) {
-        return true;
-      }
-      loop.runOnce(5);
-    }
-    return pred();
-  }
+  // Loop turns until pred() holds (test::spinUntil; bounded).
+  bool spinUntil(const std::function<bool()>& pred) { return test::spinUntil(loop, pred); }
   // Moves the clock and lets the timers that are due fire.
   void pass(uint64_t ms) {
     clock.advanceMs(ms);

@@ -84,16 +84,8 @@ class UdpFrontendTest : public ::testing::Test {
               static_cast<ssize_t>(data.size()));
   }
 
-  // Runs loop turns (real I/O, the manual clock standing still) until pred() holds; bounded.
-  bool spinUntil(const std::function<bool()>& pred) {
-    for (int i = 0; i < 400; ++i) {
-      if (pred()) {
-        return true;
-      }
-      loop.runOnce(5);
-    }
-    return pred();
-  }
+  // Loop turns until pred() holds (test::spinUntil; bounded).
+  bool spinUntil(const std::function<bool()>& pred) { return test::spinUntil(loop, pred); }
   // The next datagram on fd, running the loop meanwhile (bounded); nullopt if none came.
   std::optional<Datagram> receive(int fd) {
     Datagram d;
