@@ -12,21 +12,16 @@
 #include "http/runtime.h"
 #include "upstream/worker_context.h"
 
+#include "parsed_request.h"
+
 using namespace fulcrum;
 using namespace fulcrum::http;
 
 namespace {
 
-struct Req {
-  explicit Req(std::string raw) : text(std::move(raw)) {
-    EXPECT_EQ(parser.feed(text).status, ParseStatus::Done) << text;
-    std::string_view why;
-    EXPECT_TRUE(decodeRequest(parser.head(), info, why)) << why;
-  }
-  RequestState state() { return RequestState(info); }
-  std::string text;
-  RequestParser parser;
-  Request info;
+struct Req : test::ParsedRequest {
+  using ParsedRequest::ParsedRequest;
+  RequestState state() { return RequestState(request); }
 };
 
 std::shared_ptr<const upstream::Cluster> cluster(upstream::HostRegistry& reg, const std::string& name,

@@ -5,24 +5,14 @@
 #include <gtest/gtest.h>
 
 #include "codec/parser.h"
+#include "parsed_request.h"
 
 using namespace fulcrum;
 using namespace fulcrum::http;
 
 namespace {
 
-// Parses `raw` and describes it; keeps the bytes alive.
-struct Req {
-  explicit Req(std::string raw) : text(std::move(raw)) {
-    auto r = parser.feed(text);
-    EXPECT_EQ(r.status, ParseStatus::Done) << text;
-    std::string_view why;
-    EXPECT_TRUE(decodeRequest(parser.head(), info, why)) << why;
-  }
-  std::string text;
-  RequestParser parser;
-  Request info;
-};
+using Req = test::ParsedRequest;  // parsed and decoded; keeps the bytes alive
 
 config::Route route(std::string name) {
   config::Route r;
@@ -38,12 +28,12 @@ TEST(Router, HostsExactAndWildcardIgnoringCaseAndPort) {
   routes[0].match.hosts = {"api.example.com"};
   routes[1].match.hosts = {"*.example.com"};
   Router router(routes);
-  EXPECT_EQ(router.match(Req("GET / HTTP/1.1\r\nHost: API.Example.com:8080\r\n\r\n").info), 0);
-  EXPECT_EQ(router.match(Req("GET / HTTP/1.1\r\nHost: a.b.example.com\r\n\r\n").info), 1);
-  EXPECT_EQ(router.match(Req("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n").info), -1);
-  EXPECT_EQ(router.match(Req("GET / HTTP/1.1\r\nHost: badexample.com\r\n\r\n").info), -1);
+  EXPECT_EQ(router.match(Req("GET / HTTP/1.1\r\nHost: API.Example.com:8080\r\n\r\n").request), 0);
+  EXPECT_EQ(router.match(Req("GET / HTTP/1.1\r\nHost: a.b.example.com\r\n\r\n").request), 1);
+  EXPECT_EQ(router.match(Req("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n").request), -1);
+  EXPECT_EQ(router.match(Req("GET / HTTP/1.1\r\nHost: badexample.com\r\n\r\n").request), -1);
   // The absolute form's authority wins over Host.
-  EXPECT_EQ(router.match(Req("GET http://api.example.com/x HTTP/1.1\r\nHost: other\r\n\r\n").info), 0);
+  EXPECT_EQ(router.match(Req("GET http://api.example.com/x HTTP/1.1\r\nHost: other\r\n\r\n").request), 0);
 }
 
 TEST(Router, PathExactPrefixRegex) {
@@ -55,13 +45,13 @@ TEST(Router, PathExactPrefixRegex) {
   routes[2].match.path_kind = config::PathMatchKind::Regex;
   routes[2].match.path = "^/v[0-9]+/";
   Router router(routes);
-  EXPECT_EQ(router.match(Req("GET /health HTTP/1.1\r\nHost: h\r\n\r\n").info), 0);
-  EXPECT_EQ(router.match(Req("GET /health?x=1 HTTP/1.1\r\nHost: h\r\n\r\n").info), 0);  // query is not path
-  EXPECT_EQ(router.match(Req("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n").info), -1);
-  EXPECT_EQ(router.match(Req("GET /api/users HTTP/1.1\r\nHost: h\r\n\r\n").info), 1);
-  EXPECT_EQ(router.match(Req("GET /api HTTP/1.1\r\nHost: h\r\n\r\n").info), -1);
-  EXPECT_EQ(router.match(Req("GET /v2/items HTTP/1.1\r\nHost: h\r\n\r\n").info), 2);
-  EXPECT_EQ(router.match(Req("GET /x/v2/items HTTP/1.1\r\nHost: h\r\n\r\n").info), -1);  // anchored by ^
+  EXPECT_EQ(router.match(Req("GET /health HTTP/1.1\r\nHost: h\r\n\r\n").request), 0);
+  EXPECT_EQ(router.match(Req("GET /health?x=1 HTTP/1.1\r\nHost: h\r\n\r\n").request), 0);  // query is not path
+  EXPECT_EQ(router.match(Req("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n").request), -1);
+  EXPECT_EQ(router.match(Req("GET /api/users HTTP/1.1\r\nHost: h\r\n\r\n").request), 1);
+  EXPECT_EQ(router.match(Req("GET /api HTTP/1.1\r\nHost: h\r\n\r\n").request), -1);
+  EXPECT_EQ(router.match(Req("GET /v2/items HTTP/1.1\r\nHost: h\r\n\r\n").request), 2);
+  EXPECT_EQ(router.match(Req("GET /x/v2/items HTTP/1.1\r\nHost: h\r\n\r\n").request), -1);  // anchored by ^
 }
 
 TEST(Router, MethodHeaderQueryCookieAllMustHold) {
@@ -73,13 +63,13 @@ TEST(Router, MethodHeaderQueryCookieAllMustHold) {
   m.cookies = {{"session", config::ValueMatchKind::Present, ""}};
   Router router(routes);
   std::string ok = "POST /x?a=b&v=42 HTTP/1.1\r\nHost: h\r\nx-canary: 1\r\nCookie: a=1; session=zz\r\nContent-Length: 0\r\n\r\n";
-  EXPECT_EQ(router.match(Req(ok).info), 0);
-  EXPECT_EQ(router.match(Req("GET /x?v=42 HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nCookie: session=z\r\n\r\n").info), -1);
-  EXPECT_EQ(router.match(Req("PUT /x?v=4a HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nCookie: session=z\r\nContent-Length: 0\r\n\r\n").info), -1);
-  EXPECT_EQ(router.match(Req("PUT /x?v=4 HTTP/1.1\r\nHost: h\r\nX-Canary: 2\r\nCookie: session=z\r\nContent-Length: 0\r\n\r\n").info), -1);
-  EXPECT_EQ(router.match(Req("PUT /x?v=4 HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nX-Debug: 1\r\nCookie: session=z\r\nContent-Length: 0\r\n\r\n").info), -1);
-  EXPECT_EQ(router.match(Req("PUT /x?v=4 HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nCookie: sessionx=z\r\nContent-Length: 0\r\n\r\n").info), -1);
-  EXPECT_EQ(router.match(Req("PUT /x?v=4 HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nCookie: session=z\r\nContent-Length: 0\r\n\r\n").info), 0);
+  EXPECT_EQ(router.match(Req(ok).request), 0);
+  EXPECT_EQ(router.match(Req("GET /x?v=42 HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nCookie: session=z\r\n\r\n").request), -1);
+  EXPECT_EQ(router.match(Req("PUT /x?v=4a HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nCookie: session=z\r\nContent-Length: 0\r\n\r\n").request), -1);
+  EXPECT_EQ(router.match(Req("PUT /x?v=4 HTTP/1.1\r\nHost: h\r\nX-Canary: 2\r\nCookie: session=z\r\nContent-Length: 0\r\n\r\n").request), -1);
+  EXPECT_EQ(router.match(Req("PUT /x?v=4 HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nX-Debug: 1\r\nCookie: session=z\r\nContent-Length: 0\r\n\r\n").request), -1);
+  EXPECT_EQ(router.match(Req("PUT /x?v=4 HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nCookie: sessionx=z\r\nContent-Length: 0\r\n\r\n").request), -1);
+  EXPECT_EQ(router.match(Req("PUT /x?v=4 HTTP/1.1\r\nHost: h\r\nX-Canary: 1\r\nCookie: session=z\r\nContent-Length: 0\r\n\r\n").request), 0);
 }
 
 TEST(Router, FirstMatchWinsAndEmptyMatchesAll) {
@@ -87,8 +77,8 @@ TEST(Router, FirstMatchWinsAndEmptyMatchesAll) {
   routes[0].match.path_kind = config::PathMatchKind::Prefix;
   routes[0].match.path = "/a";
   Router router(routes);
-  EXPECT_EQ(router.match(Req("GET /a HTTP/1.1\r\nHost: h\r\n\r\n").info), 0);
-  EXPECT_EQ(router.match(Req("GET /b HTTP/1.1\r\nHost: h\r\n\r\n").info), 1);
+  EXPECT_EQ(router.match(Req("GET /a HTTP/1.1\r\nHost: h\r\n\r\n").request), 0);
+  EXPECT_EQ(router.match(Req("GET /b HTTP/1.1\r\nHost: h\r\n\r\n").request), 1);
 }
 
 TEST(Request, RefusesDotSegmentsAndConnect) {

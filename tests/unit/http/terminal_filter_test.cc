@@ -10,6 +10,7 @@
 #include "http/h1/request_decoder.h"
 #include "http/filters/terminal_filter.h"
 #include "http/runtime.h"
+#include "parsed_request.h"
 #include "session_peer.h"
 
 using namespace fulcrum;
@@ -17,21 +18,7 @@ using namespace fulcrum::http;
 
 namespace {
 
-struct Req {
-  explicit Req(std::string raw) : text(std::move(raw)) {
-    auto r = parser.feed(text);
-    EXPECT_EQ(r.status, ParseStatus::Done) << text;
-    head_length = r.consumed;
-    std::string_view why;
-    EXPECT_TRUE(decodeRequest(parser.head(), request, why)) << why;
-  }
-  std::string_view body() const { return std::string_view(text).substr(head_length); }
-  BodyFraming framing() const { return parser.head().body; }
-  std::string text;
-  RequestParser parser;
-  Request request;
-  size_t head_length = 0;
-};
+using Req = test::ParsedRequest;
 
 // Echoes what it was given; throws for /throw.
 struct Echo final : TerminalHandler {
