@@ -42,10 +42,6 @@ bool isIdempotent(Method m) {
 
 size_t headCapacity(const Limits& l) { return l.maxRequestLine + l.maxHeaderBytes + 1024; }
 
-// A connect that failed for want of something of ours (descriptors, memory, local ports).
-bool localShortage(int err) {
-  return err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM || err == EADDRNOTAVAIL;
-}
 
 }  // namespace
 
@@ -118,30 +114,24 @@ void HttpSession::onIoEvents(uint32_t events) {
 }
 
 void HttpSession::onUpstreamEvents(uint32_t events) {
-  if (phase_ == Phase::Closed || !up_) {
+  if (phase_ == Phase::Upstream) {
+    onExchange(x_->upstream->onServerEvents(events));
     return;
   }
+  if (phase_ != Phase::Tunnel || !tunnel_->server) {
+    return;
+  }
+  UpstreamConn& up = *tunnel_->server;
   if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    up_->readable = true;
+    up.readable = true;
   }
   if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    up_->hup = true;
+    up.hup = true;
   }
   if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-    up_->writable = true;
+    up.writable = true;
   }
-  if (phase_ == Phase::Connecting) {
-    if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-      int err = net::socketError(up_->transport->fd());
-      if (err != 0) {
-        upstreamFailed(ErrorKind::ConnectFailed, std::strerror(err));
-        return;
-      }
-      onConnected();
-    }
-    return;
-  }
-  drive();
+  pumpTunnel();
 }
 
 void HttpSession::drive() {
@@ -152,8 +142,8 @@ void HttpSession::drive() {
     case Phase::Terminal:
       pumpTerminal();
       return;
-    case Phase::Exchange:
-      pumpExchange();
+    case Phase::Upstream:
+      onExchange(x_->upstream->pump());
       return;
     case Phase::Tunnel:
       pumpTunnel();
@@ -164,7 +154,6 @@ void HttpSession::drive() {
       }
       return;
     case Phase::Waiting:
-    case Phase::Connecting:
     case Phase::Closed:
       return;
   }
@@ -271,18 +260,12 @@ void HttpSession::onHead(size_t headLength) {
   const auto& http = listener.http;
   ++requests_;
   head_started_ms_ = 0;
-  x_ = std::make_unique<Exchange>(rt_->limits, frontend_->outStrings(), static_cast<uint32_t>(requests_));
-  Exchange& x = *x_;
+  x_ = std::make_unique<ClientStream>(rt_->limits, static_cast<uint32_t>(requests_));
+  ClientStream& x = *x_;
   x.client_http10 = h.version == Version::Http10;
   x.client_keepalive = h.keepAlive && !draining_;
   x.client_done = !h.keepAlive;
-  x.method = h.methodId;
   x.head_request = h.methodId == Method::Head;
-  x.upgrade = h.upgrade;
-  x.idempotent = isIdempotent(h.methodId);
-  x.req_framing = h.body;
-  x.resp_parser = frontend_->responseParsers().take([] { return new ResponseParser(); });
-  x.resp_parser->configure(Limits{}, ResponseContext::forMethod(h.methodId));
   // A local answer to a request whose body was not read must close the connection: the body
   // would be taken for the next request.
   bool bodyUnread = !(h.body.kind == BodyKind::None || (h.body.kind == BodyKind::ContentLength && h.body.length == 0));
@@ -334,31 +317,36 @@ void HttpSession::onHead(size_t headLength) {
     return;
   }
   wait_until_ms_ = state.delay_ms > 0 ? state.now_ms + state.delay_ms : 0;
-  const RouteTarget* target = state.target;
-  const config::Route* route = state.route;
-  x.upstream.emplace(target->clusters[state.cluster_index], state.hash, std::string(state.sticky_id));
-  x.route = route;
-  acct().cluster = &x.upstream->cluster();
-  const auto& pool = x.upstream->cluster().config;
+  x.req_body.start(h.body);
+  x.stream.requestHead(x.req_body.complete());
+  UpstreamExchange::Params params;
+  params.method = h.methodId;
+  params.idempotent = isIdempotent(h.methodId);
+  params.upgrade = h.upgrade;
+  params.body_complete = x.req_body.complete();
+  UpstreamExchange& u = x.upstream.emplace(
+      ctx_, *frontend_, *this, x.stream, acct(), peer_.get(),
+      UpstreamRequest(state.target->clusters[state.cluster_index], state.hash, std::string(state.sticky_id)), params);
+  u.attach(*this, *this);
+  acct().cluster = &u.upstream().cluster();
+  const auto& pool = u.upstream().cluster().config;
   x.response_edits = state.response_edits;
   ForwardParams fp;
   fp.request = &info;
   fp.framing = h.body;
   fp.edits = &state.edits;
-  writeRequestHead(x.head, fp);
+  writeRequestHead(u.requestHead(), fp);
   // Everything needed from the head's views is copied: its bytes can go.
   conn_.in.consume(headLength);
   parser_ = nullptr;  // (its views of the head are not used past here)
-  x.req_body.start(x.req_framing);
-  x.stream.requestHead(x.req_body.complete());
   close_after_ = !x.client_keepalive;
-  frontend_->retryBudget(x.upstream->cluster()).onRequest(pool.http.retry_budget_percent, ctx_.loop.nowMs());
+  frontend_->retryBudget(u.upstream().cluster()).onRequest(pool.http.retry_budget_percent, ctx_.loop.nowMs());
   if (wait_until_ms_ > ctx_.loop.nowMs()) {
     phase_ = Phase::Waiting;
     scheduleTimer();
     return;
   }
-  admit();
+  startUpstream();
 }
 
 void HttpSession::respondLocal(uint16_t status, std::string_view body, std::string_view extra, bool closeAfter,
@@ -460,29 +448,21 @@ void HttpSession::pumpTerminal() {
   respondLocal(r.status, r.body, r.headers, false, nullptr, r.content_type);
 }
 
-// --- choosing and reaching a server ---
-
-void HttpSession::admit() {
-  const auto& pool = x_->upstream->cluster().config;
-  if (pool.http.max_requests > 0 && !x_->upstream->hasPoolSlot() && !x_->upstream->takePoolSlot()) {
-    enqueue();
-    return;
-  }
-  pickAndConnect();
-}
+// --- waiting for a slot ---
 
 void HttpSession::enqueue() {
-  const auto& pool = x_->upstream->cluster().config;
+  UpstreamExchange& u = *x_->upstream;
+  const auto& pool = u.upstream().cluster().config;
   if (!frontend_->queue().enqueue(this, pool.queue_size)) {
     acct().termination = "queue_full";
-    releaseSlots();
+    u.abandon();
     respondLocal(503, errorBody(503), "", !x_->stream.requestDone());
     return;
   }
   queued_ = true;
   if (acct().wait_us == 0) {
     acct().wait_us = ctx_.loop.clock().nowUs();
-    x_->upstream->cluster().pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
+    u.upstream().cluster().pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
   }
   phase_ = Phase::Waiting;
   wait_until_ms_ = ctx_.loop.nowMs() + static_cast<uint64_t>(rt_->config->timeouts.queue.count());
@@ -493,432 +473,161 @@ bool HttpSession::retryFromQueue() {
   if (phase_ != Phase::Waiting || !queued_) {
     return true;
   }
-  if (x_->upstream->cluster().config.http.max_requests > 0 && !x_->upstream->hasPoolSlot() &&
-      !x_->upstream->takePoolSlot()) {
-    return false;
-  }
-  bool full = false;
-  int host = pickHost(full);
-  if (host < 0 && full) {
-    return false;  // every usable server still at max_connections: wait on, in place
+  auto status = x_->upstream->fromQueue();
+  if (!status) {
+    return false;  // still no slot: wait on, in place
   }
   leaveQueue();  // (the queue drops this waiter: it returned true)
-  if (host < 0) {
-    noServer();
-  } else {
-    connectTo(host);
-  }
+  phase_ = Phase::Upstream;
+  onExchange(*status);
   return true;
 }
 
-int HttpSession::pickHost(bool& full) {
-  UpstreamRequest& u = *x_->upstream;
-  return u.pickHost(frontend_->picker(u.clusterPtr()), ctx_.loop.nowMs(), peer_.get(), full);
+// --- the exchange with servers ---
+
+void HttpSession::onSlotFreed() {
+  frontend_->queue().onSlotFreed();
 }
 
-void HttpSession::pickAndConnect() {
-  bool full = false;
-  int host = pickHost(full);
-  if (host >= 0) {
-    connectTo(host);
-  } else if (full) {
-    enqueue();  // every usable server is at max_connections: wait for a slot (HAProxy's maxconn)
-  } else {
-    noServer();
-  }
+void HttpSession::startUpstream() {
+  phase_ = Phase::Upstream;
+  onExchange(x_->upstream->start());
 }
 
-void HttpSession::noServer() {
-  log::debug("no usable server", {{"pool", x_->upstream->cluster().config.name}});
-  acct().termination = "no_server";
-  releaseSlots();
-  respondLocal(503, errorBody(503), "", !x_->stream.requestDone());
-}
-
-void HttpSession::connectTo(int host) {
-  Exchange& x = *x_;
-  x.upstream->beginAttempt(host);
-  x.started_ms = ctx_.loop.nowMs();
-  x.attempt_us = ctx_.loop.clock().nowUs();
-  const auto& cluster = x.upstream->cluster();
-  const auto& h = cluster.hosts[static_cast<size_t>(host)];
-  acct().host = &h;
-  const auto& sticky = cluster.config.http.sticky;
-  if (sticky.mode == config::StickyMode::Cookie) {
-    std::string id = stickyId(cluster, static_cast<size_t>(host));
-    x.set_cookie = id == x.upstream->stickyId() ? std::string() : stickyCookie(sticky, id);
-  }
-  up_ = frontend_->connections().take(h.state.get());
-  if (up_) {
-    x.reused = true;
-    acct().connect_us = 0;
-    up_->owner = this;
-    up_->writable = true;  // an idle connection's send buffer is empty
-    up_->readable = false;
-    phase_ = Phase::Exchange;
-    last_server_ms_ = ctx_.loop.nowMs();
-    scheduleTimer();
-    pumpExchange();
-    return;
-  }
-  x.reused = false;
-  auto fd = net::startConnect(h.config.address.sa(), h.config.address.length);
-  if (!fd) {
-    int err = errno;
-    if (err == EMFILE || err == ENFILE) {
-      upstream::onFdExhausted(ctx_, "connect");
-    }
-    upstreamFailed(ErrorKind::ConnectFailed, fd.error().message.c_str(),
-                   localShortage(err) ? upstream::ErrorSource::Proxy : upstream::ErrorSource::Server);
-    return;
-  }
-  net::setNoDelay(fd->get());
-  up_ = std::make_unique<UpstreamConn>(ctx_, std::move(*fd), h.state);
-  up_->owner = this;
-  if (!ctx_.loop.add(up_->transport->fd(), kEvents, up_.get())) {
-    upstreamFailed(ErrorKind::ConnectFailed, "epoll add failed", upstream::ErrorSource::Proxy);
-    return;
-  }
-  up_->registered = true;
-  phase_ = Phase::Connecting;
-  scheduleTimer();
-}
-
-void HttpSession::onConnected() {
-  acct().connect_us = static_cast<int64_t>(ctx_.loop.clock().nowUs() - x_->attempt_us);
-  if (auto* hs = hostStats()) {
-    hs->connections.add();
-  }
-  phase_ = Phase::Exchange;
-  last_server_ms_ = ctx_.loop.nowMs();
-  scheduleTimer();
-  pumpExchange();
-}
-
-// --- the exchange ---
-
-void HttpSession::pumpExchange() {
-  if (!sendRequest() || phase_ != Phase::Exchange) {
-    return;
-  }
-  if (!receiveResponse() || phase_ != Phase::Exchange || !x_) {
-    return;
-  }
-  Exchange& x = *x_;
-  if (x.stream.responseStarted() && x.resp_body.finished() && conn_.out_sent == conn_.out.size()) {
-    finishExchange();
+void HttpSession::onExchange(UpstreamExchange::Status status) {
+  switch (status) {
+    case UpstreamExchange::Status::Pending:
+      return;
+    case UpstreamExchange::Status::Queued:
+      enqueue();
+      return;
+    case UpstreamExchange::Status::Done:
+      finishExchange();
+      return;
+    case UpstreamExchange::Status::Upgraded:
+      startTunnel();
+      return;
+    case UpstreamExchange::Status::Failed:
+      exchangeFailed();
+      return;
   }
 }
 
-bool HttpSession::sendRequest() {
-  Exchange& x = *x_;
-  uint64_t now = ctx_.loop.nowMs();
-  while (x.head_sent < x.head.size()) {
-    if (!up_->writable) {
-      return true;
-    }
-    // With the body bytes already here, when they are valid, in the same write.
-    size_t ready = !x.stream.requestDone() && x.req_body.scan(conn_.in.view()) ? x.req_body.ready() : 0;
-    size_t head = x.head.size() - x.head_sent;
-    auto r = up_->transport->write2(reinterpret_cast<const uint8_t*>(x.head.data()) + x.head_sent, head,
-                                   conn_.in.data(), ready);
-    if (r.status == net::IoStatus::Ok) {
-      if (auto* hs = hostStats()) hs->bytes_out.add(r.bytes);
-      size_t fromHead = std::min(head, r.bytes);
-      x.head_sent += fromHead;
-      if (r.bytes > fromHead) {
-        conn_.in.consume(r.bytes - fromHead);
-        x.req_body.forwarded(r.bytes - fromHead);
-        x.body_sent += r.bytes - fromHead;
-      }
-      last_server_ms_ = now;
-    } else if (r.status == net::IoStatus::WouldBlock) {
-      up_->writable = false;
-      return true;
-    } else {
-      upstreamFailed(ErrorKind::Reset, "write to server failed");
-      return false;
-    }
-  }
-  while (!x.stream.requestDone()) {
-    if (!x.req_body.scan(conn_.in.view())) {
-      log::debug("bad request body", {{"client", client_ip_}, {"reason", x.req_body.error().reason}});
-      discard(std::move(up_), true);
-      releaseSlots();
-      if (x.stream.responseStarted()) {
-        close("bad request body", true);
+void HttpSession::exchangeFailed() {
+  ClientStream& x = *x_;
+  const auto& f = x.upstream->failure();
+  switch (f.end) {
+    case UpstreamExchange::Failure::End::Answer:
+      respondLocal(f.status, errorBody(f.status), "", !x.stream.requestDone());
+      return;
+    case UpstreamExchange::Failure::End::Close:
+      close(f.why, true);
+      return;
+    case UpstreamExchange::Failure::End::Stream:
+      if (x.end_status != 0 && !x.stream.responseStarted()) {
+        respondError(x.end_status, x.end_why);
       } else {
-        respondError(x.req_body.error().status, "bad request body");
+        close(x.end_why ? x.end_why : f.why, true);
       }
-      return false;
+      return;
+  }
+}
+
+void HttpSession::streamFailed(const char* why, uint16_t status) {
+  x_->end_why = why;
+  x_->end_status = status;
+}
+
+RequestBodySource::State HttpSession::requestBody(std::span<const uint8_t>& data, bool pull) {
+  ClientStream& x = *x_;
+  for (;;) {
+    if (!x.req_body.scan(conn_.in.view())) {
+      if (!pull) {
+        return State::Waiting;  // (said when the body is pulled)
+      }
+      log::debug("bad request body", {{"client", client_ip_}, {"reason", x.req_body.error().reason}});
+      streamFailed("bad request body", x.req_body.error().status);
+      return State::Failed;
     }
-    size_t ready = x.req_body.ready();
-    if (ready > 0) {
-      if (!up_->writable) {
-        return true;
-      }
-      auto r = up_->transport->write(conn_.in.data(), ready);
-      if (r.status == net::IoStatus::Ok) {
-        if (auto* hs = hostStats()) hs->bytes_out.add(r.bytes);
-        conn_.in.consume(r.bytes);
-        x.req_body.forwarded(r.bytes);
-        x.body_sent += r.bytes;
-        last_server_ms_ = now;
-        continue;
-      }
-      if (r.status == net::IoStatus::WouldBlock) {
-        up_->writable = false;
-        return true;
-      }
-      upstreamFailed(ErrorKind::Reset, "write to server failed");
-      return false;
+    if (size_t ready = x.req_body.ready(); ready > 0) {
+      data = std::span<const uint8_t>(conn_.in.data(), ready);
+      return State::Ready;
     }
     if (x.req_body.complete()) {
-      x.stream.requestEnd();
-      break;
+      return State::Complete;
+    }
+    if (!pull) {
+      return State::Waiting;
     }
     if (conn_.eof) {
-      close("client closed in the request body", true);
-      return false;
+      streamFailed("client closed in the request body");
+      return State::Failed;
     }
     if (!conn_.readable) {
-      return true;
+      return State::Waiting;
     }
-    readClient(core::Buffer::kCapacity);
-    if (phase_ != Phase::Exchange) {
-      return false;
+    size_t got = 0;
+    if (conn_.read(core::Buffer::kCapacity, got) == ClientConnection::Io::Error) {
+      streamFailed("client read error");
+      return State::Failed;
     }
-  }
-  if (x.sent_ms == 0) {
-    x.sent_ms = now;
-    x.sent_us = ctx_.loop.clock().nowUs();
-    scheduleTimer();
-  }
-  return true;
-}
-
-bool HttpSession::receiveResponse() {
-  for (;;) {
-    if (conn_.out_sent < conn_.out.size() && x_ && x_->stream.responseStarted() && !x_->dechunker && conn_.writable &&
-        x_->resp_body.scan(up_->in.view()) && x_->resp_body.ready() > 0) {
-      // The response head and the body bytes already here leave in one write.
-      size_t sent = 0;
-      size_t fromBody = 0;
-      auto io = conn_.sendWithBody(up_->in.data(), x_->resp_body.ready(), sent, fromBody);
-      if (io == ClientConnection::Io::Ok) {
-        listenerStats().bytes_out.add(sent);
-        up_->in.consume(fromBody);
-        x_->resp_body.forwarded(fromBody);
-        last_client_ms_ = ctx_.loop.nowMs();
-      } else if (io == ClientConnection::Io::Error) {
-        close("client write failed", true);
-        return false;
-      }
-    }
-    if (!flushClient()) {
-      return phase_ == Phase::Exchange;
-    }
-    if (phase_ != Phase::Exchange || !x_) {
-      return false;  // (a retry inside may have finished or ended the exchange)
-    }
-    Exchange& x = *x_;
-    if (!x.stream.responseStarted()) {
-      if (!up_->in.empty()) {
-        ParseResult r = x.resp_parser->feed(up_->in.view());
-        if (r.status == ParseStatus::Error) {
-          upstreamFailed(ErrorKind::BadResponse, r.error.reason.data());
-          return false;
-        }
-        if (r.status == ParseStatus::Done) {
-          onResponseHead(r.consumed);
-          if (phase_ != Phase::Exchange) {
-            return false;
-          }
-          continue;
-        }
-      }
-      if (!up_->readable) {
-        return true;
-      }
-      auto room = up_->in.room(headCapacity({}));
-      if (room.empty()) {
-        upstreamFailed(ErrorKind::BadResponse, "response head too large");
-        return false;
-      }
-      auto r = up_->transport->read(room.data(), room.size());
-      if (r.status == net::IoStatus::Ok) {
-        if (auto* hs = hostStats()) hs->bytes_in.add(r.bytes);
-        up_->in.commit(r.bytes);
-        last_server_ms_ = ctx_.loop.nowMs();
-        up_->readable = up_->readable && (r.bytes == room.size() || up_->hup);
-      } else if (r.status == net::IoStatus::WouldBlock) {
-        up_->readable = false;
-        return true;
-      } else {
-        upstreamFailed(ErrorKind::Reset, r.status == net::IoStatus::Eof ? "server closed before responding"
-                                                                        : "server reset before responding");
-        return false;
-      }
-      continue;
-    }
-    if (x.dechunker) {
-      if (!dechunkResponse()) {
-        return false;
-      }
-      if (!x.dechunker || conn_.out.size() > conn_.out_sent) {
-        continue;  // done, or output to send before more is decoded
-      }
-    } else {
-      if (!x.resp_body.scan(up_->in.view())) {
-        log::warn("malformed response body", {{"pool", x.upstream->cluster().config.name}, {"reason", x.resp_body.error().reason}});
-        recordOutcome(true);
-        close("malformed response body", true);
-        return false;
-      }
-      size_t ready = x.resp_body.ready();
-      if (ready > 0) {
-        if (!conn_.writable) {
-          return true;
-        }
-        size_t sent = 0;
-        auto io = conn_.write(up_->in.data(), ready, sent);
-        if (io == ClientConnection::Io::Ok) {
-          listenerStats().bytes_out.add(sent);
-          up_->in.consume(sent);
-          x.resp_body.forwarded(sent);
-          last_client_ms_ = ctx_.loop.nowMs();
-          continue;
-        }
-        if (io == ClientConnection::Io::Blocked) {
-          return true;
-        }
-        close("client write failed", true);
-        return false;
-      }
-      if (x.resp_body.complete()) {
-        return true;
-      }
-    }
-    if (!up_->readable) {
-      return true;
-    }
-    auto room = up_->in.room(core::Buffer::kCapacity);
-    if (room.empty()) {
-      // Only a trailer section being de-chunked stays buffered; its limit is below the buffer's.
-      log::warn("malformed response body", {{"pool", x.upstream->cluster().config.name}, {"reason", "trailers too large"}});
-      recordOutcome(true);
-      close("malformed response body", true);
-      return false;
-    }
-    auto r = up_->transport->read(room.data(), room.size());
-    if (r.status == net::IoStatus::Ok) {
-      if (auto* hs = hostStats()) hs->bytes_in.add(r.bytes);
-      up_->in.commit(r.bytes);
-      last_server_ms_ = ctx_.loop.nowMs();
-      up_->readable = up_->readable && (r.bytes == room.size() || up_->hup);
-    } else if (r.status == net::IoStatus::WouldBlock) {
-      up_->readable = false;
-      return true;
-    } else if (r.status == net::IoStatus::Eof && x.resp_body.untilClose()) {
-      x.resp_body.onEof();
-      x.resp_keepalive = false;
-      up_->readable = false;
-    } else {
-      log::warn("server closed in the middle of a response",
-                {{"pool", x.upstream->cluster().config.name},
-                 {"server", x.upstream->currentHost()->config.address.text}});
-      recordOutcome(true);
-      close("server closed mid-response", true);
-      return false;
+    if (got > 0) {
+      listenerStats().bytes_in.add(got);
+      last_client_ms_ = ctx_.loop.nowMs();
+    } else if (conn_.readable && !conn_.eof) {
+      // A full buffer the body framer cannot take (only a trailer section could be that long).
+      streamFailed("chunked trailers too large", 431);
+      return State::Failed;
     }
   }
 }
 
-void HttpSession::onResponseHead(size_t headLength) {
-  Exchange& x = *x_;
-  const ResponseHead& h = x.resp_parser->head();
-  if (h.status < 200 && h.status != 101) {
-    // Interim (100 Continue, 103 Early Hints): passed on to HTTP/1.1 clients.
-    if (!x.client_http10) {
-      Response interim = decodeResponse(h);
-      ResponseParams p;
-      p.response = &interim;
-      writeResponseHead(out(), p);
-    }
-    up_->in.consume(headLength);
-    x.resp_parser->reset(ResponseContext::forMethod(x.method));
-    return;
+void HttpSession::requestBodySent(size_t n) {
+  conn_.in.consume(n);
+  x_->req_body.forwarded(n);
+}
+
+void HttpSession::onInterimHead(const ResponseHead& head) {
+  if (!x_->client_http10) {  // (HTTP/1.0 has no interim responses)
+    Response interim = decodeResponse(head);
+    ResponseParams p;
+    p.response = &interim;
+    writeResponseHead(out(), p);
   }
-  {
-    // Every final answer a server gives is counted for it, retried or not.
-    uint64_t now = ctx_.loop.clock().nowUs();
-    acct().response_us = static_cast<int64_t>(now - (x.sent_us ? x.sent_us : x.attempt_us));
-    if (auto* hs = hostStats()) {
-      hs->statuses.add(h.status);
-      hs->response_time.observe(static_cast<uint64_t>(acct().response_us));
-    }
-  }
-  if (h.status == 101) {
-    if (!x.upgrade) {
-      upstreamFailed(ErrorKind::BadResponse, "101 without an upgrade request");
-      return;
-    }
-    Response switched = decodeResponse(h);
+}
+
+size_t HttpSession::onResponseHead(const ResponseHead& head, std::string_view following) {
+  ClientStream& x = *x_;
+  if (head.status == 101) {
+    Response switched = decodeResponse(head);
     ResponseParams p;
     p.response = &switched;
     writeResponseHead(out(), p);
-    up_->in.consume(headLength);
-    recordOutcome(false);
-    startTunnel();
-    return;
+    return 0;
   }
-  if ((h.status == 502 || h.status == 503 || h.status == 504) &&
-      retryDecision(h.status == 502   ? ErrorKind::Status502
-                    : h.status == 503 ? ErrorKind::Status503
-                                      : ErrorKind::Status504) == upstream::RetryDecision::Retry) {
-    recordOutcome(true);
-    ++acct().retries;
-    x.upstream->cluster().pool_state->traffic->worker(ctx_.worker_index).retries.add();
-    x.upstream->markTried();
-    discard(std::move(up_), true);
-    releaseHost();
-    restartRequest();
-    pickAndConnect();
-    return;
-  }
-  uint64_t now = ctx_.loop.nowMs();
-  // A 5xx is the server's failure, but for 501 and 505: the client asked for what it lacks.
-  recordOutcome(h.status >= 500 && h.status != 501 && h.status != 505);
-  frontend_->picker(x.upstream->clusterPtr()).observe(static_cast<size_t>(x.upstream->host()),
-                                       static_cast<double>(now - x.started_ms) / 1000.0,
-                                       static_cast<double>(now) / 1000.0);
-  x.stream.responseHead(h.status, false);
-  x.resp_keepalive = h.keepAlive;  // (the server spoke HTTP/1.1 to us, whatever the client speaks)
-  if (h.body.kind == BodyKind::UntilClose || draining_) {
+  if (head.body.kind == BodyKind::UntilClose || draining_) {
     close_after_ = true;
   }
   // What the client is told besides the server's fields: the route's edits, a sticky cookie.
-  Response resp = decodeResponse(h);
+  Response resp = decodeResponse(head);
   FieldEdits edits;
   edits.edits = x.response_edits;
-  if (!x.set_cookie.empty()) {
-    edits.add("Set-Cookie", x.set_cookie);
+  if (!x.upstream->setCookie().empty()) {
+    edits.add("Set-Cookie", x.upstream->setCookie());
   }
   ResponseParams p;
   p.response = &resp;
-  p.framing = h.body;
+  p.framing = head.body;
   p.client_http10 = x.client_http10;
   p.edits = &edits;
-  if (x.client_http10 && h.body.kind == BodyKind::Chunked) {
+  if (x.client_http10 && head.body.kind == BodyKind::Chunked) {
     // HTTP/1.0 has no chunked coding. A body already here whole goes with its length (the
     // connection may stay open); otherwise it is delimited by closing the connection.
     p.close = close_after_;
-    if (writeWholeDechunked(p, headLength)) {
-      scheduleTimer();
-      return;
+    if (size_t used = http::writeWholeDechunked(out(), p, following); used > 0) {
+      return used;
     }
     close_after_ = true;
-    p.close = true;
     p.framing = BodyFraming{BodyKind::UntilClose, 0};
     Limits limits;
     limits.maxTrailerBytes = core::Buffer::kCapacity / 2;  // (dropped, but buffered until complete)
@@ -926,63 +635,92 @@ void HttpSession::onResponseHead(size_t headLength) {
   }
   p.close = close_after_;
   writeResponseHead(out(), p);
-  x.resp_body.start(h.body);  // when de-chunked: not scanned, and finished() only once dechunkResponse() ends it
-  up_->in.consume(headLength);
-  scheduleTimer();
+  return 0;
 }
 
-bool HttpSession::writeWholeDechunked(const ResponseParams& params, size_t headLength) {
-  size_t used = http::writeWholeDechunked(out(), params, up_->in.view().substr(headLength));
-  if (used == 0) {
-    return false;
+ResponseSink::Taken HttpSession::onResponseData(std::string_view data) {
+  if (x_->dechunker) {
+    return dechunk(data);
   }
-  up_->in.consume(headLength + used);
-  x_->resp_body.start(BodyFraming{});  // finished
-  return true;
+  Taken taken;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(data.data());
+  while (taken.bytes < data.size() && conn_.writable) {
+    size_t sent = 0;
+    size_t fromBody = 0;
+    ClientConnection::Io io;
+    if (conn_.pendingOut() > 0) {
+      // The response head (still queued) and the body bytes leave in one write.
+      io = conn_.sendWithBody(bytes + taken.bytes, data.size() - taken.bytes, sent, fromBody);
+      if (io == ClientConnection::Io::Ok && conn_.pendingOut() == 0) {
+        flushOut();  // (nothing left to send: gives the head's storage back)
+      }
+    } else {
+      io = conn_.write(bytes + taken.bytes, data.size() - taken.bytes, sent);
+      fromBody = sent;
+    }
+    if (io == ClientConnection::Io::Error) {
+      streamFailed("client write failed");
+      taken.failed = true;
+      return taken;
+    }
+    if (sent > 0) {
+      listenerStats().bytes_out.add(sent);
+      last_client_ms_ = ctx_.loop.nowMs();
+    }
+    taken.bytes += fromBody;
+    if (io == ClientConnection::Io::Blocked) {
+      break;
+    }
+  }
+  return taken;
 }
 
-bool HttpSession::dechunkResponse() {
-  Exchange& x = *x_;
-  ChunkResult r;
-  do {
-    r = x.dechunker->decode(up_->in.view());
+ResponseSink::Taken HttpSession::dechunk(std::string_view chunked) {
+  ClientStream& x = *x_;
+  Taken taken;
+  while (taken.bytes < chunked.size() && x.dechunker) {
+    if (conn_.pendingOut() >= kMaxPendingOut) {
+      auto io = flushOut();
+      if (io != ClientConnection::Io::Ok) {
+        taken.failed = io == ClientConnection::Io::Error;
+        return taken;
+      }
+    }
+    ChunkResult r = x.dechunker->decode(chunked.substr(taken.bytes));
     if (r.status == ChunkStatus::Error) {
-      log::warn("malformed response body", {{"pool", x.upstream->cluster().config.name}, {"reason", r.error.reason}});
-      recordOutcome(true);
-      close("malformed response body", true);
-      return false;
+      log::warn("malformed response body", {{"pool", x.upstream->upstream().cluster().config.name},
+                                            {"reason", r.error.reason}});
+      streamFailed("malformed response body");
+      taken.failed = true;
+      return taken;
     }
     if (r.status == ChunkStatus::Data) {
       out().append(r.data);
     }
-    up_->in.consume(r.consumed);  // (after the copy: data is a view of the buffer)
-  } while (r.status == ChunkStatus::Data && conn_.out.size() - conn_.out_sent < kMaxPendingOut);
-  if (r.status == ChunkStatus::Done) {
-    x.dechunker.reset();  // trailers dropped
-    x.resp_body.start(BodyFraming{});
+    taken.bytes += r.consumed;
+    if (r.status == ChunkStatus::Done) {
+      x.dechunker.reset();  // trailers dropped
+    } else if (r.status != ChunkStatus::Data) {
+      break;
+    }
   }
-  return true;
+  auto io = flushOut();
+  taken.failed = io == ClientConnection::Io::Error;
+  return taken;
 }
 
-void HttpSession::restartRequest() {
-  Exchange& x = *x_;
-  x.head_sent = 0;
-  x.body_sent = 0;
-  x.sent_ms = 0;
-  x.req_body.start(x.req_framing);
-  x.stream.restart(x.req_body.complete());
-  x.resp_parser->reset(ResponseContext::forMethod(x.method));
+bool HttpSession::flushResponse(bool& failed) {
+  auto io = flushOut();
+  failed = io == ClientConnection::Io::Error;
+  return io == ClientConnection::Io::Ok;
 }
 
 void HttpSession::finishExchange() {
-  Exchange& x = *x_;
-  x.stream.responseEnd();
+  ClientStream& x = *x_;
   bool early = !x.stream.requestDone();  // the server answered before the request body ended
-  bool reusable = x.resp_keepalive && !early && !draining_ && !ctx_.draining;
   quick_close_ = x.client_done && !early && conn_.in.empty();
+  x.upstream->finish(draining_);
   endRequest(x.stream.status(), "ok");
-  releaseSlots();
-  releaseServer(reusable);
   x_.reset();
   if (close_after_ || early || draining_) {
     beginClosing();
@@ -991,53 +729,6 @@ void HttpSession::finishExchange() {
   phase_ = Phase::Head;
   scheduleTimer();
   readHead();
-}
-
-void HttpSession::releaseServer(bool reusable) {
-  if (!up_) {
-    return;
-  }
-  const auto& http = x_->upstream->cluster().config.http;
-  ++up_->requests;
-  if (reusable && up_->in.empty() && !up_->hup) {
-    frontend_->connections().put(std::move(up_), http.idle_connections,
-                                 static_cast<uint64_t>(http.idle_timeout.count()));
-  } else {
-    discard(std::move(up_), false);
-  }
-}
-
-void HttpSession::releaseHost() {
-  if (x_ && x_->upstream && x_->upstream->releaseHost() && !ctx_.closing_all) {
-    frontend_->queue().onSlotFreed();  // a request may be waiting for this server's slot
-  }
-}
-
-void HttpSession::releaseSlots() {
-  if (!x_ || !x_->upstream) {
-    return;
-  }
-  releaseHost();
-  if (x_->upstream->releasePoolSlot() && !ctx_.closing_all) {
-    frontend_->queue().onSlotFreed();
-  }
-}
-
-void HttpSession::recordOutcome(bool failure) {
-  if (!x_ || !x_->upstream || x_->upstream->host() < 0) {
-    return;
-  }
-  const UpstreamRequest& u = *x_->upstream;
-  if (failure) {
-    upstream::recordFailure(u.cluster(), static_cast<size_t>(u.host()), ctx_.loop.nowMs());
-  } else {
-    upstream::recordSuccess(u.cluster(), static_cast<size_t>(u.host()));
-  }
-}
-
-stats::Traffic* HttpSession::hostStats() {
-  const upstream::Host* h = x_ && x_->upstream ? x_->upstream->currentHost() : nullptr;
-  return h ? &h->state->traffic->worker(ctx_.worker_index) : nullptr;
 }
 
 void HttpSession::leaveQueue() {
@@ -1101,87 +792,19 @@ void HttpSession::recordRequest(uint16_t status, const char* termination) {
   rt_->filters.onStreamEnd(end);
 }
 
-upstream::RetryDecision HttpSession::retryDecision(ErrorKind kind) {
-  Exchange& x = *x_;
-  upstream::AttemptState a;
-  a.head_sent = x.head_sent > 0;
-  a.body_sent = x.body_sent > 0;
-  a.response_started = x.stream.responseStarted();
-  a.idempotent = x.idempotent;
-  a.reused_idle = x.reused;
-  a.nothing_read = up_ && up_->in.empty();
-  return x.upstream->decideRetry(kind, a, frontend_->retryBudget(x.upstream->cluster()), ctx_.loop.nowMs());
-}
-
-void HttpSession::upstreamFailed(ErrorKind failure, const char* why, upstream::ErrorSource source) {
-  Exchange& x = *x_;
-  UpstreamRequest& u = *x.upstream;
-  const auto& cluster = u.cluster();
-  const upstream::Host* host = u.currentHost();
-  const char* server = host ? host->config.address.text.c_str() : "";
-  bool staleReuse = x.reused && failure == ErrorKind::Reset && up_ && up_->in.empty() && !x.stream.responseStarted();
-  if (!staleReuse) {
-    log::warn(source == upstream::ErrorSource::Server ? "server failed" : "could not reach the server",
-              {{"pool", cluster.config.name}, {"server", server}, {"error", why}, {"attempt", u.attempts()}});
-  }
-  // Only the server's own failures count against it (docs/design/health.md): not a stale
-  // pooled connection, nor this process running out of descriptors or ports.
-  if (!staleReuse && source == upstream::ErrorSource::Server) {
-    if (failure == ErrorKind::ConnectFailed || failure == ErrorKind::ConnectTimeout) {
-      host->state->connect_failures.fetch_add(1, std::memory_order_relaxed);
-    }
-    if (auto* hs = hostStats()) {
-      if (failure == ErrorKind::ConnectFailed || failure == ErrorKind::ConnectTimeout) {
-        hs->connect_errors.add();
-      }
-      if (failure == ErrorKind::ConnectTimeout || failure == ErrorKind::ResponseTimeout) {
-        hs->timeouts.add();
-      }
-    }
-    recordOutcome(true);
-  }
-  auto decision = retryDecision(failure);
-  bool retry = decision != upstream::RetryDecision::GiveUp;
-  if (decision == upstream::RetryDecision::Retry) {
-    ++acct().retries;
-    cluster.pool_state->traffic->worker(ctx_.worker_index).retries.add();
-  }
-  if (decision == upstream::RetryDecision::RetryFree) {
-    u.forgiveAttempt();  // not the server's fault: the attempt does not count
-  } else {
-    u.markTried();
-  }
-  discard(std::move(up_), true);
-  releaseHost();
-  if (retry) {
-    restartRequest();
-    pickAndConnect();
-    return;
-  }
-  if (x.stream.responseStarted()) {
-    close("server failed mid-response", true);
-    return;
-  }
-  uint16_t status = failure == ErrorKind::ConnectTimeout || failure == ErrorKind::ResponseTimeout ? 504 : 502;
-  log::debug("request failed", {{"status", status}, {"attempts", u.attempts()}, {"reused", x.reused},
-                                {"head_sent", x.head_sent}, {"stale", staleReuse}});
-  releaseSlots();
-  acct().termination = upstream::terminationOf(failure);
-  respondLocal(status, errorBody(status), "", !x.stream.requestDone());
-}
-
 // --- tunnel (101 Switching Protocols) ---
 
 void HttpSession::startTunnel() {
+  tunnel_ = std::make_unique<Tunnel>(ctx_.buffers, ctx_.pipes);
+  tunnel_->server = x_->upstream->takeConnection();
+  tunnel_->host = acct().host;
   endRequest(101, "upgrade");
   phase_ = Phase::Tunnel;
-  releaseSlots();
-  tunnel_ = std::make_unique<Tunnel>(ctx_.buffers, ctx_.pipes);
   // Bytes already read pass first: the 101 head and anything the server sent after it; and
   // anything the client sent after its request.
   std::string down = conn_.out.substr(conn_.out_sent);
-  down.append(up_->in.view());
-  up_->in.release();
+  down.append(tunnel_->server->in.view());
+  tunnel_->server->in.release();
   conn_.out.clear();
   conn_.out_sent = 0;
   tunnel_->down.preload(down);
@@ -1196,22 +819,23 @@ void HttpSession::startTunnel() {
 void HttpSession::pumpTunnel() {
   uint64_t up = 0;
   uint64_t down = 0;
-  auto a = tunnel_->up.run(*conn_.transport, conn_.readable, conn_.hup, *up_->transport, up_->writable, up);
+  UpstreamConn& server = *tunnel_->server;
+  auto a = tunnel_->up.run(*conn_.transport, conn_.readable, conn_.hup, *server.transport, server.writable, up);
   if (a == net::Pump::State::Error) {
     close(tunnel_->up.errorOnRead() ? "client reset" : "server reset", true);
     return;
   }
-  auto b = tunnel_->down.run(*up_->transport, up_->readable, up_->hup, *conn_.transport, conn_.writable, down);
+  auto b = tunnel_->down.run(*server.transport, server.readable, server.hup, *conn_.transport, conn_.writable, down);
   if (b == net::Pump::State::Error) {
     close(tunnel_->down.errorOnRead() ? "server reset" : "client reset", true);
     return;
   }
   if (up + down > 0) {
-    last_client_ms_ = last_server_ms_ = ctx_.loop.nowMs();
+    last_client_ms_ = ctx_.loop.nowMs();  // (activity either way keeps a tunnel open)
     listenerStats().bytes_in.add(up);
     listenerStats().bytes_out.add(down);
-    if (acct().host) {
-      auto& hs = acct().host->state->traffic->worker(ctx_.worker_index);
+    if (tunnel_->host) {
+      auto& hs = tunnel_->host->state->traffic->worker(ctx_.worker_index);
       hs.bytes_out.add(up);
       hs.bytes_in.add(down);
     }
@@ -1256,16 +880,21 @@ void HttpSession::lingerClose() {
 }
 
 bool HttpSession::flushClient() {
+  auto io = flushOut();
+  if (io == ClientConnection::Io::Error) {
+    close("client write failed", true);
+  }
+  return io == ClientConnection::Io::Ok;
+}
+
+ClientConnection::Io HttpSession::flushOut() {
   size_t sent = 0;
   auto io = conn_.flush(frontend_->outStrings(), sent);
   if (sent > 0) {
     listenerStats().bytes_out.add(sent);
     last_client_ms_ = ctx_.loop.nowMs();
   }
-  if (io == ClientConnection::Io::Error) {
-    close("client write failed", true);
-  }
-  return io == ClientConnection::Io::Ok;
+  return io;
 }
 
 std::string& HttpSession::out() {
@@ -1292,18 +921,19 @@ void HttpSession::scheduleTimer() {
     case Phase::Waiting:
       deadline = wait_until_ms_;
       break;
-    case Phase::Connecting:
-      deadline = x_->started_ms + static_cast<uint64_t>(t.connect.count());
-      break;
-    case Phase::Exchange: {
-      const Exchange& x = *x_;
-      uint64_t serverQuiet = serverAtFault() ? last_server_ms_ + static_cast<uint64_t>(t.response.count()) : UINT64_MAX;
+    case Phase::Upstream: {
+      const ClientStream& x = *x_;
+      uint64_t serverQuiet = x.upstream->deadline(t, conn_.writable);
+      if (x.upstream->connecting()) {
+        deadline = serverQuiet;
+        break;
+      }
       uint64_t clientQuiet = last_client_ms_ + static_cast<uint64_t>(x.stream.requestDone() ? t.idle.count() : t.request_body.count());
       deadline = std::min(serverQuiet, clientQuiet);
       break;
     }
     case Phase::Tunnel:
-      deadline = std::max(last_client_ms_, last_server_ms_) + static_cast<uint64_t>(t.idle.count());
+      deadline = last_client_ms_ + static_cast<uint64_t>(t.idle.count());
       break;
     case Phase::Closing:
       deadline = conn_.lingering ? wait_until_ms_ : last_client_ms_ + static_cast<uint64_t>(t.idle.count());
@@ -1319,16 +949,6 @@ void HttpSession::scheduleTimer() {
     return;
   }
   wheel.schedule(timer_, delay);
-}
-
-bool HttpSession::serverAtFault() const {
-  const Exchange& x = *x_;
-  if (x.stream.responseStarted()) {
-    return conn_.writable;  // else the response waits for the client to read (back-pressure)
-  }
-  // Before the request is whole, a quiet server is only late when it stopped reading it;
-  // otherwise the wait is for the client (request_body timeout).
-  return x.stream.requestDone() || !up_ || !up_->writable;
 }
 
 // One timer serves both: the next onTimer() is a resume pass, and re-arms the real deadline.
@@ -1385,31 +1005,32 @@ void HttpSession::onTimer() {
       if (queued_) {
         leaveQueue();
         frontend_->queue().dequeue(this);
-        x_->upstream->cluster().pool_state->traffic->worker(ctx_.worker_index).queue_timeouts.add();
+        const upstream::Cluster& cluster = x_->upstream->upstream().cluster();
+        cluster.pool_state->traffic->worker(ctx_.worker_index).queue_timeouts.add();
         acct().termination = "queue_timeout";
         log::warn("queue timeout: the pool is at max_requests or every server at max_connections",
-                  {{"pool", x_->upstream->cluster().config.name}});
-        releaseSlots();
+                  {{"pool", cluster.config.name}});
+        x_->upstream->abandon();
         respondLocal(503, errorBody(503), "", !x_->stream.requestDone());
         return;
       }
       wait_until_ms_ = 0;
-      admit();
+      startUpstream();
       return;
-    case Phase::Connecting:
-      if (now - x_->started_ms < static_cast<uint64_t>(t.connect.count())) {
-        scheduleTimer();  // armed earlier, for a sooner deadline of the phase before
+    case Phase::Upstream: {
+      ClientStream& x = *x_;
+      bool serverLate = now >= x.upstream->deadline(t, conn_.writable);
+      if (x.upstream->connecting()) {
+        if (serverLate) {
+          onExchange(x.upstream->timedOut());
+        } else {
+          scheduleTimer();  // armed earlier, for a sooner deadline of the phase before
+        }
         return;
       }
-      upstreamFailed(ErrorKind::ConnectTimeout, "connect timeout");
-      return;
-    case Phase::Exchange: {
-      const Exchange& x = *x_;
-      bool serverLate = serverAtFault() && now - last_server_ms_ >= static_cast<uint64_t>(t.response.count());
       if (!x.stream.requestDone() && now - last_client_ms_ >= static_cast<uint64_t>(t.request_body.count()) && !serverLate) {
         log::debug("request body timeout", {{"client", client_ip_}});
-        discard(std::move(up_), true);
-        releaseSlots();
+        x.upstream->abandon();
         if (x.stream.responseStarted()) {
           close("request body timeout", true);
         } else {
@@ -1418,12 +1039,7 @@ void HttpSession::onTimer() {
         return;
       }
       if (serverLate) {
-        if (!x.stream.responseStarted()) {
-          upstreamFailed(ErrorKind::ResponseTimeout, "response timeout");
-        } else {
-          recordOutcome(true);
-          close("server stalled mid-response", true);
-        }
+        onExchange(x.upstream->timedOut());
         return;
       }
       if (x.stream.requestDone() && now - last_client_ms_ >= static_cast<uint64_t>(t.idle.count())) {
@@ -1434,7 +1050,7 @@ void HttpSession::onTimer() {
       return;
     }
     case Phase::Tunnel:
-      if (now - std::max(last_client_ms_, last_server_ms_) >= static_cast<uint64_t>(t.idle.count())) {
+      if (now - last_client_ms_ >= static_cast<uint64_t>(t.idle.count())) {
         close("idle timeout", false);
         return;
       }
@@ -1465,8 +1081,7 @@ void HttpSession::drain() {
 }
 
 bool HttpSession::usesHost(const upstream::HostState* state) const {
-  const upstream::Host* h = x_ && x_->upstream ? x_->upstream->currentHost() : nullptr;
-  return h && h->state.get() == state;
+  return x_ && x_->upstream && x_->upstream->usesHost(state);
 }
 
 void HttpSession::close(const char* reason, bool reset) {
@@ -1493,8 +1108,12 @@ void HttpSession::close(const char* reason, bool reset) {
     tunnel_->up.releaseAll();
     tunnel_->down.releaseAll();
   }
-  releaseSlots();
-  discard(std::move(up_), true);
+  if (x_ && x_->upstream) {
+    x_->upstream->abandon();
+  }
+  if (tunnel_) {
+    discard(std::move(tunnel_->server), true);
+  }
   if (reset) {
     net::setLingerZero(conn_.transport->fd());
   }

@@ -6,17 +6,19 @@
 //     -> local answer (route respond/redirect, 4xx, 429)          -> Head, or Closing
 //     -> Terminal: a terminal filter's handler answers (its body read first) -> Head, or Closing
 //     -> Waiting (rate-limit delay, or the pool's max_requests queue)
-//     -> Connecting (or an idle pooled connection) -> Exchange:
-//          the request head, then the body streamed as it arrives; the response head parsed,
-//          rewritten and sent, then its body streamed; at most one buffer in flight per
-//          direction, so a slow peer stops the reading of the other (back-pressure)
+//     -> Upstream: the request's UpstreamExchange picks a server, connects (or reuses an idle
+//          connection), sends the request head and the body as it arrives, and delivers the
+//          response to this session (its ResponseSink), which writes it to the client; at
+//          most one buffer in flight per direction, so a slow peer stops the reading of the
+//          other (back-pressure)
 //     -> Head again (the server connection back to the pool), or Closing;
 //     -> Tunnel after a 101 (WebSocket): raw bytes both ways until both sides are done.
 //
-// Failures before any byte of a response reached the client may be retried on another
-// server (idempotent requests, or any request before a byte of it was sent) within the
-// pool's retries and retry budget; otherwise the client gets 502/504. After a response has
-// started, a failure closes the client connection: a cut response is never made to look whole.
+// The exchange retries on another server what the pool's RetryPolicy allows (nothing of a
+// response reached the client yet); otherwise the client gets 502/503/504. After a response
+// has started, a failure closes the client connection: a cut response is never made to look
+// whole. This file is the HTTP/1 server codec and the stream's life; docs/design/http_core.md
+// has the map.
 #include <netinet/in.h>
 
 #include <memory>
@@ -37,18 +39,24 @@
 #include "http/runtime.h"
 #include "http/stream/stream_state.h"
 #include "http/upstream_conn.h"
+#include "http/upstream_exchange.h"
 #include "http/upstream_request.h"
+#include "http/stream/request_body_source.h"
+#include "http/stream/response_sink.h"
 #include "net/address.h"
 #include "net/pump.h"
 #include "net/transport.h"
-#include "upstream/retry_policy.h"
 #include "upstream/worker_context.h"
 
 namespace fulcrum::http {
 
 class HttpFrontend;
 
-class HttpSession final : public upstream::Session, public core::IoHandler, public UpstreamOwner {
+class HttpSession final : public upstream::Session,
+                          public core::IoHandler,
+                          public ExchangeOwner,
+                          private RequestBodySource,
+                          private ResponseSink {
  public:
   HttpSession(upstream::WorkerContext& ctx, std::shared_ptr<HttpFrontend> frontend, core::Fd client,
               const sockaddr_storage& peer);
@@ -60,12 +68,14 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   void drain() override;
   void onIoEvents(uint32_t events) override;
   void onUpstreamEvents(uint32_t events) override;
+  void onExchangeDeadline() override { scheduleTimer(); }
+  void onSlotFreed() override;
   // The frontend's max_requests queue: false while still waiting.
   bool retryFromQueue();
 
  private:
-  enum class Phase : uint8_t { Head, Terminal, Waiting, Connecting, Exchange, Tunnel, Closing, Closed };
-  using ErrorKind = upstream::ErrorKind;
+  // Upstream: the request's UpstreamExchange runs (connecting, sending, receiving, retrying).
+  enum class Phase : uint8_t { Head, Terminal, Waiting, Upstream, Tunnel, Closing, Closed };
 
   void drive();
   // Head phase.
@@ -79,56 +89,40 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   // Terminal phase: the body read into x_->terminal, then the handler's answer.
   void startTerminal(const Request& request, size_t headLength, TerminalHandler& handler);
   void pumpTerminal();
-  // Waiting / connecting.
-  void admit();
-  void pickAndConnect();
-  // UpstreamRequest::pickHost with this worker's picker: a server's index, its slot taken, or -1
-  // (`full`: one would be usable but for max_connections; the request may wait).
-  int pickHost(bool& full);
-  void connectTo(int host);
+  // Upstream phase: what the exchange's calls return is acted on here.
+  void startUpstream();
+  void onExchange(UpstreamExchange::Status status);
+  void exchangeFailed();
   // Waits in the listener's queue (timeouts.queue, the pool's queue_size) for a pool or server slot.
   void enqueue();
-  void noServer();  // 503
-  void releaseHost();
-  void onConnected();
-  // Exchange.
-  void pumpExchange();
-  bool sendRequest();
-  bool receiveResponse();
-  bool sendResponse();
-  void onResponseHead(size_t headLength);
-  // The de-chunked response body: decodes what is buffered into conn_.out. False when the
-  // connection was closed (a malformed body).
-  bool dechunkResponse();
-  // For an HTTP/1.0 client: the whole chunked body already buffered after the head, de-chunked
-  // into conn_.out behind a head with its Content-Length. False (nothing written) when it is not all here.
-  bool writeWholeDechunked(const ResponseParams& params, size_t headLength);
   void finishExchange();
-  // source: Server unless the failure was this process's (no descriptor, no local port).
-  void upstreamFailed(ErrorKind failure, const char* why,
-                      upstream::ErrorSource source = upstream::ErrorSource::Server);
-  // RetryPolicy's answer for this attempt, with the retry budget asked when it says Retry.
-  upstream::RetryDecision retryDecision(ErrorKind kind);
-  void restartRequest();
-  void releaseServer(bool reusable);
-  void releaseSlots();
+  // The HTTP/1 server codec's side of the exchange: the request body as the client framed it,
+  // and the response written to the client (head and body bytes in one write).
+  State requestBody(std::span<const uint8_t>& data, bool pull) override;
+  void requestBodySent(size_t n) override;
+  void onInterimHead(const ResponseHead& head) override;
+  size_t onResponseHead(const ResponseHead& head, std::string_view following) override;
+  Taken onResponseData(std::string_view data) override;
+  bool flushResponse(bool& failed) override;
+  // An HTTP/1.0 client's answer to a chunked response: the payload copied out, framing and
+  // trailers dropped.
+  Taken dechunk(std::string_view chunked);
+  // The source or sink cannot go on: how the stream ends (applied by exchangeFailed()).
+  void streamFailed(const char* why, uint16_t status = 0);
   // Tunnel.
   void startTunnel();
   void pumpTunnel();
   // Writing to the client: out() is conn_.out with storage (borrowed until everything is sent).
   std::string& out();
   bool flushClient();
+  // flushClient() that reports a failed write instead of closing.
+  ClientConnection::Io flushOut();
   // The last response is written: send what is left, then close (lingering unless quick_close_).
   void beginClosing();
   void lingerClose();
   void scheduleTimer();
   void onTimer();
   void resumeSoon();
-  void recordOutcome(bool failure);
-  // Whether a quiet server (timeouts.response) is the server's fault: not while the exchange
-  // waits for the client (a body still to come, a response the client is not reading). Only
-  // the server's faults feed passive health (docs/design/health.md).
-  bool serverAtFault() const;
   // Accounting: metrics and the access log line of each request.
   void beginRequest(const RequestHead* h);
   void endRequest(uint16_t status, const char* termination);
@@ -136,7 +130,6 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   RequestAccounting& acct();
   void leaveQueue();
   stats::Traffic& listenerStats() { return rt_->stats->worker(ctx_.worker_index); }
-  stats::Traffic* hostStats();  // the current attempt's server, or null
 
   // Kept small: an idle keep-alive connection holds this object and nothing else of its own
   // (what a request needs is borrowed from the worker; docs/performance.md has the figures).
@@ -162,51 +155,31 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
   uint64_t requests_ = 0;
   uint64_t head_started_ms_ = 0;
 
-  // The exchange in progress (allocated per request: an idle connection holds none).
-  struct Exchange {
-    Exchange(const Limits& limits, SpareStrings& spares, uint32_t id)
-        : spare_strings(spares), stream(id), req_body(limits) {
-      spare_strings.lend(head);
-    }
-    ~Exchange() { spare_strings.reclaim(head); }
-    Exchange(const Exchange&) = delete;
-    Exchange& operator=(const Exchange&) = delete;
-    SpareStrings& spare_strings;  // the worker's: `head` is borrowed from it
-    StreamState stream;           // where the request and its response are
-    // The pool, server slots, attempts and retries: set once the filters chose the pool.
-    std::optional<UpstreamRequest> upstream;
-    const config::Route* route = nullptr;
+  // The request in progress (allocated per request: an idle connection holds none).
+  struct ClientStream {
+    ClientStream(const Limits& limits, uint32_t id) : stream(id), req_body(limits) {}
+    ClientStream(const ClientStream&) = delete;
+    ClientStream& operator=(const ClientStream&) = delete;
+    StreamState stream;  // where the request and its response are
+    // The way to a server: made once the filters chose the pool (it refers to `stream`).
+    std::optional<UpstreamExchange> upstream;
     const config::HeaderEdits* response_edits = nullptr;  // the route's, for the server's response
-    std::string set_cookie;
-    std::string head;           // the request head for the server
-    size_t head_sent = 0;
-    BodyFramer req_body;
-    BodyFraming req_framing;
-    uint64_t body_sent = 0;
-    bool idempotent = false;
+    BodyFramer req_body;  // the client's body framing (the server is told the same)
     bool head_request = false;
-    bool upgrade = false;
     bool client_http10 = false;
     bool client_keepalive = false;
     bool client_done = false;   // the client said this is its last request (close, HTTP/1.0)
-    Method method = Method::Other;
-    Recycler<ResponseParser>::Ptr resp_parser;
-    BodyFramer resp_body;
     // A chunked response to an HTTP/1.0 client, relayed de-chunked (HTTP/1.0 has no chunked
     // coding): the payload is copied to conn_.out, the framing and trailers dropped.
     std::unique_ptr<ChunkedDecoder> dechunker;
     std::unique_ptr<TerminalCall> terminal;  // a request a terminal filter took
-    bool resp_keepalive = false;
-    bool reused = false;        // the server connection came from the pool
-    uint64_t started_ms = 0;    // when the server connection was asked for
-    uint64_t sent_ms = 0;       // when the request was complete at the server
-    uint64_t attempt_us = 0;    // when this attempt's server connection was asked for
-    uint64_t sent_us = 0;       // when the request was complete at the server
+    // Why the source or sink ended the stream (streamFailed): a status to answer when no
+    // response began (a malformed body), else the connection closes.
+    const char* end_why = nullptr;
+    uint16_t end_status = 0;
   };
-  std::unique_ptr<Exchange> x_;
-  std::unique_ptr<UpstreamConn> up_;
+  std::unique_ptr<ClientStream> x_;
   uint64_t last_client_ms_ = 0;
-  uint64_t last_server_ms_ = 0;
   uint64_t wait_until_ms_ = 0;  // Waiting: the rate limit's delay; Closing: the end of lingering
   Recycler<RequestAccounting>::Ptr acct_;  // the request being accounted (see endRequest)
   uint64_t bytes_mark_in_ = 0, bytes_mark_out_ = 0;  // where the current request began
@@ -214,6 +187,8 @@ class HttpSession final : public upstream::Session, public core::IoHandler, publ
     Tunnel(core::BufferPool& buffers, core::PipePool& pipes) : up(buffers, pipes), down(buffers, pipes) {}
     net::Pump up;
     net::Pump down;
+    std::unique_ptr<UpstreamConn> server;  // taken from the exchange after the 101
+    const upstream::Host* host = nullptr;  // (its cluster held by x_)
   };
   std::unique_ptr<Tunnel> tunnel_;
 };
