@@ -116,22 +116,10 @@ void HttpSession::onIoEvents(uint32_t events) {
 void HttpSession::onUpstreamEvents(uint32_t events) {
   if (phase_ == Phase::Upstream) {
     onExchange(x_->upstream->onServerEvents(events));
-    return;
+  } else if (phase_ == Phase::Tunnel) {
+    tunnel_->onServerEvents(events);
+    pumpTunnel();
   }
-  if (phase_ != Phase::Tunnel || !tunnel_->server) {
-    return;
-  }
-  UpstreamConn& up = *tunnel_->server;
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    up.readable = true;
-  }
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    up.hup = true;
-  }
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-    up.writable = true;
-  }
-  pumpTunnel();
 }
 
 void HttpSession::drive() {
@@ -795,57 +783,39 @@ void HttpSession::recordRequest(uint16_t status, const char* termination) {
 // --- tunnel (101 Switching Protocols) ---
 
 void HttpSession::startTunnel() {
-  tunnel_ = std::make_unique<Tunnel>(ctx_.buffers, ctx_.pipes);
-  tunnel_->server = x_->upstream->takeConnection();
-  tunnel_->host = acct().host;
-  endRequest(101, "upgrade");
-  phase_ = Phase::Tunnel;
   // Bytes already read pass first: the 101 head and anything the server sent after it; and
   // anything the client sent after its request.
-  std::string down = conn_.out.substr(conn_.out_sent);
-  down.append(tunnel_->server->in.view());
-  tunnel_->server->in.release();
+  tunnel_ = std::make_unique<Tunnel>(ctx_, x_->upstream->takeConnection(), acct().host,
+                                     std::string_view(conn_.out).substr(conn_.out_sent), conn_.in.view());
   conn_.out.clear();
   conn_.out_sent = 0;
-  tunnel_->down.preload(down);
-  if (!conn_.in.empty()) {
-    tunnel_->up.preload(conn_.in.view());
-    conn_.in.release();
-  }
+  conn_.in.release();
+  endRequest(101, "upgrade");
+  phase_ = Phase::Tunnel;
   scheduleTimer();
   pumpTunnel();
 }
 
 void HttpSession::pumpTunnel() {
-  uint64_t up = 0;
-  uint64_t down = 0;
-  UpstreamConn& server = *tunnel_->server;
-  auto a = tunnel_->up.run(*conn_.transport, conn_.readable, conn_.hup, *server.transport, server.writable, up);
-  if (a == net::Pump::State::Error) {
-    close(tunnel_->up.errorOnRead() ? "client reset" : "server reset", true);
-    return;
+  uint64_t moved = 0;
+  switch (tunnel_->run(conn_, moved, listenerStats())) {
+    case Tunnel::State::ClientReset:
+      close("client reset", true);
+      return;
+    case Tunnel::State::ServerReset:
+      close("server reset", true);
+      return;
+    case Tunnel::State::Done:
+      close("tunnel done", false);
+      return;
+    case Tunnel::State::Yield:
+      resumeSoon();
+      break;
+    case Tunnel::State::Waiting:
+      break;
   }
-  auto b = tunnel_->down.run(*server.transport, server.readable, server.hup, *conn_.transport, conn_.writable, down);
-  if (b == net::Pump::State::Error) {
-    close(tunnel_->down.errorOnRead() ? "server reset" : "client reset", true);
-    return;
-  }
-  if (up + down > 0) {
+  if (moved > 0) {
     last_client_ms_ = ctx_.loop.nowMs();  // (activity either way keeps a tunnel open)
-    listenerStats().bytes_in.add(up);
-    listenerStats().bytes_out.add(down);
-    if (tunnel_->host) {
-      auto& hs = tunnel_->host->state->traffic->worker(ctx_.worker_index);
-      hs.bytes_out.add(up);
-      hs.bytes_in.add(down);
-    }
-  }
-  if (tunnel_->up.done() && tunnel_->down.done()) {
-    close("tunnel done", false);
-    return;
-  }
-  if (a == net::Pump::State::Yield || b == net::Pump::State::Yield) {
-    resumeSoon();
   }
 }
 
@@ -1104,15 +1074,11 @@ void HttpSession::close(const char* reason, bool reset) {
   phase_ = Phase::Closed;
   log::debug("http connection closed", {{"reason", reason}});
   ctx_.loop.timers().cancel(timer_);
-  if (tunnel_) {
-    tunnel_->up.releaseAll();
-    tunnel_->down.releaseAll();
-  }
   if (x_ && x_->upstream) {
     x_->upstream->abandon();
   }
   if (tunnel_) {
-    discard(std::move(tunnel_->server), true);
+    tunnel_->close(true);
   }
   if (reset) {
     net::setLingerZero(conn_.transport->fd());

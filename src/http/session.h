@@ -38,13 +38,13 @@
 #include "http/stream/request.h"
 #include "http/runtime.h"
 #include "http/stream/stream_state.h"
+#include "http/tunnel.h"
 #include "http/upstream_conn.h"
 #include "http/upstream_exchange.h"
 #include "http/upstream_request.h"
 #include "http/stream/request_body_source.h"
 #include "http/stream/response_sink.h"
 #include "net/address.h"
-#include "net/pump.h"
 #include "net/transport.h"
 #include "upstream/worker_context.h"
 
@@ -183,13 +183,6 @@ class HttpSession final : public upstream::Session,
   uint64_t wait_until_ms_ = 0;  // Waiting: the rate limit's delay; Closing: the end of lingering
   Recycler<RequestAccounting>::Ptr acct_;  // the request being accounted (see endRequest)
   uint64_t bytes_mark_in_ = 0, bytes_mark_out_ = 0;  // where the current request began
-  struct Tunnel {
-    Tunnel(core::BufferPool& buffers, core::PipePool& pipes) : up(buffers, pipes), down(buffers, pipes) {}
-    net::Pump up;
-    net::Pump down;
-    std::unique_ptr<UpstreamConn> server;  // taken from the exchange after the 101
-    const upstream::Host* host = nullptr;  // (its cluster held by x_)
-  };
   std::unique_ptr<Tunnel> tunnel_;
 };
 
