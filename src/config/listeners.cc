@@ -13,7 +13,7 @@ namespace fulcrum::config::detail {
 namespace {
 
 const std::vector<std::string_view> kListenerKeys = {
-    "name", "bind", "protocol", "pool", "proxy_protocol", "trusted_proxies", "backlog", "freebind", "udp", "http"};
+    "name", "bind", "protocol", "pool", "proxy_protocol", "trusted_proxies", "backlog", "freebind", "udp", "http", "tls"};
 const std::vector<std::string_view> kUdpKeys = {"flow_idle", "max_flows"};
 
 bool isUdp(Protocol p) { return p == Protocol::Udp; }
@@ -124,6 +124,9 @@ ListenersRead readListeners(YamlReader& r, const Entry& e, std::vector<Listener>
                                withArticle(l.protocol) + " listener");
       }
       readUdp(r, *p, l);
+    }
+    if (const Entry* p = map->find("tls")) {
+      readListenerTls(r, *p, l.tls, haveProtocol ? l.protocol : Protocol::Tcp);
     }
     HttpListenerRefs http;
     if (const Entry* p = map->find("http")) {

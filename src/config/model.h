@@ -97,7 +97,8 @@ struct Timeouts {
   Millis idle{300000};    // no byte in either direction (TCP); flow expiry uses udp.flow_idle
   Millis queue{10000};    // wait for a free slot when every server is at max_connections
   Millis drain{30000};    // graceful stop: how long open connections may finish
-  Millis handshake{5000}; // a PROXY protocol header from a trusted front must arrive within this
+  Millis handshake{5000}; // a PROXY protocol header from a trusted front, and a TLS handshake
+                          // (from the accept), must be complete within this
   // HTTP listeners only:
   Millis request_head{10000};  // a client's request head must be complete within this (slowloris)
   Millis request_body{60000};  // longest wait for the next bytes of a request body
@@ -287,6 +288,31 @@ struct HttpListener {
   DotSegments path_dot_segments = DotSegments::Reject;
 };
 
+// TLS on a listener (tcp or http): certificates and what the handshake allows. The names a
+// certificate serves are read from it (tls/certificate.h), never repeated here.
+struct TlsCertificateFiles {
+  std::string cert;   // PEM chain: the certificate, then its intermediates
+  std::string key;    // PEM private key (unencrypted), RSA or ECDSA
+  std::string where;  // "file:line:column: listeners[0].tls.certificates[1]", for errors
+};
+// TLS 1.2 suites: ECDHE with AEAD only (Mozilla's "intermediate" set less the DHE ones).
+inline constexpr const char* kDefaultTlsCiphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+inline constexpr const char* kDefaultTlsCiphersuites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+struct ListenerTls {
+  std::vector<TlsCertificateFiles> certificates;  // empty: no TLS on this listener
+  uint16_t min_version = 0x0303;  // TLS 1.2
+  uint16_t max_version = 0x0304;  // TLS 1.3
+  std::string ciphers = kDefaultTlsCiphers;            // TLS 1.2 (OpenSSL cipher list syntax)
+  std::string ciphersuites = kDefaultTlsCiphersuites;  // TLS 1.3
+  std::vector<std::string> alpn;  // offered protocols; http listeners: http/1.1 by default
+  bool refuse_unknown_sni = false;  // unknown_sni: refuse (else the first certificate answers)
+  std::string where;                // "file:line:column: listeners[0].tls", for errors
+  bool enabled() const { return !certificates.empty(); }
+};
+
 struct Listener {
   std::string name;
   SocketAddress bind;
@@ -302,6 +328,7 @@ struct Listener {
   Millis udp_flow_idle{30000};   // UDP: a flow with no datagram for this long is forgotten
   uint32_t udp_max_flows = 10000; // UDP: flows per worker; beyond it new flows are dropped
   HttpListener http;             // protocol http only
+  ListenerTls tls;               // tcp and http listeners
 };
 
 // The admin listener: /metrics, /stats, /livez, /readyz and the REST API (docs/admin.md).

@@ -91,6 +91,10 @@ void readHealthCheck(YamlReader& r, const Entry& e, HealthCheck& h);
 void readAgent(YamlReader& r, const Entry& e, AgentCheck& a);
 void readOutlierDetection(YamlReader& r, const Entry& e, OutlierDetection& o);
 
+// listeners[].tls (listener_tls.cc): certificate files (resolved against the config's
+// directory), versions, ciphers, ALPN, unknown SNI. `protocol`: the listener's (udp has none).
+void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol protocol);
+
 // --- HTTP listeners ---
 
 // What the loader needs from a listener's http section besides the model.

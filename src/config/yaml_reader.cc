@@ -127,6 +127,14 @@ void YamlReader::error(Pos at, std::string message) {
   errors_.push_back(Diagnostic{source_, at.line, at.column, std::move(message)});
 }
 
+std::string YamlReader::resolvePath(const std::string& name) const {
+  if (name.empty() || name[0] == '/') {
+    return name;
+  }
+  size_t slash = source_.rfind('/');
+  return slash == std::string::npos ? name : source_.substr(0, slash + 1) + name;
+}
+
 // YAML is UTF-8 text. yaml-cpp 0.7 can loop forever on some invalid byte sequences
 // (found by fuzz/config), so such input is refused before it reaches the parser.
 bool YamlReader::checkText() {

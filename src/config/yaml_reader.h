@@ -93,6 +93,12 @@ class YamlReader {
   YamlReader(std::string_view text, std::string source) : text_(text), source_(std::move(source)) {}
 
   void error(Pos at, std::string message);
+  // "file:line:column" of a position, for messages given later (certificates loaded by tls/).
+  std::string where(Pos at) const {
+    return source_ + ":" + std::to_string(at.line) + ":" + std::to_string(at.column);
+  }
+  // A file named in the config: relative names are relative to the config file's directory.
+  std::string resolvePath(const std::string& name) const;
 
   // Parses the text as one YAML document. False (after reporting why) when there is nothing to read.
   bool readDocument(YAML::Node& root);

@@ -3,12 +3,14 @@
 // Exit codes, the same for every command: 0 success, 1 failure, 2 bad usage.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <ctime>
 #include <iostream>
 
 #include "admin/ctl.h"
 #include "common/log.h"
 #include "config/loader.h"
 #include "server/server.h"
+#include "server/tls_contexts.h"
 #include "watch/watcher.h"
 
 namespace {
@@ -37,6 +39,16 @@ int check(const std::string& path) {
     return kExitFailure;
   }
   const auto& c = *loaded.config;
+  std::vector<std::string> tlsErrors;
+  fulcrum::server::buildTlsContexts(c, static_cast<int64_t>(std::time(nullptr)), tlsErrors);
+  if (!tlsErrors.empty()) {
+    for (const auto& e : tlsErrors) {
+      std::cerr << e << "\n";
+    }
+    std::cerr << path << ": " << tlsErrors.size() << (tlsErrors.size() == 1 ? " error" : " errors")
+              << ", the configuration is NOT valid\n";
+    return kExitFailure;
+  }
   std::cout << path << ": the configuration is valid (" << counted(c.listeners.size(), "listener") << ", "
             << counted(c.pools.size(), "pool") << ")\n";
   return kExitOk;

@@ -25,6 +25,9 @@ ClientConnection::Io ClientConnection::handshake() {
   switch (transport->handshake()) {
     case net::HandshakeStatus::Done:
       handshaken = true;
+      // The first request may have come with the handshake's last flight: already read into
+      // the transport, or still in the socket with its edge spent by the handshake's reads.
+      readable = true;
       return Io::Ok;
     case net::HandshakeStatus::WantRead:
       readable = false;
@@ -50,7 +53,7 @@ ClientConnection::Io ClientConnection::read(size_t maxBuffered, size_t& got) {
       in.commit(r.bytes);
       bytes_in += r.bytes;
       got += r.bytes;
-      if (r.bytes < room.size() && !hup && !transport->hasBufferedInput()) {
+      if (r.bytes < room.size() && !hup && transport->shortReadMeansEmpty() && !transport->hasBufferedInput()) {
         // A short read emptied the socket: new bytes will raise a new edge. (Not after the peer
         // closed: its FIN raises no further edge and must be read as EOF; nor while the
         // transport holds bytes of its own, which no edge announces.)

@@ -8,6 +8,7 @@
 // WouldBlock, or a short read while no FIN was signalled and the transport holds nothing);
 // `writable` until a write would block.
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "core/io_buffer.h"
@@ -21,9 +22,21 @@ class ClientConnection {
   enum class Io : uint8_t { Ok, Blocked, Error };
 
   ClientConnection(core::Fd fd, core::BufferPool& buffers) : raw(std::move(fd)), in(buffers) {}
+  ~ClientConnection() {
+    if (transport != &raw) {
+      delete transport;
+    }
+  }
   ClientConnection(const ClientConnection&) = delete;  // `transport` points into the object
   ClientConnection& operator=(const ClientConnection&) = delete;
 
+  // Bytes go through `t` (TLS) over the socket `raw` still owns (and closes).
+  void useTransport(std::unique_ptr<net::Transport> t) {
+    if (transport != &raw) {
+      delete transport;
+    }
+    transport = t.release();
+  }
   // The event loop's readiness bits (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR).
   void onEvents(uint32_t events);
   // Advances the transport's handshake (TLS) as far as readiness allows: Ok once it is done
@@ -42,6 +55,8 @@ class ClientConnection {
   // Writes `len` bytes (nothing must be queued in `out`); `sent` bytes left.
   Io write(const uint8_t* data, size_t len, size_t& sent);
   size_t pendingOut() const { return out.size() - out_sent; }
+  // Why the transport's handshake failed (TLS: OpenSSL's reason), for the log.
+  const std::string& failure() const { return transport->failure(); }
 
   // The lingering close: FIN first, then what the client still sends is read and dropped, so
   // that closing with unread input (an RST) cannot destroy a response still in flight.
@@ -51,7 +66,9 @@ class ClientConnection {
   bool drainLingering(size_t maxBytes);
 
   net::RawTransport raw;                  // the socket ...
-  net::Transport* transport = &raw;       // ... used only through the interface
+  // ... used only through the interface: `raw` itself, or one this object owns (TLS; not a
+  // unique_ptr beside the pointer: an idle connection's size counts, docs/performance.md).
+  net::Transport* transport = &raw;
   core::IoBuffer in;
   std::string out;                        // queued for the client (borrowed storage)
   size_t out_sent = 0;

@@ -14,6 +14,7 @@
 #include "http/filters/filter.h"
 #include "http/rate_limiter.h"
 #include "http/router.h"
+#include "tls/server_context.h"
 #include "upstream/access_log.h"
 #include "upstream/cluster.h"
 
@@ -50,6 +51,8 @@ struct ListenerRuntime {
   // When the chain ends in a terminal filter: its handler, which also shapes the answers to
   // requests refused before the chain (a bad head, a head timeout), so they look like its own.
   TerminalHandler* terminal = nullptr;
+  // A TLS listener's certificates and handshake settings (null: plain).
+  std::shared_ptr<const tls::ServerContext> tls;
 };
 
 // Built on the control thread; `clusters` holds every pool of the snapshot by name; `shared`

@@ -68,6 +68,16 @@ void HttpSession::start() {
   for (const auto& c : http.forwarded.trusted) {
     trusted_front_ = trusted_front_ || c.contains(peer_.get());
   }
+  conn_.handshaken = !rt_->tls;  // (a plain socket has no handshake)
+  if (rt_->tls) {
+    auto tls = rt_->tls->accept(conn_.raw.fd());
+    if (!tls) {
+      log::warn("cannot start a TLS connection (out of memory?)", {{"listener", rt_->listener->name}});
+      close("tls setup failed", true);
+      return;
+    }
+    conn_.useTransport(std::move(tls));
+  }
   if (!ctx_.loop.add(conn_.transport->fd(), kEvents, this)) {
     close("epoll add failed", true);
     return;
@@ -190,7 +200,8 @@ void HttpSession::readHead() {
       // client that never completes it meets the first request's head timeout.
       auto io = conn_.handshake();
       if (io == ClientConnection::Io::Error) {
-        log::debug("handshake failed", {{"listener", rt_->listener->name}, {"client", client_ip_}});
+        log::debug("handshake failed", {{"listener", rt_->listener->name}, {"client", client_ip_},
+                                        {"reason", conn_.failure()}});
         close("handshake failed", true);
         return;
       }
@@ -274,6 +285,9 @@ void HttpSession::onHead(size_t headLength) {
     parser_ = nullptr;
     respondLocal(status, errorBody(status), "", true);
     return;
+  }
+  if (rt_->tls) {
+    info.scheme = "https";  // what X-Forwarded-Proto and redirects say
   }
   RequestState state(info);
   state.client_ip = client_ip_;
@@ -881,7 +895,8 @@ void HttpSession::scheduleTimer() {
   uint64_t deadline = now;
   switch (phase_) {
     case Phase::Head:
-      deadline = head_started_ms_ != 0 ? head_started_ms_ + static_cast<uint64_t>(t.request_head.count())
+      deadline = !conn_.handshaken           ? last_client_ms_ + static_cast<uint64_t>(t.handshake.count())
+                 : head_started_ms_ != 0 ? head_started_ms_ + static_cast<uint64_t>(t.request_head.count())
                  : requests_ == 0      ? last_client_ms_ + static_cast<uint64_t>(t.request_head.count())
                                        : last_client_ms_ + static_cast<uint64_t>(t.keepalive.count());
       break;
@@ -940,6 +955,16 @@ void HttpSession::onTimer() {
   uint64_t now = ctx_.loop.nowMs();
   switch (phase_) {
     case Phase::Head: {
+      if (!conn_.handshaken) {
+        // A TLS client that never finishes its handshake (the clock runs from the accept).
+        if (now - last_client_ms_ < static_cast<uint64_t>(t.handshake.count())) {
+          scheduleTimer();
+          return;
+        }
+        log::debug("handshake timeout", {{"listener", rt_->listener->name}, {"client", client_ip_}});
+        close("handshake timeout", true);
+        return;
+      }
       bool started = head_started_ms_ != 0;
       uint64_t limit = started || requests_ == 0 ? static_cast<uint64_t>(t.request_head.count())
                                                  : static_cast<uint64_t>(t.keepalive.count());

@@ -293,7 +293,8 @@ bool UpstreamExchange::readServer(size_t capacity, bool headPending) {
     if (auto* hs = hostStats()) hs->bytes_in.add(r.bytes);
     up_->in.commit(r.bytes);
     last_server_ms_ = ctx_.loop.nowMs();
-    up_->readable = up_->readable && (r.bytes == room.size() || up_->hup);
+    up_->readable = up_->readable && (r.bytes == room.size() || up_->hup || !up_->transport->shortReadMeansEmpty() ||
+                                      up_->transport->hasBufferedInput());
     return true;
   }
   if (r.status == net::IoStatus::WouldBlock) {

@@ -4,14 +4,15 @@
 // a transport only through this interface. Relays ask spliceable() before using splice(2),
 // which only a plain socket allows.
 //
-// The edge-triggered contract: a caller reads until WouldBlock or a short read, then waits
-// for the fd's next readiness edge, unless hasBufferedInput() says the transport itself holds
-// bytes already taken off the socket (TLS records decrypted past what was asked for), which
-// no edge will announce.
+// The edge-triggered contract: a caller reads until WouldBlock (or a short read, where
+// shortReadMeansEmpty()), then waits for the fd's next readiness edge, unless
+// hasBufferedInput() says the transport itself holds bytes already taken off the socket (TLS
+// records decrypted past what was asked for), which no edge will announce.
 #include <sys/types.h>
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 #include "core/fd.h"
 
@@ -43,6 +44,15 @@ class Transport {
   virtual HandshakeStatus handshake() { return HandshakeStatus::Done; }
   // Bytes are held inside the transport, readable without a new readiness edge.
   virtual bool hasBufferedInput() const { return false; }
+  // Whether a read that returned less than asked for proves the socket empty (a plain
+  // socket's does; a TLS read returns one record at a time, whatever the socket still holds).
+  virtual bool shortReadMeansEmpty() const { return true; }
+  // Why the handshake (or the last read or write) failed, when the transport knows more than
+  // errno says (TLS: OpenSSL's reason); empty otherwise.
+  virtual const std::string& failure() const {
+    static const std::string kNone;
+    return kNone;
+  }
 };
 
 class RawTransport final : public Transport {

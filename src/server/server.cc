@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "config/address.h"
 #include "config/loader.h"
+#include "server/tls_contexts.h"
 
 namespace fulcrum::server {
 
@@ -165,7 +166,7 @@ int Server::run() {
     }
   };
   health_ = std::make_unique<upstream::HealthMonitor>(loop_, std::move(hooks));
-  if (auto st = apply(merged); !st) {
+  if (auto st = apply(merged, false, true); !st) {
     log::error("not started", {{"error", st.message()}});
     return 1;
   }
@@ -209,7 +210,19 @@ int Server::run() {
   return 0;
 }
 
-Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
+Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet, bool readCertificates) {
+  TlsContexts tls = tls_;
+  if (readCertificates) {
+    std::vector<std::string> tlsErrors;
+    tls = buildTlsContexts(*config, static_cast<int64_t>(unixNow()), tlsErrors);
+    if (!tlsErrors.empty()) {
+      std::string all;
+      for (const auto& e : tlsErrors) {
+        all += (all.empty() ? "" : "; ") + e;
+      }
+      return Error{all};
+    }
+  }
   auto sockets = listeners_.prepare(*config, worker_count_);
   if (!sockets) {
     return sockets.error();
@@ -219,7 +232,7 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
   }
   const uint64_t balancers_before = snapshots_.hosts().balancersBuilt();
   auto snap = snapshots_.build(config, *sockets, config->access_log.enabled ? access_log_ : nullptr, loop_.nowMs(),
-                               current_.get());
+                               current_.get(), tls);
   std::vector<std::shared_ptr<const upstream::Cluster>> clusters;
   for (const auto& pool : config->pools) {
     clusters.push_back(snap->clusters.at(pool.name));
@@ -237,6 +250,7 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet) {
   }
   listeners_.commit(*sockets);
   current_ = snap;
+  tls_ = std::move(tls);
   for (auto& w : workers_) {
     w->publish(snap);
   }
@@ -297,7 +311,7 @@ admin::ReloadOutcome Server::reload(const std::string& actor) {
   std::string stateBefore = admin::toJson(next);
   auto merged = admin::merge(*loaded.config, next, out.notes);
   out.shadowed = admin::shadowed(*loaded.config, next);
-  if (auto st = apply(merged); !st) {
+  if (auto st = apply(merged, false, true); !st) {
     log::error("reload rejected: the running config keeps serving",
                {{"error", st.message()}, {"version", snapshots_.version()}});
     out.errors.push_back(st.message());

@@ -17,6 +17,7 @@
 #include "server/listener_registry.h"
 #include "server/snapshot.h"
 #include "server/snapshot_builder.h"
+#include "server/tls_contexts.h"
 #include "server/worker.h"
 #include "upstream/cluster.h"
 #include "upstream/access_log.h"
@@ -53,7 +54,9 @@ class Server : public admin::Control {
 
   // Binds, builds and publishes a snapshot of config; on failure nothing changes.
   // quiet: a republish of the same config (new effective weights), logged at debug.
-  Status apply(std::shared_ptr<const config::Config> config, bool quiet = false);
+  // readCertificates: the TLS listeners' files are read anew (start, reload); otherwise the
+  // contexts in use stay (their session ticket keys and caches with them).
+  Status apply(std::shared_ptr<const config::Config> config, bool quiet = false, bool readCertificates = false);
   // Effective weights changed (slow start, agent): the same config, rebuilt.
   void republish();
   // The state file's API changes; none when there is no state file. An error says
@@ -80,6 +83,7 @@ class Server : public admin::Control {
   size_t worker_count_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   ListenerRegistry listeners_;
+  TlsContexts tls_;  // of the snapshot in use (by listener name)
   SnapshotBuilder snapshots_;  // with what outlives a snapshot: server states, figures, shared state
   std::shared_ptr<const Snapshot> current_;
   bool stopping_ = false;

@@ -37,7 +37,7 @@ std::shared_ptr<stats::TrafficSet> SnapshotBuilder::statsFor(const std::string& 
 std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::Config> config,
                                                  const ListenerSockets& sockets,
                                                  std::shared_ptr<upstream::AccessLog> accessLog, uint64_t nowMs,
-                                                 const Snapshot* previous) {
+                                                 const Snapshot* previous, const TlsContexts& tls) {
   auto snap = std::make_shared<Snapshot>();
   snap->version = ++version_;
   snap->config = config;
@@ -59,6 +59,9 @@ std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::C
         rt->route_stats.push_back(statsFor("r:" + l.name + "\n" + r.name));
       }
       rt->access_log = snap->access_log;
+      if (auto it = tls.find(l.name); it != tls.end()) {
+        rt->tls = it->second;
+      }
       entry.http = std::move(rt);
     } else {
       auto rt = std::make_shared<l4::ListenerRuntime>();

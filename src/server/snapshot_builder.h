@@ -14,6 +14,7 @@
 #include "http/runtime.h"
 #include "server/listener_registry.h"
 #include "server/snapshot.h"
+#include "server/tls_contexts.h"
 #include "stats/counters.h"
 #include "upstream/access_log.h"
 #include "upstream/cluster.h"
@@ -28,9 +29,10 @@ class SnapshotBuilder {
   // `sockets` holds a group for every listener of `config` (ListenerRegistry::prepare);
   // `previous` is the snapshot this one replaces (null at the first build); `accessLog` is
   // null when the access log is off. Cannot fail: everything that can was checked before.
+  // `tls`: the contexts of the TLS listeners (buildTlsContexts).
   std::shared_ptr<Snapshot> build(std::shared_ptr<const config::Config> config, const ListenerSockets& sockets,
                                   std::shared_ptr<upstream::AccessLog> accessLog, uint64_t nowMs,
-                                  const Snapshot* previous);
+                                  const Snapshot* previous, const TlsContexts& tls = {});
 
   // A listener's ("l:name") or route's ("r:listener\nroute") figures, kept across builds.
   std::shared_ptr<stats::TrafficSet> statsFor(const std::string& key);

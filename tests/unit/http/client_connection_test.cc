@@ -16,6 +16,7 @@ namespace {
 
 struct Fixture {
   Fixture() { conn.transport = &t; }
+  ~Fixture() { conn.transport = &conn.raw; }  // (a transport other than raw is the connection's to delete)
   core::BufferPool buffers;
   SpareStrings spares{4, 1 << 20};
   test::TestTransport t;

@@ -1,0 +1,49 @@
+#pragma once
+// ServerContext: what a TLS listener accepts connections with, built from its config once per
+// snapshot on the control thread and shared read-only by the workers (an SSL_CTX is safe to
+// make connections from concurrently).
+//
+// Certificates are grouped by the names they serve (from their subjectAltName): one SSL_CTX
+// per group, holding an ECDSA and an RSA certificate side by side when both are configured
+// (OpenSSL picks the one the client's signature algorithms allow). The client's SNI picks the
+// group — an exact name first, then a `*.` wildcard — else the first group (the default), or
+// the handshake is refused with unrecognized_name when the listener says so. A client sending
+// no SNI (an IP address) gets the default.
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/model.h"
+#include "net/transport.h"
+#include "tls/certificate.h"
+
+namespace fulcrum::tls {
+
+struct ServerContextData;  // OpenSSL objects (server_context.cc)
+
+class ServerContext {
+ public:
+  // Loads the certificates and builds the contexts; null with `error` set (naming the config
+  // entry and the file) when a certificate cannot serve.
+  static std::shared_ptr<const ServerContext> build(const config::ListenerTls& tls, int64_t nowSeconds,
+                                                    std::string& error);
+  ~ServerContext();
+
+  // A TLS transport over an accepted socket (the fd stays owned by the caller); null when
+  // OpenSSL cannot make the connection object (memory).
+  std::unique_ptr<net::Transport> accept(int fd) const;
+
+  const std::vector<std::shared_ptr<const Certificate>>& certificates() const { return certificates_; }
+  // The group index serving `name` (lower case), or -1 (unknown: the default or a refusal).
+  int groupFor(const std::string& name) const;
+
+ private:
+  ServerContext();
+  std::unique_ptr<ServerContextData> data_;
+  std::vector<std::shared_ptr<const Certificate>> certificates_;
+  bool refuse_unknown_ = false;
+  friend struct ServerContextData;
+};
+
+}  // namespace fulcrum::tls

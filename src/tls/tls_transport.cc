@@ -1,0 +1,149 @@
+#include "tls/tls_transport.h"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "tls/openssl_util.h"
+
+namespace fulcrum::tls {
+
+namespace {
+// One TLS record's worth of plaintext: a head and a body start that fit go as one record.
+constexpr size_t kCoalesce = 16 * 1024;
+}  // namespace
+
+TlsTransport::TlsTransport(SSL* ssl, int fd) : ssl_(ssl), fd_(fd) {}
+
+TlsTransport::~TlsTransport() { SSL_free(ssl_); }
+
+net::IoResult TlsTransport::fromError(int ret, bool reading) {
+  int err = SSL_get_error(ssl_, ret);
+  switch (err) {
+    case SSL_ERROR_WANT_READ:
+    case SSL_ERROR_WANT_WRITE:
+      return {net::IoStatus::WouldBlock};
+    case SSL_ERROR_ZERO_RETURN:
+      return {net::IoStatus::Eof};
+    case SSL_ERROR_SYSCALL: {
+      int e = errno;
+      ERR_clear_error();
+      if (e == 0 && reading) {
+        return {net::IoStatus::Eof};
+      }
+      failure_ = e ? std::strerror(e) : "connection closed";
+      return {net::IoStatus::Error, 0, e ? e : ECONNRESET};
+    }
+    default:
+      failure_ = drainErrors("TLS error");
+      return {net::IoStatus::Error, 0, EPROTO};
+  }
+}
+
+net::IoResult TlsTransport::read(uint8_t* data, size_t len) {
+  size_t got = 0;
+  ERR_clear_error();
+  int ret = SSL_read_ex(ssl_, data, len, &got);
+  if (ret == 1) {
+    return {net::IoStatus::Ok, got};
+  }
+  return fromError(ret, true);
+}
+
+net::IoResult TlsTransport::write(const uint8_t* data, size_t len) {
+  if (len == 0) {
+    return {net::IoStatus::Ok, 0};
+  }
+  size_t sent = 0;
+  ERR_clear_error();
+  int ret = SSL_write_ex(ssl_, data, len, &sent);
+  if (ret == 1) {
+    return {net::IoStatus::Ok, sent};
+  }
+  return fromError(ret, false);
+}
+
+net::IoResult TlsTransport::write2(const uint8_t* a, size_t alen, const uint8_t* b, size_t blen) {
+  if (alen == 0) {
+    return write(b, blen);
+  }
+  if (blen == 0) {
+    return write(a, alen);
+  }
+  if (alen < kCoalesce) {
+    // The head and what fits of the body in one record. (A retry after WouldBlock presents
+    // the same bytes again, so the record OpenSSL kept is still what we ask for.)
+    uint8_t buf[kCoalesce];
+    size_t fromB = std::min(blen, kCoalesce - alen);
+    std::memcpy(buf, a, alen);
+    std::memcpy(buf + alen, b, fromB);
+    return write(buf, alen + fromB);
+  }
+  auto r = write(a, alen);
+  if (r.status != net::IoStatus::Ok || r.bytes < alen) {
+    return r;
+  }
+  auto rb = write(b, blen);
+  if (rb.status == net::IoStatus::Ok) {
+    r.bytes += rb.bytes;
+  } else if (rb.status == net::IoStatus::Error) {
+    return rb;
+  }
+  return r;
+}
+
+void TlsTransport::shutdownWrite() {
+  if (!shut_) {
+    shut_ = true;
+    ERR_clear_error();
+    if (SSL_is_init_finished(ssl_)) {
+      SSL_shutdown(ssl_);  // close_notify (one attempt: the FIN follows either way)
+    }
+    ERR_clear_error();
+  }
+  ::shutdown(fd_, SHUT_WR);
+}
+
+net::HandshakeStatus TlsTransport::handshake() {
+  ERR_clear_error();
+  int ret = SSL_do_handshake(ssl_);
+  if (ret == 1) {
+    return net::HandshakeStatus::Done;
+  }
+  int err = SSL_get_error(ssl_, ret);
+  if (err == SSL_ERROR_WANT_READ) {
+    return net::HandshakeStatus::WantRead;
+  }
+  if (err == SSL_ERROR_WANT_WRITE) {
+    return net::HandshakeStatus::WantWrite;
+  }
+  if (err == SSL_ERROR_SYSCALL) {
+    int e = errno;
+    failure_ = e ? std::strerror(e) : "the client closed the connection during the handshake";
+    ERR_clear_error();
+  } else {
+    failure_ = drainErrors("handshake failed");
+  }
+  return net::HandshakeStatus::Failed;
+}
+
+bool TlsTransport::hasBufferedInput() const { return SSL_has_pending(ssl_) == 1; }
+
+std::string TlsTransport::version() const { return SSL_get_version(ssl_); }
+
+std::string TlsTransport::cipher() const {
+  const char* c = SSL_get_cipher_name(ssl_);
+  return c ? c : "";
+}
+
+std::string TlsTransport::alpn() const {
+  const unsigned char* p = nullptr;
+  unsigned int n = 0;
+  SSL_get0_alpn_selected(ssl_, &p, &n);
+  return std::string(reinterpret_cast<const char*>(p), n);
+}
+
+}  // namespace fulcrum::tls

@@ -1,0 +1,128 @@
+#pragma once
+// Certificates for tests, made with OpenSSL at test time (nothing checked in that expires): a
+// test CA and leaf certificates it signs, with the DNS names, key type and validity a test
+// asks for, as PEM text to write where the config points.
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace testcerts {
+
+enum class Key { Ecdsa, Rsa };
+
+struct Pem {
+  std::string cert;
+  std::string key;
+};
+
+inline std::string toPem(X509* x) {
+  BIO* b = BIO_new(BIO_s_mem());
+  PEM_write_bio_X509(b, x);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(b, &data);
+  std::string out(data, static_cast<size_t>(n));
+  BIO_free(b);
+  return out;
+}
+
+inline std::string toPem(EVP_PKEY* k) {
+  BIO* b = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(b, k, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(b, &data);
+  std::string out(data, static_cast<size_t>(n));
+  BIO_free(b);
+  return out;
+}
+
+inline EVP_PKEY* makeKey(Key kind) { return kind == Key::Rsa ? EVP_RSA_gen(2048) : EVP_EC_gen("P-256"); }
+
+inline void addExt(X509* cert, X509* issuer, int nid, const std::string& value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+  if (!ext) {
+    throw std::runtime_error("cannot make extension " + value);
+  }
+  X509_add_ext(cert, ext, -1);
+  X509_EXTENSION_free(ext);
+}
+
+// A CA that signs leaf certificates; its PEM is what clients are given (--cacert).
+class TestCa {
+ public:
+  explicit TestCa(const std::string& name = "Fulcrum Test CA") {
+    key_ = makeKey(Key::Ecdsa);
+    cert_ = X509_new();
+    X509_set_version(cert_, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert_), 1);
+    X509_gmtime_adj(X509_getm_notBefore(cert_), -3600);
+    X509_gmtime_adj(X509_getm_notAfter(cert_), 86400L * 365);
+    X509_set_pubkey(cert_, key_);
+    X509_NAME* n = X509_get_subject_name(cert_);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(name.c_str()), -1, -1, 0);
+    X509_set_issuer_name(cert_, n);
+    addExt(cert_, cert_, NID_basic_constraints, "critical,CA:TRUE");
+    addExt(cert_, cert_, NID_key_usage, "critical,keyCertSign,cRLSign");
+    X509_sign(cert_, key_, EVP_sha256());
+  }
+  ~TestCa() {
+    X509_free(cert_);
+    EVP_PKEY_free(key_);
+  }
+  TestCa(const TestCa&) = delete;
+  TestCa& operator=(const TestCa&) = delete;
+
+  std::string pem() const { return toPem(cert_); }
+
+  // A leaf for `names` (the first is also its common name). Validity in seconds from now.
+  Pem issue(const std::vector<std::string>& names, Key kind = Key::Ecdsa, long notBefore = -3600,
+            long notAfter = 86400L * 30, bool withSan = true) {
+    EVP_PKEY* key = makeKey(kind);
+    X509* cert = X509_new();
+    X509_set_version(cert, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(cert), ++serial_);
+    X509_gmtime_adj(X509_getm_notBefore(cert), notBefore);
+    X509_gmtime_adj(X509_getm_notAfter(cert), notAfter);
+    X509_set_pubkey(cert, key);
+    X509_NAME* n = X509_get_subject_name(cert);
+    X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>(names.at(0).c_str()),
+                               -1, -1, 0);
+    X509_set_issuer_name(cert, X509_get_subject_name(cert_));
+    if (withSan) {
+      std::string san;
+      for (const auto& name : names) {
+        san += (san.empty() ? "DNS:" : ",DNS:") + name;
+      }
+      addExt(cert, cert_, NID_subject_alt_name, san);
+    }
+    addExt(cert, cert_, NID_ext_key_usage, "serverAuth,clientAuth");
+    X509_sign(cert, key_, EVP_sha256());
+    Pem out{toPem(cert), toPem(key)};
+    X509_free(cert);
+    EVP_PKEY_free(key);
+    return out;
+  }
+
+ private:
+  EVP_PKEY* key_ = nullptr;
+  X509* cert_ = nullptr;
+  long serial_ = 1;
+};
+
+inline void writeFile(const std::string& path, const std::string& content) {
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  f << content;
+}
+
+}  // namespace testcerts
