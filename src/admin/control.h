@@ -15,8 +15,16 @@
 
 namespace fulcrum::admin {
 
+// A certificate a TLS listener serves, for its expiry gauge.
+struct CertificateView {
+  std::string file;
+  std::string names;   // comma-separated
+  int64_t not_after = 0;  // unix seconds
+};
+
 struct ListenerView {
   const config::Listener* config = nullptr;
+  std::vector<CertificateView> certificates;
   std::shared_ptr<stats::TrafficSet> stats;
   std::vector<std::shared_ptr<stats::TrafficSet>> routes;  // parallel to config->http.routes
 };
@@ -36,6 +44,7 @@ struct View {
   std::string state_file;
   size_t overrides = 0;          // servers changed through the API
   double start_time = 0;         // unix seconds
+  double now = 0;                // unix seconds, when the view was taken
   double last_reload_time = 0;   // unix seconds of the last successful apply
   size_t workers = 0;
   std::vector<uint64_t> worker_beats;  // when each worker's loop last turned (now_ms's clock)

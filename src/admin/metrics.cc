@@ -47,6 +47,8 @@ constexpr FamilySpec kFamilies[] = {
     {"fulcrum_listener_bytes_received_total", Type::Counter, "Bytes received from clients."},
     {"fulcrum_listener_bytes_sent_total", Type::Counter, "Bytes sent to clients."},
     {"fulcrum_listener_rate_limited_total", Type::Counter, "Requests refused by the rate limit or the per-client connection limit."},
+    {"fulcrum_listener_tls_handshakes_total", Type::Counter, "TLS handshakes by version and result (full, resumed, failed, abandoned)."},
+    {"fulcrum_tls_certificate_expiry_seconds", Type::Gauge, "Seconds until a served certificate expires (negative: expired)."},
     {"fulcrum_listener_request_duration_seconds", Type::Histogram, "HTTP request time, from the complete request head to the end of the response."},
     {"fulcrum_route_requests_total", Type::Counter, "HTTP requests answered per route, by status."},
     {"fulcrum_route_request_duration_seconds", Type::Histogram, "HTTP request time per route."},
@@ -117,6 +119,22 @@ std::string renderMetrics(const View& v) {
              static_cast<double>(t.active));
     w.sample("fulcrum_listener_bytes_received_total", {{"listener", name}}, static_cast<double>(t.bytes_in));
     w.sample("fulcrum_listener_bytes_sent_total", {{"listener", name}}, static_cast<double>(t.bytes_out));
+    if (l.config->tls.enabled()) {
+      auto hs = [&](const char* version, const char* result, uint64_t n) {
+        w.sample("fulcrum_listener_tls_handshakes_total", {{"listener", name}, {"version", version}, {"result", result}},
+                 static_cast<double>(n));
+      };
+      hs("TLSv1.2", "full", t.tls12_full);
+      hs("TLSv1.2", "resumed", t.tls12_resumed);
+      hs("TLSv1.3", "full", t.tls13_full);
+      hs("TLSv1.3", "resumed", t.tls13_resumed);
+      hs("none", "failed", t.tls_failed);  // (no version was agreed)
+      hs("none", "abandoned", t.tls_abandoned);
+      for (const auto& c : l.certificates) {
+        w.sample("fulcrum_tls_certificate_expiry_seconds", {{"listener", name}, {"file", c.file}, {"names", c.names}},
+                 static_cast<double>(c.not_after) - v.now);
+      }
+    }
     if (l.config->protocol != config::Protocol::Http) {
       continue;
     }

@@ -428,6 +428,7 @@ admin::View Server::view() {
   v.file_config = file_config_;
   v.start_time = start_time_;
   v.last_reload_time = last_reload_time_;
+  v.now = unixNow();
   v.workers = worker_count_;
   for (const auto& w : workers_) {
     v.worker_beats.push_back(w->lastBeatMs());
@@ -443,6 +444,15 @@ admin::View Server::view() {
     admin::ListenerView lv;
     lv.config = &l;
     lv.stats = snapshots_.statsFor("l:" + l.name);
+    if (auto it = tls_.find(l.name); it != tls_.end()) {
+      for (const auto& c : it->second->certificates()) {
+        std::string names;
+        for (const auto& n : c->names()) {
+          names += (names.empty() ? "" : ",") + n;
+        }
+        lv.certificates.push_back({c->certFile(), names, c->notAfter()});
+      }
+    }
     for (const auto& r : l.http.routes) {
       lv.routes.push_back(snapshots_.statsFor("r:" + l.name + "\n" + r.name));
     }

@@ -84,6 +84,12 @@ TrafficTotals TrafficSet::sum() const {
     t.timeouts += s.timeouts.get();
     t.rate_limited += s.rate_limited.get();
     t.queue_timeouts += s.queue_timeouts.get();
+    t.tls12_full += s.tls12_full.get();
+    t.tls12_resumed += s.tls12_resumed.get();
+    t.tls13_full += s.tls13_full.get();
+    t.tls13_resumed += s.tls13_resumed.get();
+    t.tls_failed += s.tls_failed.get();
+    t.tls_abandoned += s.tls_abandoned.get();
     t.queued += s.queued.get();
     addHist(t.request_time, s.request_time);
     addHist(t.response_time, s.response_time);

@@ -78,6 +78,9 @@ struct Traffic {
   Counter timeouts;
   Counter rate_limited;
   Counter queue_timeouts;
+  // TLS listeners: handshakes completed by version (full or resumed), failed (a bad or
+  // refused hello, an alert), and abandoned before the end (a timeout, a client gone).
+  Counter tls12_full, tls12_resumed, tls13_full, tls13_resumed, tls_failed, tls_abandoned;
   Gauge queued;
   Histogram request_time;   // whole request, as the client saw it
   Histogram response_time;  // request sent to the server -> its response head
@@ -91,6 +94,7 @@ struct TrafficTotals {
   uint64_t requests = 0;
   uint64_t bytes_in = 0, bytes_out = 0, connect_errors = 0, retries = 0, timeouts = 0, rate_limited = 0,
            queue_timeouts = 0;
+  uint64_t tls12_full = 0, tls12_resumed = 0, tls13_full = 0, tls13_resumed = 0, tls_failed = 0, tls_abandoned = 0;
   int64_t queued = 0;
   struct Hist {
     uint64_t buckets[Histogram::kBounds + 1] = {};

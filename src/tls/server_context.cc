@@ -185,7 +185,7 @@ int ServerContext::groupFor(const std::string& name) const {
   return -1;
 }
 
-std::unique_ptr<net::Transport> ServerContext::accept(int fd) const {
+std::unique_ptr<net::Transport> ServerContext::accept(int fd, stats::Traffic* stats) const {
   SSL* ssl = SSL_new(data_->groups[0].ctx.get());
   if (!ssl) {
     ERR_clear_error();
@@ -197,7 +197,7 @@ std::unique_ptr<net::Transport> ServerContext::accept(int fd) const {
     return nullptr;
   }
   SSL_set_accept_state(ssl);
-  return std::make_unique<TlsTransport>(ssl, fd);
+  return std::make_unique<TlsTransport>(ssl, fd, stats);
 }
 
 }  // namespace fulcrum::tls

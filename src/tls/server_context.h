@@ -16,6 +16,7 @@
 
 #include "config/model.h"
 #include "net/transport.h"
+#include "stats/counters.h"
 #include "tls/certificate.h"
 
 namespace fulcrum::tls {
@@ -32,7 +33,8 @@ class ServerContext {
 
   // A TLS transport over an accepted socket (the fd stays owned by the caller); null when
   // OpenSSL cannot make the connection object (memory).
-  std::unique_ptr<net::Transport> accept(int fd) const;
+  // `stats`: where its handshake is counted (null: nowhere).
+  std::unique_ptr<net::Transport> accept(int fd, stats::Traffic* stats = nullptr) const;
 
   const std::vector<std::shared_ptr<const Certificate>>& certificates() const { return certificates_; }
   // The group index serving `name` (lower case), or -1 (unknown: the default or a refusal).

@@ -16,9 +16,14 @@ namespace {
 constexpr size_t kCoalesce = 16 * 1024;
 }  // namespace
 
-TlsTransport::TlsTransport(SSL* ssl, int fd) : ssl_(ssl), fd_(fd) {}
+TlsTransport::TlsTransport(SSL* ssl, int fd, stats::Traffic* stats) : ssl_(ssl), fd_(fd), stats_(stats) {}
 
-TlsTransport::~TlsTransport() { SSL_free(ssl_); }
+TlsTransport::~TlsTransport() {
+  if (!ended_ && stats_) {
+    stats_->tls_abandoned.add();
+  }
+  SSL_free(ssl_);
+}
 
 net::IoResult TlsTransport::fromError(int ret, bool reading) {
   int err = SSL_get_error(ssl_, ret);
@@ -111,6 +116,15 @@ net::HandshakeStatus TlsTransport::handshake() {
   ERR_clear_error();
   int ret = SSL_do_handshake(ssl_);
   if (ret == 1) {
+    if (!ended_ && stats_) {
+      bool resumed = SSL_session_reused(ssl_) == 1;
+      if (SSL_version(ssl_) == TLS1_3_VERSION) {
+        (resumed ? stats_->tls13_resumed : stats_->tls13_full).add();
+      } else {
+        (resumed ? stats_->tls12_resumed : stats_->tls12_full).add();
+      }
+    }
+    ended_ = true;
     return net::HandshakeStatus::Done;
   }
   int err = SSL_get_error(ssl_, ret);
@@ -127,6 +141,10 @@ net::HandshakeStatus TlsTransport::handshake() {
   } else {
     failure_ = drainErrors("handshake failed");
   }
+  if (!ended_ && stats_) {
+    stats_->tls_failed.add();
+  }
+  ended_ = true;
   return net::HandshakeStatus::Failed;
 }
 

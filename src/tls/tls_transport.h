@@ -8,6 +8,7 @@
 #include <string>
 
 #include "net/transport.h"
+#include "stats/counters.h"
 
 typedef struct ssl_st SSL;
 
@@ -16,7 +17,8 @@ namespace fulcrum::tls {
 class TlsTransport final : public net::Transport {
  public:
   // Takes ownership of `ssl`, already bound to `fd` and in accept (or connect) state.
-  TlsTransport(SSL* ssl, int fd);
+  // `stats`: where the handshake's outcome is counted (the listener's, this worker's), or null.
+  TlsTransport(SSL* ssl, int fd, stats::Traffic* stats = nullptr);
   ~TlsTransport() override;
   TlsTransport(const TlsTransport&) = delete;
   TlsTransport& operator=(const TlsTransport&) = delete;
@@ -46,7 +48,9 @@ class TlsTransport final : public net::Transport {
 
   SSL* ssl_;
   int fd_;
+  stats::Traffic* stats_;
   bool shut_ = false;
+  bool ended_ = false;  // the handshake finished or failed (else the destructor counts it abandoned)
   std::string failure_;
 };
 

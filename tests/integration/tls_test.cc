@@ -189,3 +189,56 @@ TEST(Tls, AReloadWithABadCertificateKeepsTheOldOneServingAndAGoodOneIsTakenAtOnc
   EXPECT_TRUE(waitFor([&] { return env.get("new.test", {"-o", "/dev/null", "-w", "%{http_code}"}).output == "200"; }, 5s))
       << env.fulcrum->log();
 }
+
+TEST(Tls, SessionsResumeAcrossWorkersAndTheMetricsCountHandshakesAndShowExpiry) {
+  TlsEnv env;
+  uint16_t admin = freePort();
+  env.issue("site", {"site.test"});
+  env.start(env.config({"site"}) + "admin:\n  bind: 127.0.0.1:" + std::to_string(admin) + "\n");
+  // TLS 1.2 (session id or ticket) and TLS 1.3 (ticket, read before the client leaves): the
+  // second connection resumes, whichever of the two workers accepts it.
+  std::string sess = env.dir.file("sess");
+  for (const char* v : {"-tls1_2", "-tls1_3"}) {
+    auto first = shell("(sleep 0.3) | timeout 10 /usr/bin/openssl s_client -connect 127.0.0.1:" +
+                       std::to_string(env.port) + " " + v + " -servername site.test -CAfile " + env.dir.file("ca.pem") +
+                       " -sess_out " + sess + " 2>&1");
+    EXPECT_NE(first.output.find("New, TLSv1."), std::string::npos) << first.output;
+    for (int i = 0; i < 4; ++i) {
+      auto again = shell("(sleep 0.1) | timeout 10 /usr/bin/openssl s_client -connect 127.0.0.1:" +
+                         std::to_string(env.port) + " " + v + " -servername site.test -CAfile " +
+                         env.dir.file("ca.pem") + " -sess_in " + sess + " 2>&1");
+      EXPECT_NE(again.output.find("Reused, TLSv1."), std::string::npos) << v << " try " << i << ": " << again.output;
+    }
+  }
+  std::string m;
+  auto value = [&](const std::string& key) {
+    size_t at = m.find(key);
+    return at == std::string::npos ? -1.0 : std::stod(m.substr(at + key.size() + 1));
+  };
+  const std::string failed = "fulcrum_listener_tls_handshakes_total{listener=\"front\",version=\"none\",result=\"failed\"}";
+  m = curl({url(admin, "/metrics")}).output;
+  double failedBefore = value(failed);
+  int g = connectTcp(env.port);
+  sendStr(g, "not a client hello\r\n\r\n");
+  EXPECT_TRUE(closedWithin(g, 3s));
+  ::close(g);
+  EXPECT_TRUE(waitFor(
+      [&] {
+        m = curl({url(admin, "/metrics")}).output;
+        return value(failed) == failedBefore + 1;
+      },
+      3s))
+      << "garbage counts as a failed handshake: " << m;
+  EXPECT_EQ(value("fulcrum_listener_tls_handshakes_total{listener=\"front\",version=\"TLSv1.2\",result=\"full\"}"), 1);
+  EXPECT_EQ(value("fulcrum_listener_tls_handshakes_total{listener=\"front\",version=\"TLSv1.2\",result=\"resumed\"}"), 4);
+  EXPECT_EQ(value("fulcrum_listener_tls_handshakes_total{listener=\"front\",version=\"TLSv1.3\",result=\"full\"}"), 1);
+  EXPECT_EQ(value("fulcrum_listener_tls_handshakes_total{listener=\"front\",version=\"TLSv1.3\",result=\"resumed\"}"), 4);
+  size_t at = m.find("fulcrum_tls_certificate_expiry_seconds{listener=\"front\",file=\"" + env.dir.file("site.pem") +
+                     "\",names=\"site.test\"} ");
+  ASSERT_NE(at, std::string::npos) << m;
+  double left = std::stod(m.substr(m.find("} ", at) + 2));
+  EXPECT_GT(left, 29.9 * 86400);
+  EXPECT_LT(left, 30.1 * 86400);
+  auto lint = shell("/usr/bin/promtool check metrics <<'EOF'\n" + m + "EOF\n");
+  EXPECT_EQ(lint.code, 0) << lint.output;
+}
