@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +77,13 @@ std::string field(const Message& m, const std::string& key) {
 
 int runUpgrade(const UpgradeOptions& o, std::ostream& out, std::ostream& err) {
   const char* me = "fulcrum upgrade: ";
+  // main() blocked these for the server's signalfd; here Ctrl-C must end the wait. The new
+  // process (its own session) then completes or abandons the handover on its own.
+  sigset_t interrupt;
+  sigemptyset(&interrupt);
+  sigaddset(&interrupt, SIGINT);
+  sigaddset(&interrupt, SIGTERM);
+  sigaddset(&interrupt, SIGHUP);
   // 1. A fulcrum must answer, and be serving (not stopping, not in another upgrade).
   auto channel = Channel::connect(o.control_socket);
   if (!channel) {
@@ -137,6 +145,9 @@ int runUpgrade(const UpgradeOptions& o, std::ostream& out, std::ostream& err) {
   }
   argv.push_back(nullptr);
   pid_t child = ::fork();
+  if (child > 0) {
+    pthread_sigmask(SIG_UNBLOCK, &interrupt, nullptr);  // (the child keeps the server's mask)
+  }
   if (child < 0) {
     err << me << "fork: " << std::strerror(errno) << "\n";
     return 1;

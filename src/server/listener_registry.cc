@@ -41,6 +41,7 @@ Result<ListenerSockets> ListenerRegistry::prepare(const config::Config& config, 
                                                   handover::InheritedSockets* inherited) {
   ListenerSockets out;
   adopted_ = 0;
+  shared_ = 0;
   bound_ = 0;
   for (const auto& l : config.listeners) {
     std::string key = listenKey(l);
@@ -77,7 +78,7 @@ Result<ListenerSockets> ListenerRegistry::prepare(const config::Config& config, 
           return Error{"listener " + l.name + ": dup: " + std::strerror(errno)};
         }
         group->fds.push_back(std::move(shared));
-        ++bound_;
+        ++shared_;
         continue;
       }
       auto fd = net::openListenSocket(l.bind, l.protocol, static_cast<int>(l.backlog), l.freebind);

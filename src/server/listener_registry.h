@@ -43,8 +43,10 @@ class ListenerRegistry {
   // The current sockets for a successor: every worker's socket of every listener, with its
   // record. The descriptors stay owned here.
   std::vector<std::pair<handover::SocketRecord, int>> handoverList(const config::Config& config) const;
-  // Of the last prepare(): sockets adopted from `inherited`, and bound (or shared) anew.
+  // Of the last prepare(): sockets adopted from `inherited`, further workers' descriptors of
+  // an adopted socket without SO_REUSEPORT, and sockets bound anew.
   size_t adopted() const { return adopted_; }
+  size_t shared() const { return shared_; }
   size_t bound() const { return bound_; }
 
  private:
@@ -53,6 +55,7 @@ class ListenerRegistry {
 
   std::unordered_map<std::string /*key*/, std::shared_ptr<ListenSocketGroup>> current_;
   size_t adopted_ = 0;
+  size_t shared_ = 0;
   size_t bound_ = 0;
 };
 

@@ -185,7 +185,8 @@ int Server::run() {
     return 1;
   }
   if (hadInherited) {
-    log::info("listening sockets adopted", {{"adopted", listeners_.adopted()}, {"bound", listeners_.bound()}});
+    log::info("listening sockets adopted",
+              {{"adopted", listeners_.adopted()}, {"shared", listeners_.shared()}, {"bound", listeners_.bound()}});
   }
   if (admin::toJson(overrides_) != stateBefore) {
     if (auto st = saveState(overrides_); !st) {

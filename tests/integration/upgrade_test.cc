@@ -157,7 +157,7 @@ TEST(Upgrade, UnderLoadWithIdleKeepAliveConnectionsNothingFails) {
   EXPECT_NE(old->log().find("upgrade: the new fulcrum serves; this one stops accepting and drains"), std::string::npos);
   // The new one serves on the same address (and its admin API answers on the old one's port).
   EXPECT_EQ(curl({url(port, "/")}).output, "hello from a\n");
-  EXPECT_NE(out.find("\"listening sockets adopted\" adopted=2 bound=0"), std::string::npos) << out;
+  EXPECT_NE(out.find("\"listening sockets adopted\" adopted=2 shared=0 bound=0"), std::string::npos) << out;
 }
 
 TEST(Upgrade, ANewBinaryThatFailsLeavesTheOldOneServing) {
@@ -310,7 +310,7 @@ TEST(Upgrade, TheNewConfigKeepsAddsAndDropsListenersAndWorkers) {
   KillOnExit successor{pidAfter(up->log(), "the new fulcrum (pid ")};
   std::string log = up->log();
   // keep and dns: 2 sockets each adopted and a third worker's bound; added: 3 bound; dropped: closed.
-  EXPECT_NE(log.find("\"listening sockets adopted\" adopted=4 bound=5"), std::string::npos) << log;
+  EXPECT_NE(log.find("\"listening sockets adopted\" adopted=4 shared=0 bound=5"), std::string::npos) << log;
   EXPECT_NE(log.find("inherited socket closed: no listener of this config has its address"), std::string::npos)
       << log;
   EXPECT_NE(log.find("tcp 127.0.0.1:" + std::to_string(dropped) + " (listener dropped, worker 0"),
@@ -320,4 +320,35 @@ TEST(Upgrade, TheNewConfigKeepsAddsAndDropsListenersAndWorkers) {
   EXPECT_EQ(who(keep), "a");
   EXPECT_EQ(curl({url(added, "/")}).output, "hello from h\n");
   EXPECT_LT(connectTcp(dropped, "127.0.0.1", 1), 0) << "a listener gone from the config is closed";
+}
+
+// systemd socket activation: the sockets a launcher passed (LISTEN_FDS) are adopted by the
+// listeners with their address; a request queued before fulcrum ran is answered, which only
+// that very socket can do. Without SO_REUSEPORT (systemd's default) both workers share it;
+// a passed socket no listener has is closed.
+TEST(SystemdActivation, AListenerAdoptsThePassedSocket) {
+  TempDir dir;
+  auto backend = startHttpBackend(dir, "a");
+  ASSERT_NE(backend.port, 0);
+  uint16_t port = freePort(), unused = freePort();
+  std::string cfg = dir.file("fulcrum.yaml");
+  writeFile(cfg, httpConfig(port, httpPool("web", {backend.port}), "", "web") + "admin:\n  bind: 127.0.0.1:" +
+                     std::to_string(freePort()) + "\n");
+  Process f({"/usr/bin/python3", SOURCE_DIR "/tests/integration/clients/sd_launch.py", dir.file("answer"),
+             "web=tcp:" + std::to_string(port), "spare=tcp:" + std::to_string(unused), "--", FULCRUM_BIN, "run", "-c",
+             cfg, "--workers", "2"},
+            dir.file("fulcrum.log"));
+  ASSERT_TRUE(waitFor([&] { return readFile(dir.file("answer")).size() > 0; }, 10s)) << f.log();
+  EXPECT_NE(readFile(dir.file("answer")).find("hello from a"), std::string::npos)
+      << readFile(dir.file("answer")) << f.log();
+  std::string log = f.log();
+  EXPECT_NE(log.find("\"systemd passed listening sockets\" sockets=2"), std::string::npos) << log;
+  EXPECT_NE(log.find("\"listening sockets adopted\" adopted=1 shared=1 bound=0"), std::string::npos) << log;
+  EXPECT_NE(log.find("tcp 127.0.0.1:" + std::to_string(unused) + " (listener spare, worker 0, from systemd)"),
+            std::string::npos)
+      << log;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_EQ(curl({url(port, "/")}).output, "hello from a\n");
+  }
+  EXPECT_LT(connectTcp(unused, "127.0.0.1", 1), 0) << "a passed socket no listener has is closed";
 }
