@@ -41,7 +41,7 @@ bool waitFor(int fd, short events, std::chrono::milliseconds timeout) {
 
 }  // namespace
 
-Result<Channel> Channel::connect(const std::string& path) {
+Result<Channel> Channel::connect(const std::string& path, int* errnoOut) {
   auto sun = unixAddress(path);
   if (!sun) {
     return sun.error();
@@ -52,6 +52,9 @@ Result<Channel> Channel::connect(const std::string& path) {
   }
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*sun), sizeof *sun) != 0) {
     int err = errno;
+    if (errnoOut != nullptr) {
+      *errnoOut = err;
+    }
     struct stat st{};
     if (err == ENOENT) {
       return Error{"no control socket at " + path + ": is fulcrum running with this config?"};

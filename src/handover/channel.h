@@ -25,8 +25,8 @@ class Channel {
   explicit Channel(core::Fd fd) : fd_(std::move(fd)) {}
 
   // Blocking connect to the control socket at path. The errors tell "no such socket" from "a
-  // stale socket nobody listens on" from "not a socket".
-  static Result<Channel> connect(const std::string& path);
+  // stale socket nobody listens on" from "not a socket"; errnoOut (optional) gets connect's errno.
+  static Result<Channel> connect(const std::string& path, int* errnoOut = nullptr);
 
   // Sends one message with fds attached (at most kMaxFdsPerMessage). Never blocks for long: a
   // peer that does not read within timeout is an error.

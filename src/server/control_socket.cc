@@ -56,7 +56,11 @@ Status ControlSocket::listen(const std::string& path, bool* conflict) {
     if (!S_ISSOCK(st.st_mode)) {
       return Error{"control socket " + path + ": a file that is not a socket is in the way"};
     }
-    auto probe = handover::Channel::connect(path);
+    int err = 0;
+    auto probe = handover::Channel::connect(path, &err);
+    if (!probe && err != ECONNREFUSED) {
+      return Error{"control socket " + path + ": " + probe.error().message};  // not ours to remove
+    }
     if (probe) {
       std::string who = "another process";
       if (probe->send(handover::encodeStatusRequest())) {

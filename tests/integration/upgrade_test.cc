@@ -273,9 +273,18 @@ TEST(Upgrade, NoRunningFulcrumAStaleSocketAndBadUsageSaySo) {
   EXPECT_NE(again->log().find("removing a stale control socket"), std::string::npos) << again->log();
   EXPECT_EQ(curl({url(port, "/")}).output, "hello from a\n");
 
-  // A second `run` of the same config is refused while one serves (it names the pid).
-  auto second = runCommand({FULCRUM_BIN, "run", "-c", dir.file("fulcrum.yaml")});
+  // A second fulcrum whose control socket is the one a live fulcrum serves on refuses to start
+  // (it names that one's pid), though its listeners are free.
+  uint16_t other = freePort();
+  writeFile(dir.file("other.yaml"), httpConfig(other, httpPool("web", {backend.port}), "", "web") +
+                                         "admin:\n  bind: 127.0.0.1:" + std::to_string(freePort()) +
+                                         "\n  control_socket: " + dir.file("fulcrum.yaml.sock") + "\n");
+  auto second = runCommand({FULCRUM_BIN, "run", "-c", dir.file("other.yaml")});
   EXPECT_EQ(second.code, 1);
+  EXPECT_NE(second.output.find("another fulcrum (pid " + std::to_string(again->pid()) + ") serves with it"),
+            std::string::npos)
+      << second.output;
+  EXPECT_EQ(curl({url(port, "/")}).output, "hello from a\n");
 
   auto usage = runCommand({FULCRUM_BIN, "upgrade"});
   EXPECT_EQ(usage.code, 2) << usage.output;
