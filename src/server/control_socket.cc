@@ -16,6 +16,9 @@ namespace fulcrum::server {
 namespace {
 // A probe of a socket file found at start: does a live process answer?
 constexpr std::chrono::milliseconds kProbeTimeout{1000};
+// A client that has not asked for anything by then is dropped (it holds an fd). A successor
+// that took the sockets has no limit here: it is its upgrade command's to stop.
+constexpr uint64_t kRequestTimeoutMs = 5000;
 
 ino_t inodeOf(const std::string& path) {
   struct stat st{};
@@ -25,7 +28,12 @@ ino_t inodeOf(const std::string& path) {
 
 class ControlSocket::Peer : public core::IoHandler, public core::DeferredDeletable {
  public:
-  Peer(ControlSocket& owner, handover::Channel channel) : owner_(owner), channel(std::move(channel)) {}
+  Peer(ControlSocket& owner, handover::Channel channel)
+      : owner_(owner), channel(std::move(channel)), timeout([this] {
+          if (owner_.successor_ != this) {
+            owner_.dropPeer(*this, "no request within " + std::to_string(kRequestTimeoutMs) + " ms");
+          }
+        }) {}
   void onIoEvents(uint32_t) override {
     // Edge-triggered: read every message waiting. Dropping the peer ends the loop.
     while (channel.valid()) {
@@ -44,6 +52,7 @@ class ControlSocket::Peer : public core::IoHandler, public core::DeferredDeletab
   ControlSocket& owner_;
   handover::Channel channel;
   pid_t pid = 0;
+  core::Timer timeout;
 };
 
 ControlSocket::ControlSocket(core::EventLoop& loop, Hooks hooks) : loop_(loop), hooks_(std::move(hooks)) {}
@@ -161,6 +170,7 @@ void ControlSocket::onIoEvents(uint32_t) {
       continue;
     }
     Peer* p = peer.get();
+    loop_.timers().schedule(p->timeout, kRequestTimeoutMs);
     peers_.push_back(std::move(peer));
     p->onIoEvents(EPOLLIN);  // it may have written before we registered
   }
@@ -178,6 +188,7 @@ void ControlSocket::dropPeer(Peer& peer, const std::string& why) {
   if (it == peers_.end()) {
     return;
   }
+  loop_.timers().cancel(peer.timeout);
   loop_.remove(peer.channel.fd());
   peer.channel.close();
   loop_.deferDelete(std::move(*it));
