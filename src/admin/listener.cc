@@ -1,5 +1,7 @@
 #include "admin/listener.h"
 
+#include <fcntl.h>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -29,18 +31,26 @@ AdminListener::~AdminListener() {
   }
 }
 
-Status AdminListener::start(const config::SocketAddress& bind) {
-  core::Fd fd(::socket(bind.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  if (!fd) {
-    return Error{std::string("admin socket: ") + std::strerror(errno)};
-  }
-  int one = 1;
-  setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  if (::bind(fd.get(), bind.sa(), bind.length) != 0) {
-    return Error{"cannot bind the admin listener to " + bind.text + ": " + std::strerror(errno)};
-  }
-  if (::listen(fd.get(), kBacklog) != 0) {
-    return Error{"cannot listen on " + bind.text + ": " + std::strerror(errno)};
+Status AdminListener::start(const config::SocketAddress& bind, core::Fd inherited) {
+  core::Fd fd = std::move(inherited);
+  if (fd) {
+    int flags = ::fcntl(fd.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK) != 0) {
+      return Error{std::string("inherited admin socket: ") + std::strerror(errno)};
+    }
+  } else {
+    fd = core::Fd(::socket(bind.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd) {
+      return Error{std::string("admin socket: ") + std::strerror(errno)};
+    }
+    int one = 1;
+    setsockopt(fd.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (::bind(fd.get(), bind.sa(), bind.length) != 0) {
+      return Error{"cannot bind the admin listener to " + bind.text + ": " + std::strerror(errno)};
+    }
+    if (::listen(fd.get(), kBacklog) != 0) {
+      return Error{"cannot listen on " + bind.text + ": " + std::strerror(errno)};
+    }
   }
   sockaddr_storage local{};
   socklen_t len = sizeof local;
@@ -79,6 +89,12 @@ Status AdminListener::start(const config::SocketAddress& bind) {
   }
   listen_fd_ = std::move(fd);
   return {};
+}
+
+void AdminListener::stopAccepting() {
+  if (frontend_) {
+    frontend_->stop();
+  }
 }
 
 void AdminListener::stop() {

@@ -41,8 +41,13 @@ class AdminListener {
   AdminListener(const AdminListener&) = delete;
   AdminListener& operator=(const AdminListener&) = delete;
 
-  // Binds (no SO_REUSEPORT: a second process must fail, not share the port) and listens.
-  Status start(const config::SocketAddress& bind);
+  // Binds (no SO_REUSEPORT: a second process must fail, not share the port) and listens;
+  // with `inherited` (a predecessor's admin socket at this address), takes that one instead.
+  Status start(const config::SocketAddress& bind, core::Fd inherited = {});
+  // Stops accepting; open connections are answered (an upgrade: the successor accepts now).
+  void stopAccepting();
+  // The listening socket, for a successor; -1 before start().
+  int listenFd() const { return listen_fd_ ? listen_fd_.get() : -1; }
   // Stops accepting and closes the open connections (the server stops).
   void stop();
   uint16_t port() const { return port_; }

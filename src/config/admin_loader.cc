@@ -9,7 +9,7 @@ namespace fulcrum::config::detail {
 
 namespace {
 const std::vector<std::string_view> kAdminKeys = {"enabled",   "bind",         "token",
-                                                  "token_file", "state_file", "audit_log",
+                                                  "token_file", "state_file", "audit_log", "control_socket",
                                                   "head_timeout", "max_connections_per_client"};
 const std::vector<std::string_view> kAccessLogKeys = {"path", "format"};
 constexpr size_t kMinTokenLength = 16;
@@ -72,6 +72,13 @@ void readAdmin(YamlReader& r, const Entry* e, Admin& out) {
   }
   if (const Entry* p = map->find("audit_log")) {
     r.readString(*p, out.audit_log);
+  }
+  if (const Entry* p = map->find("control_socket")) {
+    // sockaddr_un holds 107 bytes and a NUL; a longer path could never be bound.
+    if (r.readString(*p, out.control_socket) && (out.control_socket.empty() || out.control_socket.size() > 107)) {
+      r.error(p->pos, p->path + ": expected a path of 1 to 107 bytes (a Unix socket's limit)");
+      out.control_socket.clear();
+    }
   }
   if (const Entry* p = map->find("head_timeout")) {
     r.readDuration(*p, Millis(100), Millis(60000), out.head_timeout);

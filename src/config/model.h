@@ -338,6 +338,9 @@ struct Admin {
   std::string token;           // bearer token; required when bind is not a loopback address
   std::string state_file;      // API changes kept here; empty = "<config file>.state.json"
   std::string audit_log;       // one JSON line per API change; empty = "<config file>.audit.log"
+  // The Unix socket `fulcrum upgrade` hands the listening sockets over through; empty =
+  // "<config file>.sock". Read at start-up only (a reload does not move it).
+  std::string control_socket;
   // Before its request head is complete a connection is unauthenticated and costs an fd:
   // it gets this long, and one client address may hold at most this many connections.
   Millis head_timeout{2000};                 // 100ms..60s

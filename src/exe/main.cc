@@ -1,5 +1,6 @@
 // fulcrum: command-line entry point. Parses the command line and hands over to the
-// server (run), the config loader (check), the admin client (ctl) or prints the version.
+// server (run), the config loader (check), the admin client (ctl), the upgrade (upgrade) or
+// prints the version.
 // Exit codes, the same for every command: 0 success, 1 failure, 2 bad usage.
 #include <CLI/CLI.hpp>
 #include <cstdio>
@@ -9,6 +10,8 @@
 #include "admin/ctl.h"
 #include "common/log.h"
 #include "config/loader.h"
+#include "handover/control_path.h"
+#include "handover/upgrade.h"
 #include "server/server.h"
 #include "server/tls_contexts.h"
 #include "watch/watcher.h"
@@ -21,7 +24,8 @@ constexpr int kExitUsage = 2;
 
 constexpr const char* kExitCodes =
     "Exit codes: 0 success; 1 failure (an invalid config, cannot start, the admin API refused or\n"
-    "is unreachable; for watch: the watched process is gone or cannot be watched); 2 bad usage (an\n"
+    "is unreachable; for watch: the watched process is gone or cannot be watched; for upgrade: the\n"
+    "new binary did not take over, and the running one serves on); 2 bad usage (an\n"
     "unknown command or option, a missing or bad argument). watch ends with 0 on SIGTERM/SIGINT.";
 
 std::string counted(size_t n, const std::string& noun) {
@@ -73,6 +77,29 @@ int main(int argc, char** argv) {
   auto* workersOption =
       run->add_option("-w,--workers", workers, "Worker threads; 0 = one per core (default: the config's workers)")
           ->check(CLI::Range(0u, 1024u));
+  fulcrum::server::Options runOptions;
+  run->add_option("--takeover", runOptions.takeover_path,
+                  "Take the listening sockets of the fulcrum whose control socket this is, then tell it to drain "
+                  "(what `fulcrum upgrade` starts)");
+  // Set by `fulcrum upgrade` only: hidden (an empty group).
+  run->add_option("--ready-fd", runOptions.ready_fd, "")->group("")->check(CLI::Range(3, 1 << 20));
+  run->add_option("--takeover-deadline", runOptions.takeover_deadline_ms, "")->group("");
+
+  fulcrum::handover::UpgradeOptions upgradeOptions;
+  unsigned upgradeWorkers = 0;
+  unsigned upgradeTimeoutMs = 30000;
+  auto* upgrade = app.add_subcommand(
+      "upgrade",
+      "Replace the running fulcrum of a config by a new binary without dropping a connection (docs/ha.md)");
+  upgrade->add_option("-c,--config", upgradeOptions.config_path, "Config file (YAML) of the running fulcrum")
+      ->required();
+  upgrade->add_option("--binary", upgradeOptions.binary, "The new fulcrum binary (default: this one)");
+  auto* upgradeWorkersOption =
+      upgrade->add_option("-w,--workers", upgradeWorkers, "Worker threads of the new one (default: the config's)")
+          ->check(CLI::Range(0u, 1024u));
+  upgrade->add_option("--timeout", upgradeTimeoutMs, "Milliseconds the new one has to serve")
+      ->check(CLI::Range(100u, 600'000u))
+      ->capture_default_str();
 
   std::string checkConfig;
   std::string checkFile;
@@ -170,6 +197,24 @@ int main(int argc, char** argv) {
     watchOptions.target = *target;
     return fulcrum::watch::runWatch(watchOptions, std::cerr);
   }
+  if (upgrade->parsed()) {
+    auto loaded = fulcrum::config::loadFile(upgradeOptions.config_path);
+    if (!loaded.ok()) {
+      for (const auto& d : loaded.errors) {
+        std::cerr << d.str() << "\n";
+      }
+      std::cerr << "fulcrum upgrade: " << upgradeOptions.config_path
+                << " is not valid, so no new fulcrum was started; the running one serves on\n";
+      return kExitFailure;
+    }
+    upgradeOptions.control_socket =
+        fulcrum::handover::controlSocketPath(loaded.config->admin, upgradeOptions.config_path);
+    if (upgradeWorkersOption->count() > 0) {
+      upgradeOptions.workers = upgradeWorkers;
+    }
+    upgradeOptions.timeout = std::chrono::milliseconds(upgradeTimeoutMs);
+    return fulcrum::handover::runUpgrade(upgradeOptions, std::cout, std::cerr) == 0 ? kExitOk : kExitFailure;
+  }
   if (ctl->parsed()) {
     for (const auto& [sub, c] : ctlSubs) {
       if (sub->parsed()) {
@@ -180,7 +225,8 @@ int main(int argc, char** argv) {
     return fulcrum::admin::runCtl(ctlOptions, std::cout, std::cerr);
   }
   try {
-    fulcrum::server::Options options{runConfig, std::nullopt};
+    fulcrum::server::Options options = runOptions;
+    options.config_path = runConfig;
     if (workersOption->count() > 0) {
       options.workers = workers;
     }

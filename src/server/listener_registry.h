@@ -11,6 +11,8 @@
 #include "common/result.h"
 #include "config/model.h"
 #include "core/fd.h"
+#include "handover/inherited.h"
+#include "handover/wire.h"
 
 namespace fulcrum::server {
 
@@ -29,16 +31,32 @@ class ListenerRegistry {
   // process holds is refused even when it would let us share it through SO_REUSEPORT (two
   // load balancers would split the traffic). On any failure the error names the listener
   // and address, and nothing changes.
-  Result<ListenerSockets> prepare(const config::Config& config, size_t workers);
+  // inherited (start-up only): sockets a predecessor or systemd passed on; a listener whose
+  // kind and address match takes them, one per worker, instead of binding (workers beyond
+  // those share the one socket when it lacks SO_REUSEPORT, else bind their own). A failure
+  // may leave some taken: start-up then fails as a whole.
+  Result<ListenerSockets> prepare(const config::Config& config, size_t workers,
+                                  handover::InheritedSockets* inherited = nullptr);
   // Makes the prepared set current; sockets of listeners gone close when workers let go.
   void commit(const ListenerSockets& sockets);
   void clear() { current_.clear(); }
+  // The current sockets for a successor: every worker's socket of every listener, with its
+  // record. The descriptors stay owned here.
+  std::vector<std::pair<handover::SocketRecord, int>> handoverList(const config::Config& config) const;
+  // Of the last prepare(): sockets adopted from `inherited`, further workers' descriptors of
+  // an adopted socket without SO_REUSEPORT, and sockets bound anew.
+  size_t adopted() const { return adopted_; }
+  size_t shared() const { return shared_; }
+  size_t bound() const { return bound_; }
 
  private:
   // Ok when l.bind is free, or overlaps a bind of our own (current or just prepared).
   Status probe(const config::Listener& l, const ListenerSockets& prepared) const;
 
   std::unordered_map<std::string /*key*/, std::shared_ptr<ListenSocketGroup>> current_;
+  size_t adopted_ = 0;
+  size_t shared_ = 0;
+  size_t bound_ = 0;
 };
 
 std::string listenKey(const config::Listener& l);

@@ -18,12 +18,18 @@
 #include "common/log.h"
 #include "config/address.h"
 #include "config/loader.h"
+#include "handover/control_path.h"
+#include "net/address.h"
 #include "server/tls_contexts.h"
 
 namespace fulcrum::server {
 
 namespace {
 constexpr uint64_t kStopPollMs = 20;
+// Each step of a takeover (connect, the transfer, the old one's confirmation) gets this long.
+constexpr std::chrono::milliseconds kTakeoverStep{5000};
+// Workers pick a snapshot up at their next loop turn; this is far more than that.
+constexpr std::chrono::milliseconds kWorkersServingWithin{5000};
 
 sigset_t handledSignals() {
   sigset_t set;
@@ -166,9 +172,22 @@ int Server::run() {
     }
   };
   health_ = std::make_unique<upstream::HealthMonitor>(loop_, std::move(hooks));
-  if (auto st = apply(merged, false, true); !st) {
-    log::error("not started", {{"error", st.message()}});
+  handover::InheritedSockets inherited;
+  std::optional<handover::Takeover> takeover;
+  if (!gatherInherited(inherited, takeover)) {
     return 1;
+  }
+  const bool hadInherited = !inherited.empty();
+  inherited_ = &inherited;
+  Status applied = apply(merged, false, true);
+  inherited_ = nullptr;
+  if (!applied) {
+    log::error("not started", {{"error", applied.message()}});
+    return 1;
+  }
+  if (hadInherited) {
+    log::info("listening sockets adopted",
+              {{"adopted", listeners_.adopted()}, {"shared", listeners_.shared()}, {"bound", listeners_.bound()}});
   }
   if (admin::toJson(overrides_) != stateBefore) {
     if (auto st = saveState(overrides_); !st) {
@@ -181,7 +200,10 @@ int Server::run() {
     limits.head_timeout_ms = static_cast<uint64_t>(admin_config_.head_timeout.count());
     limits.max_per_client = admin_config_.max_connections_per_client;
     admin_listener_ = std::make_unique<admin::AdminListener>(loop_, *api_, limits);
-    if (auto st = admin_listener_->start(admin_config_.bind); !st) {
+    // The old one's admin socket, if it was at this address (nothing else may bind it meanwhile).
+    core::Fd adminFd = inherited.take(
+        handover::socketKey(handover::SocketKind::Tcp, net::formatAddress(admin_config_.bind.sa())), 0);
+    if (auto st = admin_listener_->start(admin_config_.bind, std::move(adminFd)); !st) {
       log::error("not started", {{"error", st.message()}});
       health_->stop();
       return 1;
@@ -191,8 +213,18 @@ int Server::run() {
                                  {"token", admin_config_.token.empty() ? "none (loopback only)" : "required"},
                                  {"state_file", state_path_}});
   }
+  for (const auto& gone : inherited.closeRest()) {
+    log::info("inherited socket closed: no listener of this config has its address", {{"socket", gone}});
+  }
+  if (!startControlSocket(takeover.has_value())) {
+    health_->stop();
+    return 1;
+  }
   for (auto& w : workers_) {
     w->start();
+  }
+  if (takeover) {
+    completeTakeover(*takeover);
   }
   loop_.timers().schedule(rate_timer_, 1000);
   log::info("fulcrum started", {{"version", FULCRUM_VERSION},
@@ -207,7 +239,7 @@ int Server::run() {
   admin_listener_.reset();
   health_.reset();
   log::info("fulcrum stopped");
-  return 0;
+  return exit_code_;
 }
 
 Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet, bool readCertificates) {
@@ -223,7 +255,7 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet, b
       return Error{all};
     }
   }
-  auto sockets = listeners_.prepare(*config, worker_count_);
+  auto sockets = listeners_.prepare(*config, worker_count_, inherited_);
   if (!sockets) {
     return sockets.error();
   }
@@ -555,6 +587,9 @@ void Server::beginStop(const char* why) {
   }
   stopping_ = true;
   health_->stop();
+  if (control_) {
+    control_->close();  // no upgrade of a process that stops
+  }
   uint64_t drain = current_ ? static_cast<uint64_t>(current_->config->timeouts.drain.count()) : 0;
   log::info("stopping: no new connections, open ones may finish", {{"signal", why}, {"drain_ms", drain}});
   for (auto& w : workers_) {
@@ -577,6 +612,142 @@ void Server::checkStopped() {
     admin_listener_->stop();  // its sessions are deleted at the end of this turn, on the loop
   }
   loop_.stop();
+}
+
+bool Server::gatherInherited(handover::InheritedSockets& inherited, std::optional<handover::Takeover>& takeover) {
+  std::vector<std::string> warnings;
+  if (auto st = handover::adoptSystemdSockets(inherited, warnings); !st) {
+    log::error("not started", {{"error", st.message()}});
+    return false;
+  }
+  for (const auto& w : warnings) {
+    log::warn("an inherited descriptor is not a usable socket", {{"detail", w}});
+  }
+  if (!inherited.empty()) {
+    log::info("systemd passed listening sockets", {{"sockets", inherited.size()}});
+  }
+  if (options_.takeover_path.empty()) {
+    return true;
+  }
+  auto t = handover::Takeover::start(options_.takeover_path, inherited, kTakeoverStep);
+  if (!t) {
+    log::error("not started: cannot take over the listening sockets of the running fulcrum; it serves on",
+               {{"control_socket", options_.takeover_path}, {"error", t.error().message}});
+    return false;
+  }
+  log::info("upgrade: received the listening sockets of the running fulcrum",
+            {{"pid", static_cast<long>(t->predecessor())}, {"sockets", t->received()}});
+  takeover = std::move(*t);
+  return true;
+}
+
+bool Server::startControlSocket(bool takeover) {
+  std::string path = handover::controlSocketPath(admin_config_, options_.config_path);
+  ControlSocket::Hooks hooks;
+  hooks.sockets = [this] {
+    std::vector<std::pair<handover::SocketRecord, int>> out;
+    if (current_) {
+      out = listeners_.handoverList(*current_->config);
+    }
+    if (admin_listener_ && admin_listener_->listenFd() >= 0) {
+      handover::SocketRecord r;
+      r.address = net::formatAddress(admin_config_.bind.sa());
+      if (auto actual = handover::describeSocket(admin_listener_->listenFd())) {
+        r.address = actual->address;
+      }
+      r.listener = "admin";
+      out.emplace_back(std::move(r), admin_listener_->listenFd());
+    }
+    return out;
+  };
+  hooks.hand_over = [this](pid_t pid) { return handOver(pid); };
+  hooks.serving = [this] { return !stopping_ && current_ != nullptr; };
+  control_ = std::make_unique<ControlSocket>(loop_, std::move(hooks));
+  bool conflict = false;
+  Status st = takeover ? control_->listenBeside(path) : control_->listen(path, &conflict);
+  if (!st && conflict) {
+    log::error("not started", {{"error", st.message()}});
+    return false;
+  }
+  if (!st) {
+    // Serving matters more than upgrading in place: go on without it, loudly.
+    log::warn("no control socket: `fulcrum upgrade` cannot replace this process", {{"error", st.message()}});
+    control_.reset();
+    return true;
+  }
+  log::info("control socket", {{"path", path}});
+  return true;
+}
+
+void Server::completeTakeover(handover::Takeover& takeover) {
+  // Serving means every worker accepts on the adopted sockets: wait for them to apply the
+  // snapshot (a loop turn), bounded. Connections meanwhile queue in the shared sockets.
+  uint64_t version = current_ ? current_->version : 0;
+  auto until = std::chrono::steady_clock::now() + kWorkersServingWithin;
+  auto serving = [&] {
+    for (const auto& w : workers_) {
+      if (w->appliedVersion() < version) {
+        return false;
+      }
+    }
+    return true;
+  };
+  while (!serving() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!serving()) {
+    log::warn("upgrade: workers slow to pick up the config; telling the old fulcrum anyway");
+  }
+  if (options_.takeover_deadline_ms != 0 && core::EventLoop::monotonicMs() >= options_.takeover_deadline_ms) {
+    // `fulcrum upgrade` has stopped waiting and reported a failure: the old one must serve on.
+    // Connections this one took meanwhile finish in a drain, as at any stop.
+    log::error("upgrade: too late, `fulcrum upgrade` gave up waiting; the old fulcrum serves on, this one stops");
+    exit_code_ = 1;
+    loop_.post([this] { beginStop("upgrade too late"); });
+    return;
+  }
+  auto drain = takeover.confirmReady(kTakeoverStep);
+  if (drain) {
+    log::info("upgrade: serving; the old fulcrum stops accepting and drains",
+              {{"old_pid", static_cast<long>(takeover.predecessor())}, {"drain_ms", *drain}});
+  } else {
+    log::warn("upgrade: serving, but the old fulcrum did not confirm its drain",
+              {{"old_pid", static_cast<long>(takeover.predecessor())}, {"error", drain.error().message}});
+  }
+  if (control_) {
+    if (auto st = control_->publish(); !st) {
+      log::warn("control socket not moved into place: the next upgrade cannot find this process",
+                {{"error", st.message()}});
+    }
+  }
+  reportReady("ready " + std::to_string(::getpid()) + " adopted=" + std::to_string(listeners_.adopted()) +
+              " bound=" + std::to_string(listeners_.bound()) + " old_pid=" + std::to_string(takeover.predecessor()) +
+              " drain_ms=" + std::to_string(drain ? *drain : 0));
+}
+
+uint64_t Server::handOver(pid_t successor) {
+  uint64_t drain = current_ ? static_cast<uint64_t>(current_->config->timeouts.drain.count()) : 0;
+  log::info("upgrade: the new fulcrum serves; this one stops accepting and drains",
+            {{"new_pid", static_cast<long>(successor)}, {"drain_ms", drain}});
+  if (admin_listener_) {
+    admin_listener_->stopAccepting();  // probes go to the new one now, never to a draining one
+  }
+  // After this batch: stopping destroys handlers that may have events queued in it.
+  loop_.post([this] { beginStop("upgrade"); });
+  return drain;
+}
+
+void Server::reportReady(const std::string& line) {
+  if (options_.ready_fd < 0) {
+    return;
+  }
+  std::string text = line + "\n";
+  ssize_t n;
+  do {
+    n = ::write(options_.ready_fd, text.data(), text.size());
+  } while (n < 0 && errno == EINTR);
+  ::close(options_.ready_fd);
+  options_.ready_fd = -1;
 }
 
 void Server::onSignals() {

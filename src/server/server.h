@@ -11,9 +11,12 @@
 #include "admin/control.h"
 #include "admin/listener.h"
 #include "admin/overrides.h"
+#include "handover/inherited.h"
+#include "handover/takeover.h"
 #include "common/result.h"
 #include "config/model.h"
 #include "core/event_loop.h"
+#include "server/control_socket.h"
 #include "server/listener_registry.h"
 #include "server/snapshot.h"
 #include "server/snapshot_builder.h"
@@ -28,6 +31,15 @@ namespace fulcrum::server {
 struct Options {
   std::string config_path;
   std::optional<unsigned> workers;  // --workers: unset = from the config; 0 = one per core
+  // Upgrade (`fulcrum upgrade` sets these): take the listening sockets of the fulcrum whose
+  // control socket is here, and tell it to drain once this one serves.
+  std::string takeover_path;
+  // Where to report the outcome of the takeover: one line, "ready <pid> ..." once serving;
+  // closed without it on failure. -1: none.
+  int ready_fd = -1;
+  // Monotonic ms (CLOCK_MONOTONIC, shared by every process): after it, give up rather than
+  // tell the old one to drain (the upgrade command stops waiting then). 0: none.
+  uint64_t takeover_deadline_ms = 0;
 };
 
 class Server : public admin::Control {
@@ -73,6 +85,16 @@ class Server : public admin::Control {
   // Every second: the servers' request and connection rates for the API.
   void sampleRates();
   void beginStop(const char* why);
+  // Start-up of a successor: sockets from a predecessor (takeover) and systemd; the control
+  // socket; after the workers serve, the predecessor told to drain. Each returns false after
+  // logging why (start-up fails then).
+  bool gatherInherited(handover::InheritedSockets& inherited, std::optional<handover::Takeover>& takeover);
+  bool startControlSocket(bool takeover);
+  void completeTakeover(handover::Takeover& takeover);
+  // The old side of an upgrade: the successor serves; stop accepting and drain.
+  uint64_t handOver(pid_t successor);
+  // One line to options_.ready_fd (then closed).
+  void reportReady(const std::string& line);
   void onSignals();
   void checkStopped();
 
@@ -84,9 +106,12 @@ class Server : public admin::Control {
   std::vector<std::unique_ptr<Worker>> workers_;
   ListenerRegistry listeners_;
   TlsContexts tls_;  // of the snapshot in use (by listener name)
+  handover::InheritedSockets* inherited_ = nullptr;  // during the first apply() only
+  std::unique_ptr<ControlSocket> control_;
   SnapshotBuilder snapshots_;  // with what outlives a snapshot: server states, figures, shared state
   std::shared_ptr<const Snapshot> current_;
   bool stopping_ = false;
+  int exit_code_ = 0;
   bool republish_pending_ = false;
   std::unique_ptr<upstream::HealthMonitor> health_;
   core::Timer stop_poll_;

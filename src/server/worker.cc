@@ -146,6 +146,7 @@ void Worker::apply(std::shared_ptr<const Snapshot> snapshot) {
     snapshot_->access_log->flush(index_);
   }
   snapshot_ = std::move(snapshot);
+  applied_version_.store(snapshot_->version, std::memory_order_release);
   if (snapshot_->access_log && !flush_timer_.armed()) {
     loop_.timers().schedule(flush_timer_, kLogFlushMs);
   }

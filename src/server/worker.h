@@ -35,6 +35,9 @@ class Worker {
   // kBeatMs while the loop runs, so a stuck loop shows as an old beat.
   uint64_t lastBeatMs() const { return beat_ms_.load(std::memory_order_relaxed); }
   static constexpr uint64_t kBeatMs = 100;
+  // Any thread: the version of the snapshot this worker serves (0 before the first): once it
+  // is the one published, the worker accepts on that snapshot's sockets.
+  uint64_t appliedVersion() const { return applied_version_.load(std::memory_order_acquire); }
 
  private:
   void apply(std::shared_ptr<const Snapshot> snapshot);
@@ -57,6 +60,7 @@ class Worker {
   std::thread thread_;
   std::atomic<bool> finished_{false};
   std::atomic<uint64_t> beat_ms_{0};
+  std::atomic<uint64_t> applied_version_{0};
 };
 
 }  // namespace fulcrum::server

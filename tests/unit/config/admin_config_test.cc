@@ -35,6 +35,16 @@ TEST(AdminConfig, ValuesAreRead) {
   EXPECT_EQ(r.config->admin.audit_log, "/var/log/f.audit");
 }
 
+TEST(AdminConfig, TheControlSocketIsAPathAUnixSocketCanHave) {
+  auto r = load(kBase + "admin:\n  control_socket: /run/fulcrum/ctl.sock\n");
+  ASSERT_TRUE(r.ok()) << testing::dump(r);
+  EXPECT_EQ(r.config->admin.control_socket, "/run/fulcrum/ctl.sock");
+  EXPECT_TRUE(load(kBase).config->admin.control_socket.empty()) << "default: next to the config file";
+  EXPECT_TRUE(onlyError(load(kBase + "admin:\n  control_socket: /" + std::string(107, 'x') + "\n"), 9, 19,
+                        "expected a path of 1 to 107 bytes"));
+  EXPECT_TRUE(onlyError(load(kBase + "admin:\n  control_socket: \"\"\n"), 9, 19, "expected a path of 1 to 107"));
+}
+
 TEST(AdminConfig, AwayFromLoopbackATokenIsRequired) {
   EXPECT_TRUE(onlyError(load(kBase + "admin:\n  bind: \"*:9900\"\n"), 9, 9, "set admin.token"));
   EXPECT_TRUE(onlyError(load(kBase + "admin:\n  bind: 10.1.2.3:9900\n"), 9, 9, "reachable from other hosts"));

@@ -140,3 +140,72 @@ TEST(ListenerRegistry, ARemovedListenersSocketsCloseOnceNoWorkerHoldsThem) {
   EXPECT_FALSE(accepting(port)) << "closed: connects are refused, not left hanging";
   EXPECT_TRUE(accepting(stays));
 }
+
+// Start-up after an upgrade or socket activation: a listener takes the inherited sockets of
+// its kind and address instead of binding (a connection queued in one is still there), binds
+// what workers lack, and leaves the rest for the caller to close.
+TEST(ListenerRegistry, AdoptsInheritedSocketsByKindAndAddress) {
+  // The "old process": two SO_REUSEPORT sockets of a group, as the registry binds them.
+  uint16_t port = freePort(), gone = freePort();
+  config::Config old;
+  old.listeners.push_back(listener("web", port));
+  old.listeners.push_back(listener("gone", gone));
+  ListenerRegistry before;
+  auto oldSockets = before.prepare(old, 2);
+  ASSERT_TRUE(oldSockets) << oldSockets.error().message;
+  handover::InheritedSockets inherited;
+  for (const auto& [name, group] : *oldSockets) {
+    for (size_t i = 0; i < group->fds.size(); ++i) {
+      auto d = handover::describeSocket(group->fds[i].get());
+      ASSERT_TRUE(d.ok());
+      d->worker = static_cast<uint32_t>(i);
+      d->listener = name;
+      inherited.add(*d, core::Fd(::dup(group->fds[i].get())), "test");
+    }
+  }
+  core::Fd queued(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  auto a = test::loopbackAddress(port);
+  ASSERT_EQ(::connect(queued.get(), a.sa(), a.length), 0);
+  oldSockets->clear();  // the old process is gone: only the inherited descriptors hold them
+
+  config::Config cfg;
+  cfg.listeners.push_back(listener("web", port));
+  ListenerRegistry reg;
+  auto got = reg.prepare(cfg, 3, &inherited);
+  ASSERT_TRUE(got) << got.error().message << " (the probe must not refuse our own inherited address)";
+  EXPECT_EQ(reg.adopted(), 2u);
+  EXPECT_EQ(reg.bound(), 1u) << "a third worker binds its own, joining the SO_REUSEPORT group";
+  EXPECT_EQ(reg.shared(), 0u);
+  // The queued connection is in one of the adopted sockets' queues.
+  int accepted = 0;
+  for (const auto& fd : (*got)["web"]->fds) {
+    int c = ::accept4(fd.get(), nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (c >= 0) {
+      ++accepted;
+      ::close(c);
+    }
+  }
+  EXPECT_EQ(accepted, 1);
+  auto rest = inherited.closeRest();
+  ASSERT_EQ(rest.size(), 2u);
+  EXPECT_NE(rest[0].find("tcp 127.0.0.1:" + std::to_string(gone) + " (listener gone"), std::string::npos) << rest[0];
+  EXPECT_FALSE(accepting(gone)) << "a socket no listener took is closed";
+}
+
+TEST(ListenerRegistry, WorkersShareAnInheritedSocketWithoutReusePort) {
+  core::Fd plain = test::listenLoopback(16);  // as systemd binds by default: no SO_REUSEPORT
+  uint16_t port = test::localPort(plain.get());
+  handover::InheritedSockets inherited;
+  auto d = handover::describeSocket(plain.get());
+  ASSERT_TRUE(d.ok());
+  inherited.add(*d, std::move(plain), "systemd");
+  config::Config cfg;
+  cfg.listeners.push_back(listener("web", port));
+  ListenerRegistry reg;
+  auto got = reg.prepare(cfg, 2, &inherited);
+  ASSERT_TRUE(got) << got.error().message;
+  EXPECT_EQ(reg.adopted(), 1u);
+  EXPECT_EQ(reg.shared(), 1u) << "a second bind could not share the address";
+  EXPECT_EQ(reg.bound(), 0u);
+  EXPECT_TRUE(accepting(port));
+}
