@@ -171,6 +171,11 @@ int Server::run() {
       w->withSharedTables(fn);
     }
   };
+  sharedHooks.on_worker = [this](size_t worker, shared_state::Service::WorkerFn fn) {
+    if (worker < workers_.size()) {
+      workers_[worker]->withSharedTables(std::move(fn));
+    }
+  };
   shared_state_ = std::make_unique<shared_state::Service>(loop_, std::move(sharedHooks));
   if (auto st = apply(merged); !st) {
     log::error("not started", {{"error", st.message()}});

@@ -221,8 +221,8 @@ void Worker::forceStop() {
 
 namespace fulcrum::server {
 
-void Worker::withSharedTables(std::function<void(shared_state::WorkerTables&, uint64_t)> fn) {
-  loop_.post([this, fn = std::move(fn)] { fn(ctx_.shared_tables, loop_.nowMs()); });
+void Worker::withSharedTables(std::function<void(size_t, shared_state::WorkerTables&, uint64_t)> fn) {
+  loop_.post([this, fn = std::move(fn)] { fn(index_, ctx_.shared_tables, loop_.nowMs()); });
 }
 
 void Worker::closeSessionsTo(std::shared_ptr<upstream::HostState> state) {

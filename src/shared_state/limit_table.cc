@@ -7,79 +7,140 @@ namespace fulcrum::shared_state {
 
 namespace {
 constexpr double kMaxWaitSeconds = 86400.0;
+
+uint32_t retryAfter(double seconds) {
+  return static_cast<uint32_t>(std::clamp(std::ceil(seconds), 1.0, kMaxWaitSeconds));
 }
+}  // namespace
 
 double decayed(double excess, double rate, uint64_t elapsedMs) {
   return std::max(0.0, excess - rate * static_cast<double>(elapsedMs) / 1000.0);
 }
 
-void LimitTable::makeRoom(size_t maxKeys, uint64_t nowMs) {
+uint32_t grantLease(double& e, const LimitDelta& d) {
+  e = std::max(0.0, e + d.debt - d.returned);
+  double room = std::floor(d.capacity - e + 1e-9);
+  uint32_t g = room <= 0 ? 0 : static_cast<uint32_t>(std::min<double>(room, d.want));
+  e += g;
+  return g;
+}
+
+void LimitTable::makeRoom(size_t maxKeys) {
   if (buckets_.size() < maxKeys) {
     return;
   }
-  for (auto b = buckets_.begin(); b != buckets_.end();) {
-    bool drained = b->second.pending == 0 && decayed(b->second.excess, b->second.rate, nowMs - b->second.last_ms) <= 0;
-    b = drained ? buckets_.erase(b) : std::next(b);
+  // Keys holding nothing and owing nothing go first (a dirty_ entry left behind is skipped).
+  for (auto b = buckets_.begin(); b != buckets_.end() && buckets_.size() >= maxKeys;) {
+    const Bucket& k = b->second;
+    bool idle = k.tokens == 0 && k.spent == 0 && k.debt == 0 && k.refused == 0;
+    b = idle ? buckets_.erase(b) : std::next(b);
   }
   while (buckets_.size() >= maxKeys) {
-    buckets_.erase(buckets_.begin());  // (a dirty_ entry left behind is skipped by takeDeltas)
+    buckets_.erase(buckets_.begin());
+  }
+}
+
+void LimitTable::markDirty(const std::string& key, Bucket& b) {
+  if (!b.dirty) {
+    b.dirty = true;
+    dirty_.push_back(key);
   }
 }
 
 LimitTable::Decision LimitTable::check(std::string_view key, double rate, uint32_t burst, bool nodelay,
                                        size_t maxKeys, uint64_t nowMs) {
-  max_keys_ = std::max<size_t>(maxKeys, 1);
   auto it = buckets_.find(std::string(key));
   if (it == buckets_.end()) {
-    makeRoom(max_keys_, nowMs);
-    it = buckets_.emplace(std::string(key), Bucket{0, nowMs, rate, 0}).first;
+    makeRoom(std::max<size_t>(maxKeys, 1));
+    it = buckets_.emplace(std::string(key), Bucket{}).first;
+    it->second.grant_ms = nowMs;
   }
   Bucket& b = it->second;
   b.rate = rate;
+  b.capacity = static_cast<double>(burst) + 1.0 + rate * static_cast<double>(sync_ms_) / 1000.0;
   Decision d;
-  double excess = decayed(b.excess, rate, nowMs > b.last_ms ? nowMs - b.last_ms : 0) + 1.0;
-  // NGINX's rule (the excess counts this request too, hence burst + 1).
-  if (excess > static_cast<double>(burst) + 1.0 + 1e-9) {
-    d.allowed = false;
-    double wait = std::ceil((excess - static_cast<double>(burst) - 1.0) / rate);
-    d.retry_after_s = static_cast<uint32_t>(std::clamp(wait, 1.0, kMaxWaitSeconds));
+  double elapsed = static_cast<double>(nowMs > b.grant_ms ? nowMs - b.grant_ms : 0);
+  if (b.tokens > 0) {
+    --b.tokens;
+    ++b.spent;
+    markDirty(it->first, b);
+    if (!nodelay) {
+      // Where this request stands in the shared bucket: the excess at the grant counted every
+      // granted token as spent; the unspent ones are not yet.
+      double excess = decayed(b.excess - b.tokens, rate, static_cast<uint64_t>(elapsed));
+      d.delay_ms = static_cast<uint64_t>(std::min(std::max(0.0, excess - 1.0) / rate, kMaxWaitSeconds) * 1000.0);
+    }
     return d;
   }
-  b.excess = excess;
-  b.last_ms = nowMs;
-  if (b.pending++ == 0) {
-    dirty_.push_back(it->first);
+  if (b.credit == 0 && b.spent == 0 && b.debt == 0 && decayed(b.excess, rate, static_cast<uint64_t>(elapsed)) <= 0) {
+    b.credit = burst + 1;  // fresh: nothing known against it
   }
-  if (!nodelay && excess > 1.0) {
-    d.delay_ms = static_cast<uint64_t>(std::min((excess - 1.0) / rate * 1000.0, kMaxWaitSeconds * 1000.0));
+  if (b.credit > 0) {
+    --b.credit;
+    ++b.debt;
+    markDirty(it->first, b);
+    if (!nodelay) {
+      d.delay_ms = static_cast<uint64_t>(std::min((b.debt - 1) / rate, kMaxWaitSeconds) * 1000.0);
+    }
+    return d;
   }
+  ++b.refused;
+  markDirty(it->first, b);
+  d.allowed = false;
+  d.retry_after_s = retryAfter(std::max(1.0, decayed(b.excess, rate, static_cast<uint64_t>(elapsed)) -
+                                                 static_cast<double>(burst)) / rate);
   return d;
 }
 
 void LimitTable::takeDeltas(std::vector<LimitDelta>& out) {
-  for (auto& key : dirty_) {
-    auto it = buckets_.find(key);
-    if (it == buckets_.end() || it->second.pending == 0) {
+  size_t n = std::min(dirty_.size(), kMaxReport);
+  for (size_t i = 0; i < n; ++i) {
+    auto it = buckets_.find(dirty_[i]);
+    if (it == buckets_.end() || !it->second.dirty) {
       continue;
     }
-    out.push_back(LimitDelta{std::move(key), it->second.rate, it->second.pending});
-    it->second.pending = 0;
+    Bucket& b = it->second;
+    b.dirty = false;
+    LimitDelta d;
+    d.key = it->first;
+    d.rate = b.rate;
+    d.capacity = b.capacity;
+    d.debt = b.debt;
+    uint32_t demand = b.spent + b.debt + b.refused;
+    if (demand == 0) {
+      d.returned = b.tokens;  // idle for a whole interval: let other workers have them
+      b.tokens = 0;
+    } else {
+      // Enough for the next interval at last interval's pace, within the bucket.
+      double cap = std::ceil(b.capacity);
+      d.want = static_cast<uint32_t>(std::max(0.0, std::min(cap, static_cast<double>(demand) + 1) - b.tokens));
+    }
+    b.spent = b.debt = b.refused = 0;
+    if (d.debt != 0 || d.returned != 0 || d.want != 0) {
+      out.push_back(std::move(d));
+    }
   }
-  dirty_.clear();
+  dirty_.erase(dirty_.begin(), dirty_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
-void LimitTable::apply(std::string_view key, double excess, uint64_t nowMs) {
-  auto it = buckets_.find(std::string(key));
+void LimitTable::apply(const LimitState& state, uint64_t nowMs) {
+  auto it = buckets_.find(state.key);
   if (it == buckets_.end()) {
-    if (excess <= 0) {
-      return;
-    }
-    makeRoom(max_keys_, nowMs);
-    it = buckets_.emplace(std::string(key), Bucket{0, nowMs, 0, 0}).first;
+    return;  // forgotten meanwhile: the tokens lapse (Redis's bucket drains them)
   }
   Bucket& b = it->second;
-  b.excess = excess + b.pending;
-  b.last_ms = nowMs;
+  b.tokens += state.granted;
+  b.excess = state.excess;
+  b.grant_ms = nowMs;
+  b.credit = 0;  // Redis's view takes over
+  if (state.granted > 0) {
+    markDirty(it->first, b);  // to give them back if the key goes idle
+  }
+}
+
+uint32_t LimitTable::tokens(std::string_view key) const {
+  auto it = buckets_.find(std::string(key));
+  return it == buckets_.end() ? 0 : it->second.tokens;
 }
 
 }  // namespace fulcrum::shared_state

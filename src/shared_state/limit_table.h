@@ -1,9 +1,16 @@
 #pragma once
-// LimitTable: one worker's view of the shared rate limits (batched counters). A request is
-// decided here, at once, from the excess every instance counted up to the last sync plus what
-// this worker admitted since: no Redis round trip and no lock per request. Every sync interval
-// the worker hands its counts over (takeDeltas) and gets the keys' shared excess back (apply).
-// docs/design/shared_state.md says why counters rather than leases.
+// LimitTable: one worker's side of the shared rate limits, by leases. Redis holds each key's
+// bucket (NGINX limit_req's excess, decaying at the rate); a worker spends tokens Redis granted
+// it, locally, with no round trip and no lock per request, and every sync interval asks for
+// more (as many as it used or refused last interval), gives back what an idle key did not
+// spend, and reports what it admitted on credit. A grant never takes the bucket beyond its
+// capacity, so every instance together admits the rate (plus the burst), not N times it.
+// docs/design/shared_state.md says why leases and not counters.
+//
+// Credit: a key this worker has no lease for (new, or idle long enough that its bucket drained
+// as far as this worker knows) may admit up to the bucket's capacity before the first grant
+// comes back, so a fresh client's burst is not refused while Redis is asked. That is the only
+// over-admission: at most one bucket per worker per fresh key.
 //
 // Owned by one worker thread; not thread-safe.
 #include <cstdint>
@@ -19,6 +26,11 @@ namespace fulcrum::shared_state {
 // NGINX limit_req's decay: what is left of `excess` after `elapsedMs` at `rate` per second.
 double decayed(double excess, double rate, uint64_t elapsedMs);
 
+// A lease applied to a bucket (the Redis script and LocalTally): `e` is the excess now (already
+// decayed); adds debt, takes back returned tokens, grants up to `want` within `capacity`.
+// Returns the tokens granted; `e` becomes the excess after.
+uint32_t grantLease(double& e, const LimitDelta& d);
+
 class LimitTable {
  public:
   // As http::RateLimiter::Decision.
@@ -28,34 +40,45 @@ class LimitTable {
     uint32_t retry_after_s = 0;  // refused: when a request would pass again
   };
 
-  // The same rule as http::RateLimiter (`rate` per second, `burst` more in excess), on the
-  // shared excess; an admitted request is counted for the next takeDeltas. At most `maxKeys`
-  // keys are kept (drained ones are forgotten first).
+  // `syncMs`: the sync interval; a lease covers one interval of the rate on top of the burst.
+  explicit LimitTable(uint64_t syncMs = 100) : sync_ms_(syncMs) {}
+  void setSyncInterval(uint64_t syncMs) { sync_ms_ = syncMs; }
+
+  // A request on `key` (`rate` per second, `burst` more in excess): spends a token, or credit,
+  // or is refused. At most `maxKeys` keys are kept (idle ones are forgotten first).
   Decision check(std::string_view key, double rate, uint32_t burst, bool nodelay, size_t maxKeys, uint64_t nowMs);
 
-  // Appends one delta per key that admitted requests since the last call, and resets them.
+  // Appends one lease request per key that was used, refused or holds idle tokens since the
+  // last call; at most kMaxReport keys (the rest wait for the next call).
   void takeDeltas(std::vector<LimitDelta>& out);
+  static constexpr size_t kMaxReport = 10000;
 
-  // `excess`: the key's excess counted by every instance, as of nowMs, including the deltas
-  // taken from this table so far. Admissions since the last takeDeltas are added on top. A key
-  // this worker has not seen is added (another worker or instance is using it), up to the last
-  // maxKeys given to check().
-  void apply(std::string_view key, double excess, uint64_t nowMs);
+  // Redis's answer to this worker's lease request for `key`.
+  void apply(const LimitState& state, uint64_t nowMs);
 
   size_t size() const { return buckets_.size(); }
+  // Unspent tokens of `key` (tests).
+  uint32_t tokens(std::string_view key) const;
 
  private:
   struct Bucket {
-    double excess = 0;  // as of last_ms
-    uint64_t last_ms = 0;
-    double rate = 0;     // 0 until check() saw the key (then it is known and decays)
-    uint32_t pending = 0;  // admitted here since the last takeDeltas
+    double rate = 1;
+    double capacity = 1;
+    uint32_t tokens = 0;   // granted, not spent
+    uint32_t credit = 0;   // admissions left without tokens (fresh key)
+    uint32_t spent = 0;    // this interval: on tokens ...
+    uint32_t debt = 0;     // ... on credit ...
+    uint32_t refused = 0;  // ... and refused
+    double excess = 0;     // the shared excess at the last grant
+    uint64_t grant_ms = 0;
+    bool dirty = false;    // in dirty_
   };
-  void makeRoom(size_t maxKeys, uint64_t nowMs);
+  void makeRoom(size_t maxKeys);
+  void markDirty(const std::string& key, Bucket& b);
 
+  uint64_t sync_ms_;
   std::unordered_map<std::string, Bucket> buckets_;
-  std::vector<std::string> dirty_;  // keys with pending > 0, each once
-  size_t max_keys_ = 100000;
+  std::vector<std::string> dirty_;
 };
 
 }  // namespace fulcrum::shared_state

@@ -1,13 +1,14 @@
 #include "shared_state/local_tally.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "shared_state/limit_table.h"
 
 namespace fulcrum::shared_state {
 
-double LocalTally::add(const std::string& key, double rate, uint32_t count, uint64_t nowMs) {
-  auto it = keys_.find(key);
+LimitState LocalTally::lease(const LimitDelta& d, uint64_t nowMs) {
+  auto it = keys_.find(d.key);
   if (it == keys_.end()) {
     if (keys_.size() >= kMaxKeys) {
       for (auto e = keys_.begin(); e != keys_.end();) {
@@ -17,13 +18,15 @@ double LocalTally::add(const std::string& key, double rate, uint32_t count, uint
         keys_.erase(keys_.begin());
       }
     }
-    it = keys_.emplace(key, Entry{0, rate, nowMs}).first;
+    it = keys_.emplace(d.key, Entry{0, d.rate, d.capacity, nowMs}).first;
   }
   Entry& e = it->second;
-  e.excess = decayed(e.excess, rate, nowMs > e.last_ms ? nowMs - e.last_ms : 0) + count;
-  e.rate = rate;
+  e.excess = decayed(e.excess, d.rate, nowMs > e.last_ms ? nowMs - e.last_ms : 0);
+  e.rate = d.rate;
+  e.capacity = d.capacity;
   e.last_ms = nowMs;
-  return e.excess;
+  uint32_t granted = grantLease(e.excess, d);
+  return LimitState{d.key, granted, e.excess};
 }
 
 std::vector<LimitDelta> LocalTally::drain(uint64_t nowMs) {
@@ -31,7 +34,12 @@ std::vector<LimitDelta> LocalTally::drain(uint64_t nowMs) {
   for (auto& [key, e] : keys_) {
     double left = decayed(e.excess, e.rate, nowMs > e.last_ms ? nowMs - e.last_ms : 0);
     if (left >= 1) {
-      out.push_back(LimitDelta{key, e.rate, static_cast<uint32_t>(std::min(std::floor(left), 4e9))});
+      LimitDelta d;
+      d.key = key;
+      d.rate = e.rate;
+      d.capacity = e.capacity;
+      d.debt = static_cast<uint32_t>(std::min(std::floor(left), 4e9));
+      out.push_back(std::move(d));
     }
   }
   keys_.clear();

@@ -50,13 +50,12 @@ std::string describeReply(const redisReply* reply) {
   }
 }
 
-std::optional<std::vector<double>> parseLimitReply(const redisReply* reply, size_t keys, std::string& error) {
-  if (!checkArray(reply, keys, error)) {
+std::optional<std::vector<Lease>> parseLimitReply(const redisReply* reply, size_t keys, std::string& error) {
+  if (!checkArray(reply, keys * 2, error)) {
     return std::nullopt;
   }
-  std::vector<double> out;
-  out.reserve(keys);
-  for (size_t i = 0; i < keys; ++i) {
+  std::vector<Lease> out(keys);
+  for (size_t i = 0; i < keys * 2; ++i) {
     const redisReply* e = reply->element[i];
     double v = 0;
     if (e->type == REDIS_REPLY_INTEGER) {
@@ -73,11 +72,15 @@ std::optional<std::vector<double>> parseLimitReply(const redisReply* reply, size
       error = "value " + std::to_string(i) + ": expected a number, got " + describeReply(e);
       return std::nullopt;
     }
-    if (!(v >= 0) || v > 1e15) {
+    if (!(v >= 0) || v > 1e15 || (i % 2 == 0 && (v > 4e9 || v != static_cast<double>(static_cast<uint64_t>(v))))) {
       error = "value " + std::to_string(i) + " is out of range";
       return std::nullopt;
     }
-    out.push_back(v);
+    if (i % 2 == 0) {
+      out[i / 2].granted = static_cast<uint32_t>(v);
+    } else {
+      out[i / 2].excess = v;
+    }
   }
   return out;
 }

@@ -14,8 +14,12 @@
 
 namespace fulcrum::shared_state {
 
-// The limit script's reply: one excess per key, in order. nullopt with `error` set otherwise.
-std::optional<std::vector<double>> parseLimitReply(const redisReply* reply, size_t keys, std::string& error);
+// The limit script's reply: (granted, excess) per key, in order. nullopt with `error` set otherwise.
+struct Lease {
+  uint32_t granted = 0;
+  double excess = 0;
+};
+std::optional<std::vector<Lease>> parseLimitReply(const redisReply* reply, size_t keys, std::string& error);
 
 // The sticky script's reply: the stored server of every key, in order.
 std::optional<std::vector<std::string>> parseStickyReply(const redisReply* reply, size_t keys, std::string& error);

@@ -6,22 +6,33 @@ namespace fulcrum::shared_state {
 
 namespace {
 
-// Millisecond clock of the Redis server; NGINX limit_req's decay; the key lives until drained.
+// Millisecond clock of the Redis server; NGINX limit_req's decay; then grantLease
+// (limit_table.h) exactly; the key lives until drained.
 constexpr const char kLimitScript[] = R"(local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local out = {}
 for i, k in ipairs(KEYS) do
-  local rate = tonumber(ARGV[2 * i - 1])
-  local n = tonumber(ARGV[2 * i])
+  local a = 5 * (i - 1)
+  local rate = tonumber(ARGV[a + 1])
+  local cap = tonumber(ARGV[a + 2])
+  local debt = tonumber(ARGV[a + 3])
+  local returned = tonumber(ARGV[a + 4])
+  local want = tonumber(ARGV[a + 5])
   local v = redis.call('HMGET', k, 'e', 't')
   local e = tonumber(v[1]) or 0
   local last = tonumber(v[2]) or now
   if now > last then e = e - rate * (now - last) / 1000 end
   if e < 0 then e = 0 end
-  e = e + n
+  e = e + debt - returned
+  if e < 0 then e = 0 end
+  local room = math.floor(cap - e + 1e-9)
+  local g = 0
+  if room > 0 then g = math.min(room, want) end
+  e = e + g
   redis.call('HSET', k, 'e', tostring(e), 't', tostring(now))
   redis.call('PEXPIRE', k, math.ceil(e / rate * 1000) + 1000)
-  out[i] = tostring(e)
+  out[2 * i - 1] = g
+  out[2 * i] = tostring(e)
 end
 return out)";
 
@@ -53,7 +64,7 @@ std::string number(double v) {
 
 std::vector<std::string> limitCommand(const std::vector<LimitDelta>& deltas) {
   std::vector<std::string> argv;
-  argv.reserve(3 + deltas.size() * 3);
+  argv.reserve(3 + deltas.size() * 6);
   argv.emplace_back("EVAL");
   argv.emplace_back(kLimitScript);
   argv.push_back(std::to_string(deltas.size()));
@@ -62,7 +73,10 @@ std::vector<std::string> limitCommand(const std::vector<LimitDelta>& deltas) {
   }
   for (const auto& d : deltas) {
     argv.push_back(number(d.rate));
-    argv.push_back(std::to_string(d.count));
+    argv.push_back(number(d.capacity));
+    argv.push_back(std::to_string(d.debt));
+    argv.push_back(std::to_string(d.returned));
+    argv.push_back(std::to_string(d.want));
   }
   return argv;
 }

@@ -11,9 +11,10 @@
 
 namespace fulcrum::shared_state {
 
-// EVAL <limit script> N key... (rate count)...: adds each count to its key's excess (decayed at
-// its rate since the last update) and replies with every key's excess, in order. A key expires
-// once its excess has drained (plus a second).
+// EVAL <limit script> N key... (rate capacity debt returned want)...: applies each lease request
+// to its key's bucket (decayed at its rate since the last update; grantLease in limit_table.h)
+// and replies with (granted, excess) for every key, in order. A key expires once its excess has
+// drained (plus a second).
 std::vector<std::string> limitCommand(const std::vector<LimitDelta>& deltas);
 
 // EVAL <sticky script> N key... channel (server replace ttl_ms)...: stores each server for its

@@ -69,6 +69,8 @@ void Service::configure(const config::SharedState& config) {
     return;
   }
   channel_ = stickyChannel(config_.key_prefix);
+  uint64_t syncMs = static_cast<uint64_t>(config_.sync_interval.count());
+  hooks_.each_worker([syncMs](size_t, WorkerTables& tables, uint64_t) { tables.limits.setSyncInterval(syncMs); });
   retry_at_ms_ = 0;
   connect();
   loop_.timers().schedule(tick_timer_, static_cast<uint64_t>(config_.sync_interval.count()));
@@ -102,8 +104,9 @@ void Service::tick() {
   }
   // Ask every worker for its report; each comes back to this loop on its own.
   core::EventLoop* control = &loop_;
-  hooks_.each_worker([this, control](WorkerTables& tables, uint64_t) {
+  hooks_.each_worker([this, control](size_t worker, WorkerTables& tables, uint64_t) {
     auto report = std::make_shared<WorkerReport>(tables.takeReport());
+    report->worker = worker;
     if (!report->empty()) {
       control->post([this, report] {
         if (running_) {
@@ -220,10 +223,12 @@ void Service::onMasterUp() {
     log::info("shared state: connected to Redis", {{"redis", status_.redis}});
   }
   reported_ = Reported::Up;
-  // The resync: what was counted and chosen while Redis was away.
+  // The resync: what was counted and chosen while Redis was away, and every choice the workers
+  // hold (a restarted Redis may have lost them).
+  hooks_.each_worker([](size_t, WorkerTables& tables, uint64_t nowMs) { tables.sticky.reportAll(nowMs); });
   auto counted = tally_.drain(loop_.nowMs());
   if (!counted.empty()) {
-    sendLimits(std::move(counted));
+    sendLimits(kNoWorker, std::move(counted));
   }
   if (!resync_sticky_.empty()) {
     std::vector<StickyTouch> touches;
@@ -250,9 +255,9 @@ void Service::markDown(const std::string& why) {
 void Service::onReport(const WorkerReport& report) {
   if (!report.limits.empty()) {
     if (status_.up) {
-      sendLimits(report.limits);
+      sendLimits(report.worker, report.limits);
     } else {
-      countLocally(report.limits);
+      countLocally(report.worker, report.limits);
     }
   }
   if (!report.sticky.empty()) {
@@ -264,13 +269,13 @@ void Service::onReport(const WorkerReport& report) {
   }
 }
 
-void Service::sendLimits(std::vector<LimitDelta> deltas) {
+void Service::sendLimits(size_t worker, std::vector<LimitDelta> deltas) {
   auto held = std::make_shared<std::vector<LimitDelta>>(std::move(deltas));
-  bool sent = conn_ && conn_->command(limitCommand(*held), [this, held](redisReply* reply) {
+  bool sent = conn_ && conn_->command(limitCommand(*held), [this, worker, held](redisReply* reply) {
     std::string error;
-    auto excess = parseLimitReply(reply, held->size(), error);
-    if (!excess) {
-      countLocally(*held);
+    auto leases = parseLimitReply(reply, held->size(), error);
+    if (!leases) {
+      countLocally(worker, *held);
       if (reply != nullptr) {
         markDown("rate-limit sync: " + error);  // e.g. READONLY: a replica since a failover
       }
@@ -279,12 +284,12 @@ void Service::sendLimits(std::vector<LimitDelta> deltas) {
     ++status_.syncs_total;
     SyncResult r;
     for (size_t i = 0; i < held->size(); ++i) {
-      r.limits.push_back(LimitState{std::move((*held)[i].key), (*excess)[i]});
+      r.limits.push_back(LimitState{std::move((*held)[i].key), (*leases)[i].granted, (*leases)[i].excess});
     }
-    publish(std::move(r));
+    publishTo(worker, std::move(r));
   });
   if (!sent) {
-    countLocally(*held);
+    countLocally(worker, *held);
   }
 }
 
@@ -312,14 +317,14 @@ void Service::sendSticky(std::vector<StickyTouch> touches) {
   }
 }
 
-void Service::countLocally(const std::vector<LimitDelta>& deltas) {
+void Service::countLocally(size_t worker, const std::vector<LimitDelta>& deltas) {
   ++status_.local_total;
   uint64_t now = loop_.nowMs();
   SyncResult r;
   for (const auto& d : deltas) {
-    r.limits.push_back(LimitState{d.key, tally_.add(d.key, d.rate, d.count, now)});
+    r.limits.push_back(tally_.lease(d, now));
   }
-  publish(std::move(r));
+  publishTo(worker, std::move(r));
 }
 
 void Service::keepForResync(const std::vector<StickyTouch>& touches) {
@@ -339,7 +344,15 @@ void Service::publish(SyncResult result) {
     return;
   }
   auto shared = std::make_shared<const SyncResult>(std::move(result));
-  hooks_.each_worker([shared](WorkerTables& tables, uint64_t nowMs) { tables.apply(*shared, nowMs); });
+  hooks_.each_worker([shared](size_t, WorkerTables& tables, uint64_t nowMs) { tables.apply(*shared, nowMs); });
+}
+
+void Service::publishTo(size_t worker, SyncResult result) {
+  if (result.empty() || worker == kNoWorker) {
+    return;
+  }
+  auto shared = std::make_shared<const SyncResult>(std::move(result));
+  hooks_.on_worker(worker, [shared](size_t, WorkerTables& tables, uint64_t nowMs) { tables.apply(*shared, nowMs); });
 }
 
 }  // namespace fulcrum::shared_state

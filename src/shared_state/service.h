@@ -11,6 +11,7 @@
 // meanwhile is sent to it (the resync). Status feeds the metrics.
 //
 // Control thread only.
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,10 +40,12 @@ struct Status {
 
 class Service {
  public:
-  using WorkerFn = std::function<void(WorkerTables& tables, uint64_t nowMs)>;
+  using WorkerFn = std::function<void(size_t worker, WorkerTables& tables, uint64_t nowMs)>;
   struct Hooks {
     // Runs fn on every worker's loop, with its tables (EventLoop::post: once per sync).
     std::function<void(WorkerFn fn)> each_worker;
+    // Runs fn on one worker's loop (its lease grants).
+    std::function<void(size_t worker, WorkerFn fn)> on_worker;
   };
 
   Service(core::EventLoop& loop, Hooks hooks);
@@ -65,11 +68,14 @@ class Service {
   void markDown(const std::string& why);
   void closeAll();
   void onReport(const WorkerReport& report);
-  void sendLimits(std::vector<LimitDelta> deltas);
+  // Lease requests of `worker` (kNoWorker: the resync's debts, answered to nobody).
+  void sendLimits(size_t worker, std::vector<LimitDelta> deltas);
   void sendSticky(std::vector<StickyTouch> touches);
-  void countLocally(const std::vector<LimitDelta>& deltas);
+  void countLocally(size_t worker, const std::vector<LimitDelta>& deltas);
   void keepForResync(const std::vector<StickyTouch>& touches);
-  void publish(SyncResult result);
+  void publish(SyncResult result);                // to every worker
+  void publishTo(size_t worker, SyncResult result);
+  static constexpr size_t kNoWorker = SIZE_MAX;
 
   enum class Reported { None, Up, Down };
 

@@ -1,5 +1,7 @@
 #include "shared_state/sticky_cache.h"
 
+#include <algorithm>
+
 namespace fulcrum::shared_state {
 
 StickyCache::Entry* StickyCache::insert(std::string_view key, uint64_t nowMs) {
@@ -60,8 +62,18 @@ void StickyCache::fill(std::string_view key, std::string_view server, uint64_t t
   e->reported_ms = nowMs;  // Redis has it now
 }
 
+void StickyCache::reportAll(uint64_t nowMs) {
+  for (auto& [key, e] : entries_) {
+    if (e.expires_ms > nowMs) {
+      markForReport(key, e);
+    }
+  }
+}
+
 void StickyCache::takeTouched(std::vector<StickyTouch>& out) {
-  for (auto& key : touched_) {
+  size_t n = std::min(touched_.size(), kMaxReport);
+  for (size_t i = 0; i < n; ++i) {
+    std::string& key = touched_[i];
     auto it = entries_.find(key);
     if (it == entries_.end() || !it->second.report) {
       continue;
@@ -72,7 +84,7 @@ void StickyCache::takeTouched(std::vector<StickyTouch>& out) {
     e.replace = false;
     e.reported_ms = e.expires_ms - e.ttl_ms;  // the time of the use being reported
   }
-  touched_.clear();
+  touched_.erase(touched_.begin(), touched_.begin() + static_cast<std::ptrdiff_t>(n));
 }
 
 }  // namespace fulcrum::shared_state

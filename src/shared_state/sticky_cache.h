@@ -31,8 +31,13 @@ class StickyCache {
   // What Redis holds for `key` (another instance's choice, or ours confirmed).
   void fill(std::string_view key, std::string_view server, uint64_t ttlMs, uint64_t nowMs);
 
-  // Appends the choices and refreshes to report since the last call.
+  // Appends the choices and refreshes to report since the last call, at most kMaxReport (the
+  // rest wait for the next call).
   void takeTouched(std::vector<StickyTouch>& out);
+  static constexpr size_t kMaxReport = 10000;
+
+  // Reports every live entry at the next takeTouched (Redis came back, maybe empty).
+  void reportAll(uint64_t nowMs);
 
   size_t size() const { return entries_.size(); }
 

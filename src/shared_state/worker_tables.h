@@ -20,9 +20,10 @@ struct WorkerTables {
     sticky.takeTouched(r.sticky);
     return r;
   }
+  // Leases (result.limits) only on the worker that asked for them.
   void apply(const SyncResult& result, uint64_t nowMs) {
     for (const auto& l : result.limits) {
-      limits.apply(l.key, l.excess, nowMs);
+      limits.apply(l, nowMs);
     }
     for (const auto& s : result.sticky) {
       sticky.fill(s.key, s.server, s.ttl_ms, nowMs);
