@@ -35,7 +35,7 @@ void readSharedState(YamlReader& r, const Entry& e, SharedState& out) {
       r.error(master->keyPos, master->path + ": only meaningful with sentinels; expected no master_name with redis");
     }
   }
-  if (sentinels) {
+  if (sentinels && !redis) {
     if (auto items = r.readOneOrList(*sentinels, "Sentinel addresses such as 127.0.0.1:26379")) {
       for (const Item& item : *items) {
         SocketAddress a;

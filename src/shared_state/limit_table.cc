@@ -116,6 +116,9 @@ void LimitTable::takeDeltas(std::vector<LimitDelta>& out) {
       d.want = static_cast<uint32_t>(std::max(0.0, std::min(cap, static_cast<double>(demand) + 1) - b.tokens));
     }
     b.spent = b.debt = b.refused = 0;
+    if (b.tokens > 0) {
+      markDirty(it->first, b);  // to give them back after an idle interval
+    }
     if (d.debt != 0 || d.returned != 0 || d.want != 0) {
       out.push_back(std::move(d));
     }
