@@ -60,11 +60,13 @@ void Service::configure(const config::SharedState& config) {
     return;
   }
   closeAll();
+  status_.up = false;
+  reported_ = Reported::None;  // a new Redis (or none): its first connection is logged
   config_ = config;
   status_.enabled = config.enabled;
   running_ = config.enabled;
   if (!running_) {
-    tick_timer_.setCallback([this] { tick(); });
+    loop_.timers().cancel(tick_timer_);
     status_.up = false;
     return;
   }
@@ -78,6 +80,7 @@ void Service::configure(const config::SharedState& config) {
 
 void Service::stop() {
   running_ = false;
+  loop_.timers().cancel(tick_timer_);
   closeAll();
 }
 
