@@ -4,10 +4,10 @@
 #   scripts/deps.sh [PACKAGE...]  everything to build and test (and the demo), plus the named packages
 #                                 (bench/run adds the proxies it measures against)
 set -euo pipefail
-DEMO=(build-essential cmake g++ pkg-config libyaml-cpp-dev libcli11-dev libxxhash-dev libre2-dev
+DEMO=(build-essential cmake g++ pkg-config libyaml-cpp-dev libcli11-dev libxxhash-dev libre2-dev libhiredis-dev
       nlohmann-json3-dev libssl-dev curl netcat-openbsd)
 TEST=(clang libclang-rt-14-dev libgtest-dev libgmock-dev libbenchmark-dev wrk python3 python3-websocket
-      prometheus keepalived openssl)
+      prometheus keepalived openssl redis-server redis-sentinel)
 if [ "${1:-}" = demo ]; then
   shift
   PKGS=("${DEMO[@]}" "$@")

@@ -9,6 +9,7 @@
 
 #include "admin/overrides.h"
 #include "config/model.h"
+#include "shared_state/service.h"
 #include "stats/counters.h"
 #include "upstream/cluster.h"
 #include "upstream/health_monitor.h"
@@ -51,6 +52,7 @@ struct View {
   uint64_t reloads_ok = 0;
   uint64_t reloads_failed = 0;
   bool serving = true;           // false once stopping
+  const shared_state::Status* shared_state = nullptr;  // null when the process has none
 };
 
 struct ReloadOutcome {

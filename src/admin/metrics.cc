@@ -78,6 +78,10 @@ constexpr FamilySpec kFamilies[] = {
     {"fulcrum_server_checks_total", Type::Counter, "Active health checks by result."},
     {"fulcrum_server_check_duration_seconds", Type::Gauge, "Duration of the last active check."},
     {"fulcrum_server_last_check_timestamp_seconds", Type::Gauge, "When the last active check ended (unix time)."},
+    {"fulcrum_shared_state_up", Type::Gauge, "1 while Redis (shared_state) answers; 0 while limits and stickiness are local."},
+    {"fulcrum_shared_state_unreachable_total", Type::Counter, "Times Redis became unreachable."},
+    {"fulcrum_shared_state_syncs_total", Type::Counter, "Redis answers applied (shared counts and choices)."},
+    {"fulcrum_shared_state_local_syncs_total", Type::Counter, "Worker reports counted locally while Redis was unreachable."},
 };
 
 }  // namespace
@@ -108,6 +112,13 @@ std::string renderMetrics(const View& v) {
   w.sample("fulcrum_config_reloads_total", {{"result", "success"}}, static_cast<double>(v.reloads_ok));
   w.sample("fulcrum_config_reloads_total", {{"result", "failure"}}, static_cast<double>(v.reloads_failed));
   w.sample("fulcrum_config_last_reload_success_timestamp_seconds", {}, v.last_reload_time);
+  if (v.shared_state != nullptr && v.shared_state->enabled) {
+    const auto& s = *v.shared_state;
+    w.sample("fulcrum_shared_state_up", {}, s.up ? 1 : 0);
+    w.sample("fulcrum_shared_state_unreachable_total", {}, static_cast<double>(s.unreachable_total));
+    w.sample("fulcrum_shared_state_syncs_total", {}, static_cast<double>(s.syncs_total));
+    w.sample("fulcrum_shared_state_local_syncs_total", {}, static_cast<double>(s.local_total));
+  }
 
   for (const auto& l : v.listeners) {
     const std::string& name = l.config->name;

@@ -86,4 +86,24 @@ void checkAdminBind(YamlReader& r, const Config& config, const Entry* admin, con
   }
 }
 
+// Sharing needs somewhere to share through: a `shared: true` without a shared_state section
+// would silently count per instance, which is what the operator asked not to get.
+void checkSharedState(YamlReader& r, const Config& config, const PoolsRead& pools, const ListenersRead& listeners) {
+  if (config.shared_state.enabled) {
+    return;
+  }
+  auto report = [&](const SharedRef& ref) {
+    r.error(ref.pos, ref.path + ": shared: true needs a top-level shared_state section (redis: HOST:PORT or "
+                                "sentinels); expected shared_state, or shared: false");
+  };
+  for (const SharedRef& ref : pools.shared) {
+    report(ref);
+  }
+  for (const ListenerRefs& refs : listeners.refs) {
+    for (const SharedRef& ref : refs.shared) {
+      report(ref);
+    }
+  }
+}
+
 }  // namespace fulcrum::config::detail

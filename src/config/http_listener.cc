@@ -19,7 +19,7 @@ const std::vector<std::string_view> kHttpListenerKeys = {
 const std::vector<std::string_view> kDotSegments = {"reject", "normalize", "forward"};
 const std::vector<std::string_view> kForwardedKeys = {"x_forwarded_for", "x_forwarded_proto", "x_forwarded_host",
                                                       "x_real_ip", "trusted"};
-const std::vector<std::string_view> kRateLimitKeys = {"key", "rate", "burst", "nodelay", "max_keys"};
+const std::vector<std::string_view> kRateLimitKeys = {"key", "rate", "burst", "nodelay", "max_keys", "shared"};
 constexpr uint32_t kMiB = 1024 * 1024;
 constexpr uint64_t kMaxBodySize = uint64_t{1} << 62;
 constexpr double kMaxRatePerSecond = 1e6;
@@ -122,7 +122,7 @@ void readRate(YamlReader& r, const Entry& e, double& out) {
   out = perSecond;
 }
 
-void readRateLimit(YamlReader& r, const Entry& e, RateLimit& out) {
+void readRateLimit(YamlReader& r, const Entry& e, RateLimit& out, std::vector<SharedRef>& shared) {
   auto map = r.readSection(e, kRateLimitKeys);
   if (!map) {
     return;
@@ -142,6 +142,11 @@ void readRateLimit(YamlReader& r, const Entry& e, RateLimit& out) {
   }
   if (const Entry* p = map->find("max_keys")) {
     r.readUint(*p, 1, 10'000'000, out.max_keys);
+  }
+  if (const Entry* p = map->find("shared")) {
+    if (r.readBool(*p, out.shared) && out.shared) {
+      shared.push_back({p->path, p->keyPos});
+    }
   }
 }
 
@@ -178,7 +183,7 @@ HttpListenerRefs readHttpListener(YamlReader& r, const Entry& e, HttpListener& o
     readForwarded(r, *p, out.forwarded);
   }
   if (const Entry* p = map->find("rate_limit")) {
-    readRateLimit(r, *p, out.rate_limit);
+    readRateLimit(r, *p, out.rate_limit, refs.shared);
   }
   if (const Entry* p = map->find("routes")) {
     readRoutes(r, *p, out.routes, refs);

@@ -136,6 +136,7 @@ ListenersRead readListeners(YamlReader& r, const Entry& e, std::vector<Listener>
       }
       http = readHttpListener(r, *p, l.http);
       refs.routePools = std::move(http.pools);
+      refs.shared = std::move(http.shared);
     }
     if (isHttp && map->find("pool") == nullptr && !http.hasRoutes) {
       r.requireKey(*map, "pool", "an http listener needs a pool (used when no route matches), http.routes, or both");

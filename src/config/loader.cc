@@ -25,8 +25,8 @@ namespace {
 
 using namespace detail;
 
-const std::vector<std::string_view> kTopKeys = {"workers",   "log_level", "timeouts",  "listeners",
-                                                "pools",     "admin",     "access_log"};
+const std::vector<std::string_view> kTopKeys = {"workers", "log_level",  "timeouts",    "listeners",
+                                                "pools",   "admin",      "access_log",  "shared_state"};
 const std::vector<std::string_view> kTimeoutKeys = {"connect",      "idle",         "queue",    "drain",
                                                     "handshake",    "request_head", "request_body",
                                                     "response",     "keepalive",    "worker_stall"};
@@ -72,6 +72,9 @@ class Loader : public YamlReader {
     if (const Entry* e = top->find("access_log")) {
       readAccessLog(*this, *e, config_.access_log);
     }
+    if (const Entry* e = top->find("shared_state")) {
+      readSharedState(*this, *e, config_.shared_state);
+    }
     if (requireKey(*top, "pools", "at least one pool of servers")) {
       pools_ = readPools(*this, *top->find("pools"), config_.pools);
     }
@@ -81,6 +84,7 @@ class Loader : public YamlReader {
     checkPoolReferences(*this, config_, pools_, listeners_);
     checkHashKeys(*this, config_, pools_, listeners_);
     checkAdminBind(*this, config_, top->find("admin"), listeners_);
+    checkSharedState(*this, config_, pools_, listeners_);
   }
 
   void readTimeouts(const Entry& e) {

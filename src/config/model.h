@@ -135,6 +135,10 @@ struct Sticky {
   bool http_only = true;
   bool secure = false;
   std::string same_site;                    // "", "Strict", "Lax" or "None"
+  // client_address mode: the server chosen for a client is kept in Redis (shared_state) for
+  // `ttl` after its last request, so every instance sends the client to the same server.
+  bool shared = false;
+  Millis ttl{1800000};  // 1s..24h
 };
 
 // When an HTTP request is tried again on another server (bit set).
@@ -265,6 +269,9 @@ struct RateLimit {
   // at once while tokens last. Beyond the burst: 429 with Retry-After.
   bool nodelay = false;
   uint32_t max_keys = 100000;  // buckets kept per worker (least recently used dropped), 1..10000000
+  // Counted in Redis (shared_state) across every instance: R/s on each of N instances admits
+  // about R/s in total, not N x R.
+  bool shared = false;
 };
 
 // Dot segments ("/a/../b", "%2e%2e") in request paths. The router and the server must see the
@@ -368,6 +375,17 @@ struct AccessLog {
   std::vector<LogSegment> format;  // the template, when !json
 };
 
+// Redis for state the instances share (shared rate limits, client-address stickiness).
+struct SharedState {
+  bool enabled = false;                   // true when the section is present
+  SocketAddress redis;                    // a Redis master, or ...
+  std::vector<SocketAddress> sentinels;   // ... Sentinels asked for the master of master_name
+  std::string master_name;
+  std::string key_prefix = "fulcrum:";    // printable, no spaces, 1..64 characters
+  Millis timeout{200};                    // connect and reply, 10ms..10s: then local state is used
+  Millis sync_interval{100};              // counters and choices exchanged this often, 10ms..1s
+};
+
 struct Config {
   std::string source;            // file path it was loaded from
   uint32_t workers = 0;          // 0 = one per core; the CLI's --workers wins
@@ -377,6 +395,7 @@ struct Config {
   std::vector<Pool> pools;
   Admin admin;
   AccessLog access_log;
+  SharedState shared_state;
 
   const Pool* findPool(const std::string& name) const {
     for (const auto& p : pools) {

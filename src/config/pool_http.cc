@@ -15,8 +15,8 @@ using namespace std::chrono_literals;
 
 const std::vector<std::string_view> kPoolHttpKeys = {"idle_connections", "idle_timeout", "retry_on", "retry_budget",
                                                      "retry_budget_min", "max_requests", "sticky"};
-const std::vector<std::string_view> kStickyKeys = {"mode",      "cookie", "path",     "max_age",
-                                                   "http_only", "secure", "same_site"};
+const std::vector<std::string_view> kStickyKeys = {"mode",   "cookie",    "path",   "max_age", "http_only",
+                                                   "secure", "same_site", "shared", "ttl"};
 const std::vector<std::string_view> kCookieOnlyKeys = {"cookie", "path", "max_age", "http_only", "secure", "same_site"};
 // Bit i is 1u << i: the order of config::RetryOn.
 const std::vector<std::string_view> kRetryOn = {"connect_failure", "reset", "timeout", "502", "503", "504"};
@@ -44,7 +44,7 @@ void readRetryOn(YamlReader& r, const Entry& e, uint32_t& out) {
   }
 }
 
-void readSticky(YamlReader& r, const Entry& e, Sticky& out) {
+void readSticky(YamlReader& r, const Entry& e, Sticky& out, std::vector<SharedRef>& shared) {
   auto map = r.readSection(e, kStickyKeys);
   if (!map) {
     return;
@@ -65,6 +65,22 @@ void readSticky(YamlReader& r, const Entry& e, Sticky& out) {
                                " with mode client_address");
       }
     }
+  }
+  for (std::string_view key : {"shared", "ttl"}) {
+    const Entry* p = map->find(key);
+    if (p != nullptr && modeKnown && out.mode != StickyMode::ClientAddress) {
+      // A cookie already travels with the client to every instance.
+      r.error(p->keyPos, p->path + ": only meaningful with mode: client_address; expected no " + std::string(key) +
+                             " with mode " + std::string(kStickyModes[static_cast<size_t>(out.mode)]));
+    }
+  }
+  if (const Entry* p = map->find("shared")) {
+    if (r.readBool(*p, out.shared) && out.shared) {
+      shared.push_back({p->path, p->keyPos});
+    }
+  }
+  if (const Entry* p = map->find("ttl")) {
+    r.readDuration(*p, 1s, 24h, out.ttl);
   }
   if (const Entry* p = map->find("cookie")) {
     std::string name;
@@ -113,7 +129,7 @@ void readSticky(YamlReader& r, const Entry& e, Sticky& out) {
 
 }  // namespace
 
-void readPoolHttp(YamlReader& r, const Entry& e, PoolHttp& out) {
+void readPoolHttp(YamlReader& r, const Entry& e, PoolHttp& out, std::vector<SharedRef>& shared) {
   auto map = r.readSection(e, kPoolHttpKeys);
   if (!map) {
     return;
@@ -137,7 +153,7 @@ void readPoolHttp(YamlReader& r, const Entry& e, PoolHttp& out) {
     r.readUint(*p, 0, 1'000'000, out.max_requests);
   }
   if (const Entry* p = map->find("sticky")) {
-    readSticky(r, *p, out.sticky);
+    readSticky(r, *p, out.sticky, shared);
   }
 }
 

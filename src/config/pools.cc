@@ -169,7 +169,7 @@ PoolsRead readPools(YamlReader& r, const Entry& e, std::vector<Pool>& out) {
       readOutlierDetection(r, *p, pool.outlier_detection);
     }
     if (const Entry* p = map->find("http")) {
-      readPoolHttp(r, *p, pool.http);
+      readPoolHttp(r, *p, pool.http, read.shared);
     }
     if (r.requireKey(*map, "servers", "at least one server address")) {
       readServers(r, *map->find("servers"), pool);

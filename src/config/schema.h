@@ -31,6 +31,12 @@ struct PoolRef {
   Pos pos;
 };
 
+// A `shared: true` (rate limit, sticky), checked against the shared_state section.
+struct SharedRef {
+  std::string path;
+  Pos pos;
+};
+
 // --- listeners (listeners.cc) ---
 
 // Where a listener's cross-checked values came from.
@@ -40,6 +46,7 @@ struct ListenerRefs {
   bool poolRead = false;
   bool protocolRead = false;
   std::vector<PoolRef> routePools;  // pools named by http routes
+  std::vector<SharedRef> shared;    // http.rate_limit.shared
 };
 
 // A listener's bind as read, to find duplicates and overlaps (and the admin listener's).
@@ -74,6 +81,7 @@ struct PoolsRead {
   std::vector<Named> names;
   std::vector<HashKeyRef> hashKeys;
   bool complete = false;  // every pool entry was a map with a valid name
+  std::vector<SharedRef> shared;  // http.sticky.shared
 };
 
 // pools (appended to `out`).
@@ -103,6 +111,7 @@ struct HttpListenerRefs {
   // A routes list was given that is not empty (or could not be read, which is already reported):
   // such a listener does not need a default pool.
   bool hasRoutes = false;
+  std::vector<SharedRef> shared;  // rate_limit.shared: true
 };
 
 // listeners[].http: parser limits, forwarded headers, rate limit (http_listener.cc). Read
@@ -121,7 +130,11 @@ void readMatch(YamlReader& r, const Entry& e, RouteMatch& out);
 void readHeaderEdits(YamlReader& r, const Entry& e, HeaderEdits& out, bool request);
 
 // pools[].http: keep-alive pool, retries, sticky sessions (pool_http.cc).
-void readPoolHttp(YamlReader& r, const Entry& e, PoolHttp& out);
+// A sticky `shared: true` goes to `shared`.
+void readPoolHttp(YamlReader& r, const Entry& e, PoolHttp& out, std::vector<SharedRef>& shared);
+
+// shared_state: Redis or Sentinels (shared_state.cc).
+void readSharedState(YamlReader& r, const Entry& e, SharedState& out);
 
 // --- checks across sections (cross_checks.cc), once every section is read ---
 
@@ -131,5 +144,7 @@ void checkPoolReferences(YamlReader& r, const Config& config, const PoolsRead& p
 void checkHashKeys(YamlReader& r, const Config& config, const PoolsRead& pools, const ListenersRead& listeners);
 // The admin listener's bind is not a tcp or http listener's. `admin`: the admin section, if any.
 void checkAdminBind(YamlReader& r, const Config& config, const Entry* admin, const ListenersRead& listeners);
+// Every `shared: true` has a shared_state section to share through.
+void checkSharedState(YamlReader& r, const Config& config, const PoolsRead& pools, const ListenersRead& listeners);
 
 }  // namespace fulcrum::config::detail

@@ -35,7 +35,9 @@ RateLimiter::Decision RateLimiter::check(std::string_view key, double rate, uint
   }
   Bucket& b = it->second;
   double elapsed = static_cast<double>(nowMs > b.last_ms ? nowMs - b.last_ms : 0) / 1000.0;
-  double excess = std::max(0.0, b.excess - rate * elapsed) + 1.0;
+  // NGINX's order: decay and this request, then the floor at 0. Flooring before adding the
+  // request would refuse every request after the first with burst 0, whatever the pace.
+  double excess = std::max(0.0, b.excess - rate * elapsed + 1.0);
   if (excess > static_cast<double>(burst) + 1e-9) {
     d.allowed = false;
     // Clamped: a very small configured rate must not overflow the conversions.

@@ -11,6 +11,7 @@
 #include "http/filters/route_filter.h"
 #include "http/filters/split_filter.h"
 #include "http/filters/terminal_filter.h"
+#include "shared_state/keys.h"
 
 namespace fulcrum::http {
 
@@ -103,11 +104,13 @@ std::shared_ptr<ListenerRuntime> buildRuntime(
       std::make_unique<ClientLimitFilter>(h.max_connections_per_client, rt->shared->client_connections));
   rt->filters.add(std::make_unique<ForwardedFilter>(h.forwarded));
   if (h.rate_limit.enabled) {
-    rt->filters.add(std::make_unique<RateLimitFilter>(h.rate_limit, rt->shared->rate_limiter));
+    rt->filters.add(std::make_unique<RateLimitFilter>(
+        h.rate_limit, rt->shared->rate_limiter,
+        shared_state::limitKeyBase(rt->config->shared_state.key_prefix, listener.name)));
   }
   rt->filters.add(std::make_unique<RouteFilter>(*rt->router, h.routes, rt->targets, rt->default_target));
   rt->filters.add(std::make_unique<SplitFilter>());
-  rt->filters.add(std::make_unique<AffinityFilter>());
+  rt->filters.add(std::make_unique<AffinityFilter>(rt->config->shared_state.key_prefix));
   rt->filters.add(std::make_unique<HeaderEditsFilter>());
   rt->filters.observe(std::make_unique<MetricsObserver>(*rt));
   rt->filters.observe(std::make_unique<AccessLogObserver>(*rt));

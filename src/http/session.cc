@@ -295,6 +295,7 @@ void HttpSession::onHead(size_t headLength) {
   state.peer = peer_.get();
   state.now_ms = ctx_.loop.nowMs();
   state.rng = &frontend_->rng();
+  state.shared = &ctx_.shared_tables;
   FilterStatus decided = rt_->filters.onRequestHead(state);
   acct().route = state.route_index;
   if (decided == FilterStatus::Terminal) {

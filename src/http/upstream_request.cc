@@ -44,8 +44,10 @@ int UpstreamRequest::pickHost(balance::Picker& picker, uint64_t nowMs, const soc
       full = true;
     }
   } else if (sticky.mode == config::StickyMode::ClientAddress) {
-    int i = affinityHost(cluster, upstream::clientHash(peer), load);
-    if (i >= 0 && !tried(static_cast<size_t>(i))) {
+    // A shared choice (AffinityFilter) names the server; else rendezvous hashing.
+    int i = sticky_id_.empty() ? affinityHost(cluster, upstream::clientHash(peer), load)
+                               : findStickyHost(cluster, sticky_id_);
+    if (i >= 0 && load.usable(static_cast<size_t>(i)) && !tried(static_cast<size_t>(i))) {
       if (hosts[static_cast<size_t>(i)].tryAcquire()) {
         return i;
       }

@@ -172,6 +172,18 @@ int Server::run() {
     }
   };
   health_ = std::make_unique<upstream::HealthMonitor>(loop_, std::move(hooks));
+  shared_state::Service::Hooks sharedHooks;
+  sharedHooks.each_worker = [this](shared_state::Service::WorkerFn fn) {
+    for (auto& w : workers_) {
+      w->withSharedTables(fn);
+    }
+  };
+  sharedHooks.on_worker = [this](size_t worker, shared_state::Service::WorkerFn fn) {
+    if (worker < workers_.size()) {
+      workers_[worker]->withSharedTables(std::move(fn));
+    }
+  };
+  shared_state_ = std::make_unique<shared_state::Service>(loop_, std::move(sharedHooks));
   handover::InheritedSockets inherited;
   std::optional<handover::Takeover> takeover;
   if (!gatherInherited(inherited, takeover)) {
@@ -238,6 +250,7 @@ int Server::run() {
   workers_.clear();
   admin_listener_.reset();
   health_.reset();
+  shared_state_.reset();
   log::info("fulcrum stopped");
   return exit_code_;
 }
@@ -288,6 +301,7 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet, b
   }
   snapshots_.hosts().prune();
   health_->update(clusters, static_cast<uint64_t>(config->timeouts.drain.count()));
+  shared_state_->configure(config->shared_state);
   if (quiet) {
     log::debug("snapshot republished",
                {{"version", snap->version},
@@ -468,6 +482,7 @@ admin::View Server::view() {
   v.reloads_ok = reloads_ok_;
   v.reloads_failed = reloads_failed_;
   v.serving = !stopping_ && current_ != nullptr;
+  v.shared_state = shared_state_ ? &shared_state_->status() : nullptr;
   if (!current_) {
     return v;
   }
@@ -590,6 +605,7 @@ void Server::beginStop(const char* why) {
   if (control_) {
     control_->close();  // no upgrade of a process that stops
   }
+  shared_state_->stop();
   uint64_t drain = current_ ? static_cast<uint64_t>(current_->config->timeouts.drain.count()) : 0;
   log::info("stopping: no new connections, open ones may finish", {{"signal", why}, {"drain_ms", drain}});
   for (auto& w : workers_) {

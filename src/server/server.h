@@ -22,6 +22,7 @@
 #include "server/snapshot_builder.h"
 #include "server/tls_contexts.h"
 #include "server/worker.h"
+#include "shared_state/service.h"
 #include "upstream/cluster.h"
 #include "upstream/access_log.h"
 #include "upstream/health_monitor.h"
@@ -131,6 +132,7 @@ class Server : public admin::Control {
   double start_time_ = 0;
   double last_reload_time_ = 0;
   core::Timer rate_timer_;
+  std::unique_ptr<shared_state::Service> shared_state_;  // Redis sync (shared rate limits, stickiness)
 };
 
 // Blocks the signals the control thread handles, in the calling thread and in every

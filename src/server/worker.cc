@@ -222,6 +222,10 @@ void Worker::forceStop() {
 
 namespace fulcrum::server {
 
+void Worker::withSharedTables(std::function<void(size_t, shared_state::WorkerTables&, uint64_t)> fn) {
+  loop_.post([this, fn = std::move(fn)] { fn(index_, ctx_.shared_tables, loop_.nowMs()); });
+}
+
 void Worker::closeSessionsTo(std::shared_ptr<upstream::HostState> state) {
   loop_.post([this, state = std::move(state)] {
     // Collect first: closing one can start or close queued sessions and change the list.

@@ -2,6 +2,7 @@
 // Worker: one thread, one event loop, its own listening sockets and connections.
 // The control thread talks to it only through post(): new snapshots and drain/stop.
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <unordered_map>
@@ -29,6 +30,8 @@ class Worker {
   void forceStop();
   // Any thread: close this worker's connections to a server whose drain timed out.
   void closeSessionsTo(std::shared_ptr<upstream::HostState> state);
+  // Any thread: runs fn on the worker's loop with its shared-state tables (once per sync).
+  void withSharedTables(std::function<void(size_t worker, shared_state::WorkerTables&, uint64_t nowMs)> fn);
   void join();
   bool finished() const { return finished_.load(); }
   // Any thread: when the worker's loop last turned (its clock, ms); refreshed every

@@ -10,6 +10,7 @@
 #include "core/buffer_pool.h"
 #include "core/event_loop.h"
 #include "core/fd.h"
+#include "shared_state/worker_tables.h"
 #include "upstream/cluster.h"
 
 namespace fulcrum::upstream {
@@ -52,6 +53,9 @@ struct WorkerContext {
   // Held open so that, when accept() fails with EMFILE, closing it frees one fd to take
   // the pending connection off the queue and refuse it (else it would hang there).
   core::Fd reserve_fd;
+  // Shared rate limits and client-address choices (shared_state/): read per request without a
+  // lock, exchanged with the control thread once per sync interval.
+  shared_state::WorkerTables shared_tables;
 };
 
 // Seeds a worker's pickers: workers differ, so they do not move in lockstep.

@@ -1,6 +1,9 @@
 #include "http/filters/affinity_filter.h"
 
 #include "balance/balancer.h"
+#include "http/sticky.h"
+#include "shared_state/keys.h"
+#include "shared_state/worker_tables.h"
 #include "upstream/worker_context.h"
 
 namespace fulcrum::http {
@@ -30,8 +33,32 @@ FilterStatus AffinityFilter::onRequestHead(RequestState& s) const {
   if (pool.http.sticky.mode == config::StickyMode::Cookie) {
     bool found = false;
     s.sticky_id = cookieValue(s.request, pool.http.sticky.cookie_name, found);
+  } else if (pool.http.sticky.mode == config::StickyMode::ClientAddress && pool.http.sticky.shared &&
+             s.shared != nullptr) {
+    sharedClientAddress(s);
   }
   return FilterStatus::Continue;
+}
+
+void AffinityFilter::sharedClientAddress(RequestState& s) const {
+  const upstream::Cluster& cluster = *s.cluster;
+  auto& cache = s.shared->sticky;
+  std::string key = shared_state::stickyKey(key_prefix_, cluster.config.name, s.client_ip);
+  upstream::ClusterLoad load(cluster, s.now_ms);
+  std::string_view stored = cache.use(key, s.now_ms);
+  if (!stored.empty()) {
+    int host = findStickyHost(cluster, stored);
+    if (host >= 0 && load.usable(static_cast<size_t>(host))) {
+      s.sticky_id = stored;  // (the cache is not changed before the session copies it)
+      return;
+    }
+  }
+  int host = affinityHost(cluster, upstream::clientHash(s.peer), load);
+  if (host < 0) {
+    return;  // no usable server: the pick reports it
+  }
+  uint64_t ttl = static_cast<uint64_t>(cluster.config.http.sticky.ttl.count());
+  s.sticky_id = cache.choose(key, stickyId(cluster, static_cast<size_t>(host)), !stored.empty(), ttl, s.now_ms);
 }
 
 }  // namespace fulcrum::http

@@ -20,6 +20,10 @@
 
 struct sockaddr;
 
+namespace fulcrum::shared_state {
+struct WorkerTables;
+}
+
 namespace fulcrum::http {
 
 struct RouteTarget;
@@ -45,6 +49,7 @@ struct RequestState {
   bool peer_trusted = false;       // the connection's peer is a trusted front (forwarded.trusted)
   uint64_t now_ms = 0;
   std::mt19937_64* rng = nullptr;  // the worker's
+  shared_state::WorkerTables* shared = nullptr;  // the worker's shared-state tables (null in some tests)
 
   // What they decide, in chain order.
   uint64_t delay_ms = 0;               // rate limit: serve this much later

@@ -10,6 +10,8 @@
 #include "http/filters/route_filter.h"
 #include "http/filters/split_filter.h"
 #include "http/runtime.h"
+#include "http/sticky.h"
+#include "shared_state/worker_tables.h"
 #include "upstream/worker_context.h"
 
 #include "parsed_request.h"
@@ -266,4 +268,87 @@ TEST(HeaderEditsFilter, TheMatchedRoutesEditsAndHostRewrite) {
   EXPECT_EQ(s.edits.edits, &route.request_headers);
   EXPECT_EQ(s.edits.authority, "internal.svc");
   EXPECT_EQ(s.response_edits, &route.response_headers);
+}
+
+TEST(RateLimitFilter, ASharedLimitSpendsTheWorkersLeaseUnderItsRedisKey) {
+  config::RateLimit rl;
+  rl.enabled = true;
+  rl.rate = 1;
+  rl.burst = 1;
+  rl.nodelay = true;
+  rl.shared = true;
+  RateLimiter limiter;
+  RateLimitFilter f(rl, limiter, "p:rl:front:");
+  shared_state::WorkerTables tables;
+  Req r("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto request = [&] {
+    auto s = r.state();
+    s.client_ip = "192.0.2.1";
+    s.now_ms = 10'000;
+    s.shared = &tables;
+    return f.onRequestHead(s);
+  };
+  EXPECT_EQ(request(), FilterStatus::Continue);
+  EXPECT_EQ(request(), FilterStatus::Continue);  // the burst, on credit before the first lease
+  EXPECT_EQ(request(), FilterStatus::Answer);
+  auto report = tables.takeReport();
+  ASSERT_EQ(report.limits.size(), 1u);
+  EXPECT_EQ(report.limits[0].key, "p:rl:front:192.0.2.1");
+  EXPECT_EQ(report.limits[0].debt, 2u);
+  // The listener's own (per instance) limiter was not used.
+  EXPECT_TRUE(limiter.check("192.0.2.1", 1, 0, true, 10, 10'000).allowed);
+}
+
+TEST(AffinityFilter, SharedClientAddressKeepsTheStoredServerWhileUsable) {
+  upstream::HostRegistry reg;
+  config::Pool p;
+  p.name = std::string(1, 'w');  // (not from a literal: GCC 12 warns falsely, -Wrestrict)
+  p.http.sticky.mode = config::StickyMode::ClientAddress;
+  p.http.sticky.shared = true;
+  p.http.sticky.ttl = std::chrono::milliseconds(60000);
+  for (const char* a : {"10.0.0.1:80", "10.0.0.2:80", "10.0.0.3:80"}) {
+    config::Server srv;
+    srv.address.text = a;
+    p.servers.push_back(srv);
+  }
+  auto c = reg.build(p, 1000, true);
+  sockaddr_in peer{};
+  peer.sin_family = AF_INET;
+  peer.sin_addr.s_addr = htonl(0xC0000201);  // 192.0.2.1
+  AffinityFilter f("p:");
+  shared_state::WorkerTables tables;
+  Req r("GET / HTTP/1.1\r\nHost: h\r\n\r\n");
+  auto request = [&](uint64_t now) {
+    auto s = r.state();
+    s.cluster = c.get();
+    s.client_ip = "192.0.2.1";
+    s.peer = reinterpret_cast<const sockaddr*>(&peer);
+    s.now_ms = now;
+    s.shared = &tables;
+    EXPECT_EQ(f.onRequestHead(s), FilterStatus::Continue);
+    return std::string(s.sticky_id);
+  };
+  const std::string key = "p:st:w:192.0.2.1";
+  // Nothing stored: the rendezvous choice, reported as a first choice.
+  upstream::ClusterLoad load(*c, 1000);
+  std::string hashed = stickyId(*c, static_cast<size_t>(affinityHost(*c, upstream::clientHash(
+                                                                              reinterpret_cast<const sockaddr*>(&peer)),
+                                                                          load)));
+  EXPECT_EQ(request(1000), hashed);
+  auto report = tables.takeReport();
+  ASSERT_EQ(report.sticky.size(), 1u);
+  EXPECT_EQ(report.sticky[0].key, key);
+  EXPECT_EQ(report.sticky[0].server, hashed);
+  EXPECT_FALSE(report.sticky[0].replace);
+  EXPECT_EQ(report.sticky[0].ttl_ms, 60000u);
+  // Another instance's choice arrives: it wins over hashing.
+  std::string other = stickyId(*c, hashed == stickyId(*c, 0) ? 1 : 0);
+  tables.sticky.fill(key, other, 60000, 1001);
+  EXPECT_EQ(request(1002), other);
+  // A stored server this instance does not have: hashing again, replacing it everywhere.
+  tables.sticky.fill(key, "0123456789abcdef", 60000, 1003);
+  EXPECT_EQ(request(1004), hashed);
+  report = tables.takeReport();
+  ASSERT_EQ(report.sticky.size(), 1u);
+  EXPECT_TRUE(report.sticky[0].replace);
 }

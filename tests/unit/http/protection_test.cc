@@ -26,6 +26,15 @@ TEST(RateLimiter, BurstThenRefusedWithRetryAfterThenRefills) {
   EXPECT_FALSE(rl.check("a", 2.0, 3, true, 100, 1500).allowed);
 }
 
+TEST(RateLimiter, BurstZeroAdmitsRequestsAtTheRate) {
+  RateLimiter rl;
+  EXPECT_TRUE(rl.check("a", 10.0, 0, true, 100, 1000).allowed);
+  EXPECT_FALSE(rl.check("a", 10.0, 0, true, 100, 1050).allowed);  // faster than 10/s
+  for (uint64_t t = 1100; t <= 2000; t += 100) {
+    EXPECT_TRUE(rl.check("a", 10.0, 0, true, 100, t).allowed) << t;  // at 10/s
+  }
+}
+
 TEST(RateLimiter, WithoutNodelayRequestsInTheBurstAreDelayedToTheRate) {
   RateLimiter rl;
   EXPECT_EQ(rl.check("a", 10.0, 5, false, 100, 0).delay_ms, 0u);

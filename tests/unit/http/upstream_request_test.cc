@@ -100,6 +100,19 @@ TEST(UpstreamRequest, TheStickyCookiesServerIsChosen) {
   }
 }
 
+TEST(UpstreamRequest, TheSharedClientAddressChoiceIsChosenWhileUsable) {
+  upstream::HostRegistry reg;
+  auto c = makeCluster(reg, 3, 0, config::StickyMode::ClientAddress);
+  auto picker = c->balancer->makePicker(1);
+  for (size_t want = 0; want < 3; ++want) {
+    UpstreamRequest r(c, 0, stickyId(*c, want));  // what AffinityFilter took from the shared cache
+    bool full = false;
+    EXPECT_EQ(r.pickHost(*picker, 1000, nullptr, full), static_cast<int>(want));
+    r.beginAttempt(static_cast<int>(want));
+    r.releaseHost();
+  }
+}
+
 TEST(UpstreamRequest, RetriesFollowThePolicyAndTheBudget) {
   upstream::HostRegistry reg;
   auto c = makeCluster(reg, 2, 0);
