@@ -42,6 +42,7 @@ struct View {
   uint64_t reloads_ok = 0;
   uint64_t reloads_failed = 0;
   bool serving = true;           // false once stopping
+  bool withdrawing = false;      // stopping, still accepting until timeouts.withdraw ends
 };
 
 struct ReloadOutcome {

@@ -69,7 +69,10 @@ class Server : public admin::Control {
   Status updateAccessLog(const config::Config& config);
   // Every second: the servers' request and connection rates for the API.
   void sampleRates();
+  // A stop signal: withdraw first (timeouts.withdraw > 0), then drain; a second signal skips
+  // what is left of the withdrawal, a third closes every connection.
   void beginStop(const char* why);
+  void beginDrain(const char* why);
   void onSignals();
   void checkStopped();
 
@@ -83,6 +86,8 @@ class Server : public admin::Control {
   SnapshotBuilder snapshots_;  // with what outlives a snapshot: server states, figures, shared state
   std::shared_ptr<const Snapshot> current_;
   bool stopping_ = false;
+  bool withdrawing_ = false;  // unready and still accepting, until withdraw_timer_ (timeouts.withdraw)
+  core::Timer withdraw_timer_;
   bool republish_pending_ = false;
   std::unique_ptr<upstream::HealthMonitor> health_;
   core::Timer stop_poll_;

@@ -55,7 +55,7 @@ std::string Announcer::onReply(const BirdReply& reply, uint64_t nowMs) {
       known_.reset();
       refused_ = true;
       return "BIRD refused \"" + std::string(asked ? "enable " : "disable ") + protocol_ + "\": " +
-             std::to_string(reply.code) + " " + reply.text + " (trying again in " + std::to_string(reassert_ms_) +
+             std::to_string(reply.code) + " " + reply.text.substr(0, reply.text.find('\n')) + " (trying again in " + std::to_string(reassert_ms_) +
              " ms)";
   }
   refused_ = false;

@@ -50,7 +50,11 @@ Status BirdReplyReader::line(std::string_view l, std::vector<BirdReply>& out) {
       }
       code = code * 10 + (l[i] - '0');
     }
-    current_.code = code;
+    if (!open_) {
+      current_.code = code;  // the answer; a multi-line one ends with "0000 "
+    } else if (code >= 8000 && current_.code < 8000) {
+      current_.code = code;  // an error anywhere is the answer
+    }
     last = l[4] == ' ';
     text = l.substr(5);
   }

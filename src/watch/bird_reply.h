@@ -2,8 +2,12 @@
 // BIRD's control-socket replies (the protocol birdc speaks): each line starts with a
 // four-digit code and '-' (more lines follow) or ' ' (the reply's last line); a line
 // starting with ' ' continues the previous code. 0xxx is success (0001 the greeting,
-// 0008-0011 the answers to disable/enable), 1xxx-2xxx table data, 8xxx runtime errors
-// ("8003 No protocols match"), 9xxx syntax errors. Pure: bytes in, replies out.
+// 0008-0011 the answers to disable/enable), 1xxx-2xxx table data, 8xxx runtime errors,
+// 9xxx syntax errors ("9001 syntax error, unexpected CF_SYM_UNDEFINED" for an unknown
+// protocol name). BIRD 2 ends a multi-line answer with "0000 ":
+//   0011-fulcrum_vip: enabled
+//   0000
+// Pure: bytes in, replies out.
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,7 +17,7 @@
 namespace fulcrum::watch {
 
 struct BirdReply {
-  int code = 0;      // the last line's code
+  int code = 0;      // the first line's code (the answer), or the first error code in it
   std::string text;  // every line's text (codes stripped), '\n'-separated
   bool failed() const { return code >= 8000; }
 };

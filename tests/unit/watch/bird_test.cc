@@ -30,23 +30,25 @@ BirdReply reply(int code, std::string text = "") { return BirdReply{code, std::m
 }  // namespace
 
 TEST(BirdReply, SplitsRepliesByTheirLastLine) {
-  auto out = feedAll("0001 BIRD 2.0.12 ready.\n0011 fulcrum_vip: enabled\n");
+  // As BIRD 2.0.12 answers (a multi-line answer ends with "0000 ").
+  auto out = feedAll("0001 BIRD 2.0.12 ready.\n0011-fulcrum_vip: enabled\n0000 \n");
   ASSERT_EQ(out.size(), 2u);
   EXPECT_EQ(out[0].code, kBirdWelcome);
   EXPECT_EQ(out[0].text, "BIRD 2.0.12 ready.");
   EXPECT_EQ(out[1].code, kBirdEnabled);
-  EXPECT_EQ(out[1].text, "fulcrum_vip: enabled");
+  EXPECT_EQ(out[1].text, "fulcrum_vip: enabled\n");
   EXPECT_FALSE(out[1].failed());
 
   // A table: '-' lines and ' ' continuations belong to one reply, ended by "0000 ".
   out = feedAll("2002-Name Proto\n1002-fulcrum_vip Static\n more\n0000 \n");
   ASSERT_EQ(out.size(), 1u);
-  EXPECT_EQ(out[0].code, 0);
+  EXPECT_EQ(out[0].code, 2002);
   EXPECT_EQ(out[0].text, "Name Proto\nfulcrum_vip Static\nmore\n");
 
-  out = feedAll("8003 No protocols match\n");
-  ASSERT_EQ(out.size(), 1u);
+  out = feedAll("9001 syntax error, unexpected CF_SYM_UNDEFINED\n1000-x\n8003-y\n0000 \n");
+  ASSERT_EQ(out.size(), 2u);
   EXPECT_TRUE(out[0].failed());
+  EXPECT_EQ(out[1].code, 8003) << "an error anywhere is the answer";
 }
 
 TEST(BirdReply, KeepsAPartialLineForTheNextRead) {
@@ -141,8 +143,8 @@ TEST(Announcer, ARefusalIsLoggedAndRetriedLater) {
   a.setWanted(true);
   a.onConnected();
   ASSERT_EQ(a.next(0), "enable nosuch\n");
-  std::string line = a.onReply(reply(8003, "No protocols match"), 0);
-  EXPECT_NE(line.find("BIRD refused \"enable nosuch\": 8003 No protocols match"), std::string::npos) << line;
+  std::string line = a.onReply(reply(9001, "syntax error, unexpected CF_SYM_UNDEFINED"), 0);
+  EXPECT_NE(line.find("BIRD refused \"enable nosuch\": 9001 syntax error"), std::string::npos) << line;
   EXPECT_EQ(a.next(10), "") << "not a hot loop";
   EXPECT_EQ(a.next(1000), "enable nosuch\n");
   a.onReply(reply(8003), 1000);
