@@ -14,20 +14,40 @@ using namespace itest;
 
 namespace {
 
-// The X-Backend of each answer to `keys` sent as `header` over one connection (pipelined; the
-// last request closes it), in order.
+// The X-Backend of the answer to each of `keys` sent as `header`, one request after the other
+// on one keep-alive connection.
 std::vector<std::string> backendsFor(uint16_t port, const std::string& path, const std::string& header,
                                      const std::vector<std::string>& keys) {
-  std::string bytes;
-  for (size_t i = 0; i < keys.size(); ++i) {
-    bytes += "GET " + path + " HTTP/1.1\r\nHost: h\r\n" + header + ": " + keys[i] + "\r\n" +
-             (i + 1 == keys.size() ? "Connection: close\r\n" : "") + "\r\n";
-  }
-  std::string out = rawExchange(port, bytes, 20);
   std::vector<std::string> who;
-  for (size_t at = out.find("X-Backend: "); at != std::string::npos; at = out.find("X-Backend: ", at + 1)) {
-    who.push_back(out.substr(at + 11, out.find("\r\n", at) - at - 11));
+  int fd = connectTcp(port);
+  if (fd < 0) return who;
+  std::string in;
+  char buf[4096];
+  for (const auto& key : keys) {
+    if (!sendStr(fd, "GET " + path + " HTTP/1.1\r\nHost: h\r\n" + header + ": " + key + "\r\n\r\n")) break;
+    size_t end = std::string::npos;
+    for (;;) {
+      size_t head = in.find("\r\n\r\n");
+      if (head != std::string::npos) {
+        size_t cl = in.find("Content-Length: ");
+        if (cl != std::string::npos && cl < head) {
+          size_t total = head + 4 + std::stoul(in.substr(cl + 16));
+          if (in.size() >= total) {
+            end = total;
+            break;
+          }
+        }
+      }
+      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      in.append(buf, static_cast<size_t>(n));
+    }
+    if (end == std::string::npos) break;
+    size_t at = in.find("X-Backend: ");
+    who.push_back(at < end ? in.substr(at + 11, in.find("\r\n", at) - at - 11) : "?");
+    in.erase(0, end);
   }
+  ::close(fd);
   return who;
 }
 

@@ -93,11 +93,19 @@ TEST(Withdraw, ASecondSignalDrainsAtOnce) {
   EXPECT_NE(env.fulcrum->log().find("second stop signal: draining now"), std::string::npos);
 }
 
-TEST(Withdraw, OutOfRangeIsAConfigError) {
+TEST(Withdraw, ZeroToAMinuteIsAcceptedAndMoreIsAConfigError) {
   TempDir dir;
-  writeFile(dir.file("f.yaml"), "timeouts:\n  withdraw: 2m\nlisteners:\n  - name: web\n    bind: 127.0.0.1:1\n"
-                                "    pool: p\npools:\n  - name: p\n    servers:\n      - address: 127.0.0.1:2\n");
-  auto r = runCommand({FULCRUM_BIN, "check", dir.file("f.yaml")});
+  auto config = [&](const std::string& value) {
+    writeFile(dir.file("f.yaml"), "timeouts:\n  withdraw: " + value +
+                                      "\nlisteners:\n  - name: web\n    bind: 127.0.0.1:1\n"
+                                      "    pool: p\npools:\n  - name: p\n    servers:\n      - address: 127.0.0.1:2\n");
+    return runCommand({FULCRUM_BIN, "check", dir.file("f.yaml")});
+  };
+  for (const char* ok : {"0s", "400ms", "60s"}) {
+    auto r = config(ok);
+    EXPECT_EQ(r.code, 0) << ok << ": " << r.output;
+  }
+  auto r = config("2m");
   EXPECT_NE(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("f.yaml:2:"), std::string::npos) << r.output;
 }
