@@ -422,7 +422,9 @@ Response Api::handle(const Request& req) {
 Response Api::readyz() {
   View v = control_.view();
   json reasons = json::array();
-  if (!v.config || !v.serving) {
+  if (v.withdrawing) {
+    reasons.push_back("stopping: withdrawing this instance from the network (timeouts.withdraw), then draining");
+  } else if (!v.config || !v.serving) {
     reasons.push_back("not serving: no config applied, or stopping");
   } else {
     // The data plane: every worker's loop must be turning (a stuck one would keep taking

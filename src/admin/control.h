@@ -53,6 +53,7 @@ struct View {
   uint64_t reloads_failed = 0;
   bool serving = true;           // false once stopping
   const shared_state::Status* shared_state = nullptr;  // null when the process has none
+  bool withdrawing = false;      // stopping, still accepting until timeouts.withdraw ends
 };
 
 struct ReloadOutcome {

@@ -29,7 +29,8 @@ const std::vector<std::string_view> kTopKeys = {"workers", "log_level",  "timeou
                                                 "pools",   "admin",      "access_log",  "shared_state"};
 const std::vector<std::string_view> kTimeoutKeys = {"connect",      "idle",         "queue",    "drain",
                                                     "handshake",    "request_head", "request_body",
-                                                    "response",     "keepalive",    "worker_stall"};
+                                                    "response",     "keepalive",    "worker_stall",
+                                                    "withdraw"};
 const std::vector<std::string_view> kLogLevels = {"debug", "info", "warn", "error"};
 
 // Reads the file section by section (schema.h), then runs the checks across sections.
@@ -107,6 +108,9 @@ class Loader : public YamlReader {
       if (const Entry* field = map->find(key)) {
         readDuration(*field, *target);
       }
+    }
+    if (const Entry* field = map->find("withdraw")) {
+      readDuration(*field, Millis(0), Millis(60000), t.withdraw);  // 0 = off
     }
   }
 

@@ -107,6 +107,11 @@ struct Timeouts {
   // A worker whose event loop has not turned for this long (a stuck thread) makes /readyz
   // fail, so a watcher (`fulcrum watch`) moves the service address away.
   Millis worker_stall{2000};
+  // Graceful stop behind a router or an orchestrator: for this long after SIGTERM, /readyz
+  // fails (so `fulcrum watch` withdraws the route) while the listeners still accept, every
+  // HTTP connection closes at its next request boundary, and new ones get one answer each;
+  // only then does the drain begin. 0 = the drain begins at once.
+  Millis withdraw{0};
 };
 
 // The range of a server's weight, for the loader and the admin API alike. 0 is refused: a server

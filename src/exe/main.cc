@@ -14,6 +14,7 @@
 #include "handover/upgrade.h"
 #include "server/server.h"
 #include "server/tls_contexts.h"
+#include "watch/announcer.h"
 #include "watch/watcher.h"
 
 namespace {
@@ -152,11 +153,14 @@ int main(int argc, char** argv) {
   fulcrum::watch::WatchOptions watchOptions;
   std::string watchUrl = "http://127.0.0.1:9900/readyz";
   auto* watch = app.add_subcommand(
-      "watch", "Watch a running fulcrum (its process and /readyz) and write keepalived's track_file (docs/ha.md)");
+      "watch", "Watch a running fulcrum (its process and /readyz); tell keepalived (track_file) and/or BIRD (docs/ha.md)");
   watch->add_option("--pid", watchOptions.pid, "The fulcrum process to watch")->required()->check(CLI::Range(1, 1 << 22));
   watch->add_option("--ready", watchUrl, "Its readiness URL (the admin listener's /readyz)")->capture_default_str();
-  watch->add_option("--track-file", watchOptions.track_file, "keepalived track_file to write: 0 = ready, 1 = not")
-      ->required();
+  watch->add_option("--track-file", watchOptions.track_file, "keepalived track_file to write: 0 = ready, 1 = not");
+  watch->add_option("--bird-socket", watchOptions.bird_socket,
+                    "BIRD's control socket (e.g. /run/bird/bird.ctl): announce the service route only while ready");
+  watch->add_option("--bird-protocol", watchOptions.bird_protocol,
+                    "The BIRD protocol holding the service route (enabled = announced), e.g. fulcrum_vip");
   watch->add_option("--interval", watchOptions.interval_ms, "Milliseconds between readiness probes")
       ->check(CLI::Range(10u, 60'000u))
       ->capture_default_str();
@@ -195,6 +199,20 @@ int main(int argc, char** argv) {
       return kExitUsage;
     }
     watchOptions.target = *target;
+    if (watchOptions.track_file.empty() && watchOptions.bird_socket.empty()) {
+      std::cerr << "fulcrum watch: nothing to tell: give --track-file (keepalived), --bird-socket and "
+                   "--bird-protocol (BIRD), or both\n";
+      return kExitUsage;
+    }
+    if (watchOptions.bird_socket.empty() != watchOptions.bird_protocol.empty()) {
+      std::cerr << "fulcrum watch: --bird-socket and --bird-protocol go together\n";
+      return kExitUsage;
+    }
+    if (!watchOptions.bird_protocol.empty() && !fulcrum::watch::validProtocolName(watchOptions.bird_protocol)) {
+      std::cerr << "fulcrum watch: --bird-protocol: not a BIRD protocol name (a letter, then letters, digits, _): \""
+                << watchOptions.bird_protocol << "\"\n";
+      return kExitUsage;
+    }
     return fulcrum::watch::runWatch(watchOptions, std::cerr);
   }
   if (upgrade->parsed()) {

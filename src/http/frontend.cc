@@ -48,6 +48,9 @@ void HttpFrontend::onAccepted(core::Fd client, const sockaddr_storage& peer) {
     guard_->add(*s, peer);
   }
   s->start();
+  if (ctx_.closing_keepalive) {
+    s->drain();  // one answer, then closed: this instance is being withdrawn
+  }
 }
 
 }  // namespace fulcrum::http

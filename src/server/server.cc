@@ -77,7 +77,8 @@ void blockSignals() {
 }
 
 Server::Server(Options options)
-    : options_(std::move(options)), stop_poll_([this] { checkStopped(); }), rate_timer_([this] { sampleRates(); }) {}
+    : options_(std::move(options)), stop_poll_([this] { checkStopped(); }),
+      withdraw_timer_([this] { beginDrain("withdrawn"); }), rate_timer_([this] { sampleRates(); }) {}
 
 void Server::sampleRates() {
   if (stopping_ || !current_) {
@@ -481,7 +482,8 @@ admin::View Server::view() {
   }
   v.reloads_ok = reloads_ok_;
   v.reloads_failed = reloads_failed_;
-  v.serving = !stopping_ && current_ != nullptr;
+  v.serving = !stopping_ && !withdrawing_ && current_ != nullptr;
+  v.withdrawing = withdrawing_;
   v.shared_state = shared_state_ ? &shared_state_->status() : nullptr;
   if (!current_) {
     return v;
@@ -600,6 +602,31 @@ void Server::beginStop(const char* why) {
     }
     return;
   }
+  if (withdrawing_) {
+    log::info("second stop signal: draining now, not waiting for the withdrawal", {{"signal", why}});
+    loop_.timers().cancel(withdraw_timer_);
+    beginDrain(why);
+    return;
+  }
+  uint64_t withdraw = current_ ? static_cast<uint64_t>(current_->config->timeouts.withdraw.count()) : 0;
+  if (withdraw > 0) {
+    // /readyz fails from now on, so the watcher withdraws the route; meanwhile what the
+    // router still sends here is served, on connections that close at each request's end.
+    withdrawing_ = true;
+    log::info("stopping: unready, still accepting until the network has withdrawn this instance; connections "
+              "close at request boundaries",
+              {{"signal", why}, {"withdraw_ms", withdraw}});
+    for (auto& w : workers_) {
+      w->closeKeepAlive();
+    }
+    loop_.timers().schedule(withdraw_timer_, withdraw);
+    return;
+  }
+  beginDrain(why);
+}
+
+void Server::beginDrain(const char* why) {
+  withdrawing_ = false;
   stopping_ = true;
   health_->stop();
   if (control_) {

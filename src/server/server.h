@@ -85,6 +85,8 @@ class Server : public admin::Control {
   Status updateAccessLog(const config::Config& config);
   // Every second: the servers' request and connection rates for the API.
   void sampleRates();
+  // A stop signal: withdraw first (timeouts.withdraw > 0), then drain; a second signal skips
+  // what is left of the withdrawal, a third closes every connection.
   void beginStop(const char* why);
   // Start-up of a successor: sockets from a predecessor (takeover) and systemd; the control
   // socket; after the workers serve, the predecessor told to drain. Each returns false after
@@ -96,6 +98,7 @@ class Server : public admin::Control {
   uint64_t handOver(pid_t successor);
   // One line to options_.ready_fd (then closed).
   void reportReady(const std::string& line);
+  void beginDrain(const char* why);
   void onSignals();
   void checkStopped();
 
@@ -113,6 +116,8 @@ class Server : public admin::Control {
   std::shared_ptr<const Snapshot> current_;
   bool stopping_ = false;
   int exit_code_ = 0;
+  bool withdrawing_ = false;  // unready and still accepting, until withdraw_timer_ (timeouts.withdraw)
+  core::Timer withdraw_timer_;
   bool republish_pending_ = false;
   std::unique_ptr<upstream::HealthMonitor> health_;
   core::Timer stop_poll_;

@@ -167,6 +167,24 @@ void Worker::stopFrontends(bool takePending) {
   http_.clear();
 }
 
+void Worker::closeKeepAlive() {
+  loop_.post([this] {
+    if (ctx_.draining || ctx_.closing_keepalive) {
+      return;  // (a drain closes what is left anyway)
+    }
+    // Sessions close at their request boundary once told (drain() on a session takes nothing
+    // new on it, idle ones close now); the frontends tell new ones as they are accepted.
+    ctx_.closing_keepalive = true;
+    std::vector<upstream::Session*> all;
+    for (upstream::Session* s = ctx_.sessions; s; s = s->next) {
+      all.push_back(s);
+    }
+    for (upstream::Session* s : all) {
+      s->drain();
+    }
+  });
+}
+
 void Worker::drain(uint64_t drainMs) {
   loop_.post([this, drainMs] {
     if (ctx_.draining) {

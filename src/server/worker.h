@@ -24,6 +24,10 @@ class Worker {
   void start();
   // Any thread: the worker applies it at its next loop turn.
   void publish(std::shared_ptr<const Snapshot> snapshot);
+  // Any thread: keep accepting, but close every HTTP connection at its next request boundary
+  // (idle keep-alive ones now), new ones after one answer: the instance is being withdrawn
+  // from the network (timeouts.withdraw) and must hold as few connections as it can by then.
+  void closeKeepAlive();
   // Any thread: stop accepting, let connections finish for up to drainMs, then close them.
   void drain(uint64_t drainMs);
   // Any thread: close every connection now (a second Ctrl-C).

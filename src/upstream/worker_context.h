@@ -47,6 +47,9 @@ struct WorkerContext {
   size_t udp_flow_count = 0;
   bool draining = false;
   bool closing_all = false;
+  // Being withdrawn from the network (timeouts.withdraw): new HTTP connections are told to
+  // close after their first answer, as the open ones were.
+  bool closing_keepalive = false;
   uint64_t picker_generation = 0;
   // Warn about fd exhaustion at most once per second per worker.
   uint64_t last_fd_warning_ms = 0;

@@ -1,6 +1,8 @@
 // `fulcrum watch` against a real fulcrum: the track file keepalived reads follows the process
 // (a kill -9 is seen through a pidfd at once), a hung process (SIGSTOP) and a stuck worker
-// thread (stopped alone with ptrace, as a thread stuck in a call would be: /readyz names it).
+// thread (stopped alone with ptrace, as a thread stuck in a call would be: /readyz names it);
+// the BIRD protocol it toggles follows it too, across BIRD restarts; and the HA kits'
+// examples and namespace harnesses (tests/integration/ha/).
 #include <gtest/gtest.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
@@ -9,6 +11,9 @@
 #include <cstring>
 #include <csignal>
 #include <dirent.h>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "admin_support.h"
 
@@ -208,4 +213,149 @@ TEST(HaPair, TheMastersFaultsFailOverAndALoadedPairDoesNotFlap) {
   EXPECT_NE(r.output.find("summary stop: 2 trials"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("summary worker: 2 trials"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("busy 1: "), std::string::npos) << r.output;
+}
+
+namespace {
+
+const std::string kBird = "/usr/sbin/bird";    // Debian's bird2 (scripts/deps.sh installs it)
+const std::string kBirdc = "/usr/sbin/birdc";
+
+// A BIRD of its own, in an empty network namespace (unshare --net: nothing it does reaches this
+// host's routes), with the service route in protocol fulcrum_vip, disabled at start as in
+// examples/ha/bird.conf. Its control socket is a file in dir, reachable from here.
+struct TestBird {
+  TempDir& dir;
+  std::string socket = dir.file("bird.ctl");
+  std::unique_ptr<Process> proc;
+
+  explicit TestBird(TempDir& d) : dir(d) {
+    writeFile(dir.file("bird.conf"),
+              "log stderr all;\nrouter id 192.0.2.1;\nprotocol device { }\n"
+              "protocol static fulcrum_vip {\n  disabled;\n  ipv4;\n  route 192.0.2.100/32 blackhole;\n}\n");
+  }
+  bool start() {
+    ::unlink(socket.c_str());
+    proc = std::make_unique<Process>(std::vector<std::string>{"/usr/bin/unshare", "--net", kBird, "-f", "-c",
+                                                              dir.file("bird.conf"), "-s", socket, "-P",
+                                                              dir.file("bird.pid")},
+                                     dir.file("bird.log"));
+    struct stat st{};
+    return waitFor([&] { return ::stat(socket.c_str(), &st) == 0; }, 5s);
+  }
+  // "up" (the route is announced), "down" (withdrawn), or what went wrong.
+  std::string state() const {
+    auto r = runCommand({kBirdc, "-s", socket, "show", "protocols", "fulcrum_vip"}, 5s);
+    size_t at = r.output.find("\nfulcrum_vip ");
+    if (at == std::string::npos) return "? " + r.output;
+    std::istringstream line(r.output.substr(at + 1));
+    std::string name, proto, table, state;
+    line >> name >> proto >> table >> state;
+    return state;
+  }
+  bool waitState(const std::string& want, milliseconds limit) const {
+    return waitFor([&] { return state() == want; }, limit);
+  }
+};
+
+}  // namespace
+
+// The watcher drives BIRD over its control socket: withdrawn until fulcrum is ready, announced
+// then, announced again by a watcher that reconnects to a restarted BIRD (whose bird.conf says
+// disabled), withdrawn the moment fulcrum is killed.
+TEST(WatchBird, TheRouteFollowsFulcrumAndIsAssertedAgainAfterABirdRestart) {
+  if (::access(kBird.c_str(), X_OK) != 0) {
+    GTEST_SKIP() << kBird << " is missing (scripts/deps.sh installs bird2)";
+  }
+  AdminEnv env;
+  env.start("listeners:\n  - name: web\n    bind: 127.0.0.1:" + std::to_string(env.port) +
+                "\n    protocol: http\n    http:\n      routes:\n        - respond: {status: 200, body: \"ok\\n\"}\n"
+                "pools:\n  - name: p\n    servers:\n      - address: 127.0.0.1:" + std::to_string(deadPort()) + "\n",
+            "", 1);
+  TestBird bird(env.dir);
+  if (!bird.start()) {
+    GTEST_SKIP() << "BIRD cannot run in a network namespace here: " << bird.proc->log();
+  }
+  ASSERT_EQ(bird.state(), "down") << "bird.conf starts the route withdrawn";
+  Process watcher({FULCRUM_BIN, "watch", "--pid", std::to_string(env.fulcrum->pid()), "--ready",
+                   env.adminUrl("/readyz"), "--bird-socket", bird.socket, "--bird-protocol", "fulcrum_vip",
+                   "--interval", "50"},
+                  env.dir.file("watch.log"));
+  ASSERT_TRUE(bird.waitState("up", 5s)) << watcher.log();
+  EXPECT_NE(watcher.log().find("route announced (BIRD protocol fulcrum_vip)"), std::string::npos) << watcher.log();
+
+  // BIRD restarts: it starts with the route withdrawn; the watcher reconnects and announces it.
+  bird.proc->signal(SIGKILL);
+  ASSERT_TRUE(bird.proc->wait(5s).has_value());
+  ASSERT_TRUE(bird.start());
+  ASSERT_TRUE(bird.waitState("up", 5s)) << watcher.log();
+  EXPECT_NE(watcher.log().find("BIRD closed its control socket; reconnecting"), std::string::npos) << watcher.log();
+
+  // Someone disables it by hand: the periodic assertion undoes it.
+  runCommand({kBirdc, "-s", bird.socket, "disable", "fulcrum_vip"}, 5s);
+  ASSERT_TRUE(bird.waitState("up", 5s)) << watcher.log();
+  EXPECT_TRUE(waitFor([&] { return watcher.log().find("changed behind the watcher's back") != std::string::npos; }, 2s))
+      << watcher.log();
+
+  env.fulcrum->signal(SIGKILL);
+  ASSERT_TRUE(bird.waitState("down", 2s)) << watcher.log();
+  EXPECT_EQ(watcher.wait(5s), std::optional<int>(1));
+  EXPECT_NE(watcher.log().find("route withdrawn (BIRD protocol fulcrum_vip)"), std::string::npos) << watcher.log();
+}
+
+TEST(WatchBird, BadBirdArgumentsAreUsageErrors) {
+  TempDir dir;
+  auto alone = runCommand({FULCRUM_BIN, "watch", "--pid", "1", "--bird-socket", dir.file("s")});
+  EXPECT_EQ(alone.code, 2) << alone.output;
+  EXPECT_NE(alone.output.find("--bird-socket and --bird-protocol go together"), std::string::npos) << alone.output;
+  auto bad = runCommand({FULCRUM_BIN, "watch", "--pid", "1", "--bird-socket", dir.file("s"), "--bird-protocol",
+                         "vip; disable all"});
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_NE(bad.output.find("not a BIRD protocol name"), std::string::npos) << bad.output;
+  auto none = runCommand({FULCRUM_BIN, "watch", "--pid", "1"});
+  EXPECT_EQ(none.code, 2) << none.output;
+  EXPECT_NE(none.output.find("nothing to tell"), std::string::npos) << none.output;
+}
+
+// The active-active kit's BIRD configurations are ones BIRD 2 accepts (bird -p parses only;
+// a broken copy is refused, so the check is real).
+TEST(HaKit, TheBirdExamplesAreValid) {
+  if (::access(kBird.c_str(), X_OK) != 0) {
+    GTEST_SKIP() << kBird << " is missing (scripts/deps.sh installs bird2)";
+  }
+  TempDir dir;
+  for (const char* name : {"bird.conf", "router-bird.conf"}) {
+    std::string example = std::string(SOURCE_DIR) + "/examples/ha/" + name;
+    auto ok = runCommand({kBird, "-p", "-c", example});
+    EXPECT_EQ(ok.code, 0) << name << ": " << ok.output;
+    std::string broken = readFile(example);
+    ASSERT_NE(broken.find("bfd on;"), std::string::npos) << name << " has BFD on its sessions";
+    broken.replace(broken.find("bfd on;"), 7, "bfd onn;");
+    writeFile(dir.file(name), broken);
+    auto bad = runCommand({kBird, "-p", "-c", dir.file(name)});
+    EXPECT_NE(bad.code, 0) << name << ": " << bad.output;
+  }
+  EXPECT_NE(readFile(std::string(SOURCE_DIR) + "/examples/ha/bird.conf").find("export where proto = \"fulcrum_vip\""),
+            std::string::npos)
+      << "the service prefix is exported only from the protocol the watcher toggles";
+}
+
+// Three balancers behind a router over BGP/ECMP in network namespaces the test makes
+// (tests/integration/ha/ecmp.py): kill -9 of a fulcrum, a graceful drain (twice), the drained
+// balancer returning, kill -9 of a BIRD (it restarts and the watcher announces again) and a
+// cut link (BFD). The route must change each time; a drain must refuse no new connection
+// (timeouts.withdraw). Times and failed requests are printed as figures (docs/ha.md).
+TEST(HaEcmp, ThreeBalancersWithdrawAndReturnOverBgp) {
+  TempDir dir;
+  auto r = runCommand({"/usr/bin/python3", SOURCE_DIR "/tests/integration/ha/ecmp.py", FULCRUM_BIN, dir.file("ecmp"),
+                       "1", "kill,drain,drain,return,bird,link", "resilient", "3"},
+                      180s);
+  if (r.code == 77) {
+    GTEST_SKIP() << r.output;
+  }
+  std::printf("%s", r.output.c_str());
+  EXPECT_EQ(r.code, 0) << r.output;
+  for (const char* s : {"summary kill:", "summary drain:", "summary return:", "summary bird:", "summary link:"}) {
+    EXPECT_NE(r.output.find(s), std::string::npos) << s << "\n" << r.output;
+  }
+  EXPECT_NE(r.output.find("the watcher re-announced the route"), std::string::npos) << r.output;
 }
