@@ -36,6 +36,10 @@ backend=$bin/tools/testbackend/fulcrum-testbackend
 work=$(mktemp -d "${TMPDIR:-/tmp}/fulcrum-demo.XXXXXX")
 # The example's files live under /tmp/fulcrum-demo.*; this run's go to its own directory.
 sed "s|/tmp/fulcrum-demo\.|$work/|g" examples/fulcrum.yaml >"$work/fulcrum.yaml"
+# The HTTPS listener's certificate: self-signed for localhost, made for this run only.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 -subj /CN=localhost \
+  -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout "$work/localhost.key" -out "$work/localhost.pem" \
+  2>/dev/null
 
 pids=()
 cleanup() {
@@ -82,6 +86,7 @@ fi
 if ((check)); then
   http=$(curl -fsS --max-time 5 http://127.0.0.1:8080/)
   tcp=$(curl -fsS --max-time 5 http://127.0.0.1:8081/)
+  https=$(curl -fsS --max-time 5 --cacert "$work/localhost.pem" --resolve localhost:8443:127.0.0.1 https://localhost:8443/)
   metrics=$(curl -fsS --max-time 5 http://127.0.0.1:9900/metrics)
   exec 3<>/dev/udp/127.0.0.1/8053
   printf 'hello\n' >&3
@@ -89,13 +94,14 @@ if ((check)); then
   udp=$(timeout 5 dd bs=65536 count=1 status=none <&3 || true)
   exec 3<&-
   echo "http: $http"
+  echo "https: $https"
   echo "tcp: $tcp"
   echo "udp: $udp"
-  [[ $http == *backend-* && $tcp == *backend-* && $udp == udp-905?" hello" && $metrics == *fulcrum_* ]] || {
+  [[ $http == *backend-* && $https == *backend-* && $tcp == *backend-* && $udp == udp-905?" hello" && $metrics == *fulcrum_* ]] || {
     echo "demo --check: an answer is missing or wrong" >&2
     exit 1
   }
-  echo "demo --check: HTTP, TCP, UDP and metrics answered"
+  echo "demo --check: HTTP, HTTPS, TCP, UDP and metrics answered"
   exit 0
 fi
 
@@ -104,6 +110,7 @@ cat <<MSG
 Fulcrum is balancing across three demo backends (pid $fulcrum_pid).
   HTTP: curl http://127.0.0.1:8080/     (repeat it: backend-1, -2 and -3 share the requests)
         curl http://127.0.0.1:8080/healthz   (a fixed answer from a route)
+  HTTPS: curl --cacert $work/localhost.pem https://localhost:8443/   (TLS terminated by Fulcrum)
   TCP:  curl http://127.0.0.1:8081/     (the same pool through the L4 relay)
   UDP:  echo hello | nc -u -w1 127.0.0.1 8053
   Metrics: curl http://127.0.0.1:9900/metrics

@@ -1,7 +1,5 @@
 #include "http/tunnel.h"
 
-#include <sys/epoll.h>
-
 #include <string>
 
 namespace fulcrum::http {
@@ -25,17 +23,8 @@ Tunnel::Tunnel(upstream::WorkerContext& ctx, std::unique_ptr<UpstreamConn> serve
 Tunnel::~Tunnel() { close(true); }
 
 void Tunnel::onServerEvents(uint32_t events) {
-  if (!server_) {
-    return;
-  }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    server_->readable = true;
-  }
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    server_->hup = true;
-  }
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-    server_->writable = true;
+  if (server_) {
+    server_->noteReadiness(events);
   }
 }
 

@@ -30,6 +30,18 @@ void UpstreamConn::onIoEvents(uint32_t events) {
   }
 }
 
+void UpstreamConn::noteReadiness(uint32_t events) {
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    readable = true;
+  }
+  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+    hup = true;
+  }
+  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
+    writable = true;
+  }
+}
+
 void UpstreamConn::shut(bool reset) {
   ctx.loop.timers().cancel(idle_timer);
   if (transport->fd() >= 0) {

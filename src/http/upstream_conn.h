@@ -34,6 +34,9 @@ class UpstreamConn final : public core::IoHandler, public core::DeferredDeletabl
   UpstreamConn& operator=(const UpstreamConn&) = delete;
 
   void onIoEvents(uint32_t events) override;
+  // Records the event loop's readiness bits (EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLLHUP, EPOLLERR)
+  // in readable / writable / hup, for its owner (an exchange, a tunnel).
+  void noteReadiness(uint32_t events);
   // Takes it off the loop and closes the socket (reset=true: RST); deletion is the caller's.
   void shut(bool reset);
 

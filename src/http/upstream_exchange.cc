@@ -154,15 +154,7 @@ Status UpstreamExchange::onServerEvents(uint32_t events) {
   if (!up_) {
     return status_;
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    up_->readable = true;
-  }
-  if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
-    up_->hup = true;
-  }
-  if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
-    up_->writable = true;
-  }
+  up_->noteReadiness(events);
   if (connecting_) {
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
       int err = net::socketError(up_->transport->fd());

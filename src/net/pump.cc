@@ -133,7 +133,7 @@ Pump::State Pump::run(net::Transport& src, bool& src_readable, bool src_hup, net
         splicing_ = full_reads_ >= kFullReadsToSplice;
       } else {
         full_reads_ = 0;
-        if (!src_hup && !src.hasBufferedInput()) {
+        if (!src_hup && src.shortReadMeansEmpty() && !src.hasBufferedInput()) {
           src_readable = false;  // a short read emptied src; new bytes raise a new edge
         }
       }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "configs.h"
+#include "../tls_certs.h"
 #include "harness.h"
 
 using namespace itest;
@@ -26,8 +27,22 @@ TEST(Cli, HelpForEachCommand) {
   }
 }
 
+namespace {
+// examples/fulcrum.yaml in `dir`, with the self-signed localhost pair its HTTPS listener names
+// next to it (scripts/demo.sh makes the same).
+std::string exampleWithCertificate(const TempDir& dir) {
+  writeFile(dir.file("fulcrum.yaml"), readFile(std::string(SOURCE_DIR) + "/examples/fulcrum.yaml"));
+  testcerts::TestCa ca;
+  auto pem = ca.issue({"localhost"});
+  testcerts::writeFile(dir.file("localhost.pem"), pem.cert);
+  testcerts::writeFile(dir.file("localhost.key"), pem.key);
+  return dir.file("fulcrum.yaml");
+}
+}  // namespace
+
 TEST(Cli, CheckAcceptsTheExample) {
-  auto r = runCommand({FULCRUM_BIN, "check", "-c", std::string(SOURCE_DIR) + "/examples/fulcrum.yaml"});
+  TempDir dir;
+  auto r = runCommand({FULCRUM_BIN, "check", "-c", exampleWithCertificate(dir)});
   EXPECT_EQ(r.code, 0) << r.output;
   EXPECT_NE(r.output.find("valid"), std::string::npos);
 }
@@ -88,12 +103,13 @@ TEST(Cli, VersionFlag) {
 }
 
 TEST(Cli, CheckTakesTheFileAsAnArgumentOrWithC) {
-  std::string example = std::string(SOURCE_DIR) + "/examples/fulcrum.yaml";
+  TempDir dir;
+  std::string example = exampleWithCertificate(dir);
   for (std::vector<std::string> args : {std::vector<std::string>{"check", example}, {"check", "-c", example}}) {
     args.insert(args.begin(), FULCRUM_BIN);
     auto r = runCommand(args);
     EXPECT_EQ(r.code, 0) << r.output;
-    EXPECT_NE(r.output.find("valid (3 listeners, 2 pools)"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("valid (4 listeners, 2 pools)"), std::string::npos) << r.output;
   }
   auto none = runCommand({FULCRUM_BIN, "check"});
   EXPECT_EQ(none.code, 2) << none.output;

@@ -318,7 +318,7 @@ TEST(LoaderTest, ExampleFileLoads) {
   auto r = loadFile(path.lexically_normal().string());
   ASSERT_TRUE(r.ok()) << dump(r);
   const Config& c = *r.config;
-  ASSERT_EQ(c.listeners.size(), 3u);
+  ASSERT_EQ(c.listeners.size(), 4u);
   EXPECT_EQ(c.listeners[0].name, "web");
   EXPECT_EQ(c.listeners[0].bind.text, "127.0.0.1:8080");
   EXPECT_EQ(c.listeners[0].protocol, Protocol::Http);
@@ -327,12 +327,18 @@ TEST(LoaderTest, ExampleFileLoads) {
   EXPECT_EQ(c.listeners[0].http.routes[0].action, RouteAction::Respond);
   EXPECT_EQ(c.listeners[0].http.routes[1].action, RouteAction::Redirect);
   EXPECT_EQ(c.listeners[0].http.routes[2].pools[0].pool, "web");
-  EXPECT_EQ(c.listeners[1].name, "web-tcp");
-  EXPECT_EQ(c.listeners[1].protocol, Protocol::Tcp);
-  EXPECT_EQ(c.listeners[2].name, "dns");
-  EXPECT_EQ(c.listeners[2].bind.text, "127.0.0.1:8053");
-  EXPECT_EQ(c.listeners[2].protocol, Protocol::Udp);
-  EXPECT_EQ(c.listeners[2].pool, "dns");
+  EXPECT_EQ(c.listeners[1].name, "web-tls");
+  ASSERT_EQ(c.listeners[1].tls.certificates.size(), 1u);
+  EXPECT_EQ(c.listeners[1].tls.certificates[0].cert, path.lexically_normal().parent_path().string() + "/localhost.pem")
+      << "relative to the config file";
+  EXPECT_EQ(c.listeners[1].tls.alpn, std::vector<std::string>{"http/1.1"});
+  EXPECT_EQ(c.listeners[2].name, "web-tcp");
+  EXPECT_EQ(c.listeners[2].protocol, Protocol::Tcp);
+  EXPECT_FALSE(c.listeners[2].tls.enabled());
+  EXPECT_EQ(c.listeners[3].name, "dns");
+  EXPECT_EQ(c.listeners[3].bind.text, "127.0.0.1:8053");
+  EXPECT_EQ(c.listeners[3].protocol, Protocol::Udp);
+  EXPECT_EQ(c.listeners[3].pool, "dns");
   const Pool* web = c.findPool("web");
   ASSERT_NE(web, nullptr);
   ASSERT_EQ(web->servers.size(), 3u);

@@ -8,23 +8,13 @@
 #include <ctime>
 
 #include "../../tls_certs.h"
+#include "scratch_dir.h"
 
 using namespace fulcrum;
 
 namespace {
 
-struct Files {
-  Files() {
-    char tmpl[] = "/tmp/fulcrum-tls-XXXXXX";
-    dir = mkdtemp(tmpl);
-  }
-  ~Files() { std::system(("rm -rf " + dir).c_str()); }
-  std::string put(const std::string& name, const std::string& content) {
-    testcerts::writeFile(dir + "/" + name, content);
-    return dir + "/" + name;
-  }
-  std::string dir;
-};
+using Files = test::ScratchDir;
 
 int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
 
@@ -80,9 +70,9 @@ TEST(Certificate, ExpiredOrNotYetValidIsRefusedWithTheDate) {
 TEST(Certificate, MissingOrGarbageFilesSayWhich) {
   Files f;
   std::string error;
-  EXPECT_FALSE(tls::Certificate::load(f.dir + "/none.pem", f.dir + "/none.key", now(), error));
+  EXPECT_FALSE(tls::Certificate::load(f.path + "/none.pem", f.path + "/none.key", now(), error));
   EXPECT_NE(error.find("none.pem: cannot read the certificate file"), std::string::npos) << error;
-  EXPECT_FALSE(tls::Certificate::load(f.put("junk.pem", "not a certificate\n"), f.dir + "/none.key", now(), error));
+  EXPECT_FALSE(tls::Certificate::load(f.put("junk.pem", "not a certificate\n"), f.path + "/none.key", now(), error));
   EXPECT_NE(error.find("junk.pem: no PEM certificate in it"), std::string::npos) << error;
   testcerts::TestCa ca;
   auto pem = ca.issue({"a.test"});

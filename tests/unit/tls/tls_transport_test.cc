@@ -12,20 +12,12 @@
 #include <ctime>
 
 #include "../../tls_certs.h"
+#include "scratch_dir.h"
 #include "tls/server_context.h"
 
 using namespace fulcrum;
 
 namespace {
-
-struct Dir {
-  Dir() {
-    char tmpl[] = "/tmp/fulcrum-tls-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~Dir() { std::system(("rm -rf " + path).c_str()); }
-  std::string path;
-};
 
 class TlsTransportTest : public ::testing::Test {
  protected:
@@ -136,7 +128,7 @@ class TlsTransportTest : public ::testing::Test {
     server_fd = client_fd = -1;
   }
 
-  Dir dir;
+  test::ScratchDir dir;
   testcerts::TestCa ca;
   config::ListenerTls tls;
   std::string client_error;  // why connect() failed
