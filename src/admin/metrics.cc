@@ -47,6 +47,7 @@ constexpr FamilySpec kFamilies[] = {
     {"fulcrum_listener_bytes_received_total", Type::Counter, "Bytes received from clients."},
     {"fulcrum_listener_bytes_sent_total", Type::Counter, "Bytes sent to clients."},
     {"fulcrum_listener_rate_limited_total", Type::Counter, "Requests refused by the rate limit or the per-client connection limit."},
+    {"fulcrum_listener_sni_refused_total", Type::Counter, "TCP connections closed before a pool was picked: not a TLS ClientHello, or an SNI that no sni_routes entry or default pool takes."},
     {"fulcrum_listener_request_duration_seconds", Type::Histogram, "HTTP request time, from the complete request head to the end of the response."},
     {"fulcrum_route_requests_total", Type::Counter, "HTTP requests answered per route, by status."},
     {"fulcrum_route_request_duration_seconds", Type::Histogram, "HTTP request time per route."},
@@ -117,6 +118,9 @@ std::string renderMetrics(const View& v) {
              static_cast<double>(t.active));
     w.sample("fulcrum_listener_bytes_received_total", {{"listener", name}}, static_cast<double>(t.bytes_in));
     w.sample("fulcrum_listener_bytes_sent_total", {{"listener", name}}, static_cast<double>(t.bytes_out));
+    if (!l.config->sni_routes.empty()) {
+      w.sample("fulcrum_listener_sni_refused_total", {{"listener", name}}, static_cast<double>(t.sni_refused));
+    }
     if (l.config->protocol != config::Protocol::Http) {
       continue;
     }

@@ -83,6 +83,7 @@ TrafficTotals TrafficSet::sum() const {
     t.retries += s.retries.get();
     t.timeouts += s.timeouts.get();
     t.rate_limited += s.rate_limited.get();
+    t.sni_refused += s.sni_refused.get();
     t.queue_timeouts += s.queue_timeouts.get();
     t.queued += s.queued.get();
     addHist(t.request_time, s.request_time);
