@@ -441,6 +441,7 @@ Response Api::readyz() {
     std::vector<std::string> used;
     for (const auto& l : v.config->listeners) {
       if (!l.pool.empty()) used.push_back(l.pool);
+      for (const auto& r : l.sni_routes) used.push_back(r.pool);
       for (const auto& r : l.http.routes) {
         for (const auto& p : r.pools) {
           if (p.weight > 0) used.push_back(p.pool);

@@ -49,6 +49,7 @@ constexpr FamilySpec kFamilies[] = {
     {"fulcrum_listener_rate_limited_total", Type::Counter, "Requests refused by the rate limit or the per-client connection limit."},
     {"fulcrum_listener_tls_handshakes_total", Type::Counter, "TLS handshakes by version and result (full, resumed, failed, abandoned)."},
     {"fulcrum_tls_certificate_expiry_seconds", Type::Gauge, "Seconds until a served certificate expires (negative: expired)."},
+    {"fulcrum_listener_sni_refused_total", Type::Counter, "TCP connections closed before a pool was picked: not a TLS ClientHello, or an SNI that no sni_routes entry or default pool takes."},
     {"fulcrum_listener_request_duration_seconds", Type::Histogram, "HTTP request time, from the complete request head to the end of the response."},
     {"fulcrum_route_requests_total", Type::Counter, "HTTP requests answered per route, by status."},
     {"fulcrum_route_request_duration_seconds", Type::Histogram, "HTTP request time per route."},
@@ -145,6 +146,9 @@ std::string renderMetrics(const View& v) {
         w.sample("fulcrum_tls_certificate_expiry_seconds", {{"listener", name}, {"file", c.file}, {"names", c.names}},
                  static_cast<double>(c.not_after) - v.now);
       }
+    }
+    if (!l.config->sni_routes.empty()) {
+      w.sample("fulcrum_listener_sni_refused_total", {{"listener", name}}, static_cast<double>(t.sni_refused));
     }
     if (l.config->protocol != config::Protocol::Http) {
       continue;

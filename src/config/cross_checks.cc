@@ -2,6 +2,7 @@
 // use pools they can hash for, the admin listener has an address of its own.
 #include "config/schema.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -48,8 +49,10 @@ void checkHashKeys(YamlReader& r, const Config& config, const PoolsRead& pools, 
     const Pool& pool = config.pools[ref.pool];
     for (size_t i = 0; i < config.listeners.size(); ++i) {
       const Listener& l = config.listeners[i];
-      if (!listeners.refs[i].poolRead || !listeners.refs[i].protocolRead || l.protocol == Protocol::Http ||
-          l.pool != pool.name) {
+      bool sends = (listeners.refs[i].poolRead && l.pool == pool.name) ||
+                   std::any_of(l.sni_routes.begin(), l.sni_routes.end(),
+                               [&](const SniRoute& s) { return s.pool == pool.name; });
+      if (!listeners.refs[i].protocolRead || l.protocol == Protocol::Http || !sends) {
         continue;
       }
       std::string who = l.name.empty() ? "listeners[" + std::to_string(i) + "]" : l.name;

@@ -13,7 +13,8 @@ namespace fulcrum::config::detail {
 namespace {
 
 const std::vector<std::string_view> kListenerKeys = {
-    "name", "bind", "protocol", "pool", "proxy_protocol", "trusted_proxies", "backlog", "freebind", "udp", "http", "tls"};
+    "name", "bind", "protocol", "pool", "proxy_protocol", "trusted_proxies", "backlog", "freebind", "udp", "http", "tls",
+    "sni_routes"};
 const std::vector<std::string_view> kUdpKeys = {"flow_idle", "max_flows"};
 
 bool isUdp(Protocol p) { return p == Protocol::Udp; }
@@ -90,9 +91,9 @@ ListenersRead readListeners(YamlReader& r, const Entry& e, std::vector<Listener>
       refs.path = p->path;
       refs.poolPos = p->pos;
       refs.poolRead = r.readString(*p, l.pool);
-    } else if (haveProtocol && !isHttp) {
-      // Optional on http listeners (checked with their routes below); not blamed on a protocol
-      // that could not be read.
+    } else if (haveProtocol && !isHttp && map->find("sni_routes") == nullptr) {
+      // Optional on http listeners (checked with their routes below) and with sni_routes (no
+      // default: unknown names are refused); not blamed on a protocol that could not be read.
       r.requireKey(*map, "pool", "the name of the pool that serves this listener");
     }
     bool proxyKnown = true;
@@ -128,6 +129,17 @@ ListenersRead readListeners(YamlReader& r, const Entry& e, std::vector<Listener>
     if (const Entry* p = map->find("tls")) {
       readListenerTls(r, *p, l.tls, haveProtocol ? l.protocol : Protocol::Tcp);
     }
+    if (const Entry* p = map->find("sni_routes")) {
+      if (haveProtocol && l.protocol != Protocol::Tcp) {
+        r.error(p->keyPos, p->path + ": SNI passthrough routes are for tcp listeners (an http listener routes by "
+                                     "host in http.routes); expected no sni_routes on " +
+                               withArticle(l.protocol) + " listener");
+      } else if (map->find("tls") != nullptr) {
+        r.error(p->keyPos, p->path + ": a listener either terminates TLS (tls) or passes it through by SNI "
+                                     "(sni_routes); expected only one of them");
+      }
+      readSniRoutes(r, *p, l.sni_routes, refs.routePools);
+    }
     HttpListenerRefs http;
     if (const Entry* p = map->find("http")) {
       if (haveProtocol && !isHttp) {
@@ -135,7 +147,7 @@ ListenersRead readListeners(YamlReader& r, const Entry& e, std::vector<Listener>
                                withArticle(l.protocol) + " listener");
       }
       http = readHttpListener(r, *p, l.http);
-      refs.routePools = std::move(http.pools);
+      refs.routePools.insert(refs.routePools.end(), http.pools.begin(), http.pools.end());
       refs.shared = std::move(http.shared);
     }
     if (isHttp && map->find("pool") == nullptr && !http.hasRoutes) {

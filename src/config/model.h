@@ -325,12 +325,21 @@ struct ListenerTls {
   bool enabled() const { return !certificates.empty(); }
 };
 
+// A tcp listener's route by the TLS ClientHello's server name (SNI passthrough: the TLS session
+// goes untouched to the pool's servers). A name is exact, or "*.rest" for one label before
+// ".rest" (the rule of common/host_name.h). Exact names win over wildcards, whatever the order.
+struct SniRoute {
+  std::vector<std::string> names;  // lower case, unique across the listener's routes
+  std::string pool;                // validated: names an existing pool
+};
+
 struct Listener {
   std::string name;
   SocketAddress bind;
   Protocol protocol = Protocol::Tcp;
   std::string pool;              // validated: names an existing pool; optional for http listeners
-                                 // (the default when no route matches)
+                                 // (the default when no route matches) and tcp listeners with
+                                 // sni_routes (the default for no or an unknown SNI; none: refused)
   bool accept_proxy = false;     // expect a PROXY v1/v2 header from a trusted front (tcp and http)
   std::vector<Cidr> trusted_proxies;  // allowed to send PROXY; empty = any peer
   uint32_t backlog = 4096;
@@ -341,6 +350,7 @@ struct Listener {
   uint32_t udp_max_flows = 10000; // UDP: flows per worker; beyond it new flows are dropped
   HttpListener http;             // protocol http only
   ListenerTls tls;               // tcp and http listeners
+  std::vector<SniRoute> sni_routes;  // tcp only, without tls: route by SNI, relay untouched
 };
 
 // The admin listener: /metrics, /stats, /livez, /readyz and the REST API (docs/admin.md).

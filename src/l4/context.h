@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "config/model.h"
 #include "upstream/access_log.h"
@@ -16,7 +17,10 @@ namespace fulcrum::l4 {
 struct ListenerRuntime {
   std::shared_ptr<const config::Config> config;
   const config::Listener* listener = nullptr;  // points into *config
+  // The default pool; null on a tcp listener with sni_routes and no pool (unknown SNI refused).
   std::shared_ptr<const upstream::Cluster> cluster;
+  // The pools of listener->sni_routes, in the same order.
+  std::vector<std::shared_ptr<const upstream::Cluster>> sni_clusters;
   std::shared_ptr<stats::TrafficSet> stats;            // the listener's figures (never null)
   std::shared_ptr<upstream::AccessLog> access_log;     // null when off
 };

@@ -17,10 +17,21 @@ TcpFrontend::~TcpFrontend() { stop(); }
 
 void TcpFrontend::update(std::shared_ptr<const ListenerRuntime> runtime) {
   runtime_ = std::move(runtime);
-  // A listener sends to one pool: a reload that names another drops the old one's picker.
-  const upstream::PoolState* pool = runtime_->cluster->pool_state.get();
-  pickers_.retainOnly([pool](const upstream::PoolState* p) { return p == pool; });
-  picker(runtime_->cluster);
+  // A listener sends to its pool and its SNI routes' pools: a reload that names others drops the
+  // old ones' pickers.
+  std::vector<const upstream::PoolState*> pools;
+  for (const auto& cluster : runtime_->sni_clusters) {
+    pools.push_back(cluster->pool_state.get());
+  }
+  if (runtime_->cluster) {
+    pools.push_back(runtime_->cluster->pool_state.get());
+  }
+  pickers_.retainOnly([&pools](const upstream::PoolState* p) {
+    return std::find(pools.begin(), pools.end(), p) != pools.end();
+  });
+  if (runtime_->cluster) {
+    picker(runtime_->cluster);
+  }
 }
 
 bool TcpFrontend::start() { return acceptor_.start(); }

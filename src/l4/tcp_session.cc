@@ -7,6 +7,8 @@
 
 #include "common/log.h"
 #include "common/time.h"
+#include "codec/client_hello.h"
+#include "l4/sni_route.h"
 #include "l4/tcp_frontend.h"
 #include "net/address.h"
 #include "net/proxy_protocol.h"
@@ -29,6 +31,7 @@ TcpSession::TcpSession(WorkerContext& ctx, std::shared_ptr<TcpFrontend> frontend
     : ctx_(ctx),
       frontend_(std::move(frontend)),
       rt_(std::move(rt)),
+      cluster_(rt_->cluster),
       client_(std::move(client)),
       timer_([this] { onTimer(); }),
       resume_([this] { pump(); }),
@@ -47,9 +50,12 @@ TcpSession::~TcpSession() = default;
 
 void TcpSession::start() {
   last_activity_ms_ = phase_started_ms_ = ctx_.loop.nowMs();
-  // Addresses are needed only for PROXY headers and the trusted-front check.
-  bool proxyHeaders = rt_->listener->accept_proxy || rt_->cluster->config.send_proxy != config::ProxyProtocolVersion::None;
-  if (proxyHeaders || needsClientHash(*rt_->cluster) || rt_->access_log) {
+  // Addresses are needed only for PROXY headers and the trusted-front check. An SNI listener's
+  // pool is known only after the ClientHello: take them in case it needs them.
+  bool sni = !rt_->listener->sni_routes.empty();
+  bool proxyHeaders = rt_->listener->accept_proxy || sni ||
+                      cluster_->config.send_proxy != config::ProxyProtocolVersion::None;
+  if (proxyHeaders || sni || needsClientHash(*cluster_) || rt_->access_log) {
     hash_ = clientHash(reinterpret_cast<const sockaddr*>(&src_));
   }
   if (proxyHeaders) {
@@ -78,6 +84,64 @@ void TcpSession::start() {
     ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.handshake.count());
     return;  // wait for readability
   }
+  if (sni) {
+    ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.handshake.count());
+  }
+  afterProxyHeader(false);
+}
+
+void TcpSession::afterProxyHeader(bool peerClosed) {
+  if (rt_->listener->sni_routes.empty()) {
+    connectNext();
+    return;
+  }
+  // The handshake timer runs on: it bounds the PROXY header and the ClientHello together.
+  phase_ = Phase::ClientHello;
+  readClientHello(peerClosed);  // bytes may be queued already (edge-triggered: no new event)
+}
+
+void TcpSession::readClientHello(bool peerClosed) {
+  // Peeked, never taken: the ClientHello stays queued on the socket and is relayed untouched,
+  // first, when the relay starts. Each peek reads it all again, at most kMaxClientHelloInput.
+  uint8_t buf[codec::kMaxClientHelloInput];
+  ssize_t n = ::recv(client_.fd(), buf, sizeof buf, MSG_PEEK);
+  if (n < 0) {
+    if (errno == EAGAIN || errno == EINTR) {
+      client_readable_ = false;
+      return;
+    }
+    close("client error during ClientHello", true);
+    return;
+  }
+  if (n == 0) {
+    close("client closed before ClientHello", false);
+    return;
+  }
+  auto r = codec::parseClientHello(std::span<const uint8_t>(buf, static_cast<size_t>(n)));
+  if (r.status == codec::HelloStatus::NeedMore) {
+    if (peerClosed) {
+      close("client closed during ClientHello", true);
+      return;
+    }
+    client_readable_ = false;  // wait for more bytes (MSG_PEEK: see readProxyHeader)
+    return;
+  }
+  if (r.status == codec::HelloStatus::Invalid) {
+    log::debug("not a TLS ClientHello", {{"listener", rt_->listener->name}, {"reason", r.error}});
+    traffic_.sni_refused.add();
+    close("bad ClientHello", true);
+    return;
+  }
+  int route = pickSniRoute(rt_->listener->sni_routes, r.hello.server_name);
+  if (route >= 0) {
+    cluster_ = rt_->sni_clusters[static_cast<size_t>(route)];
+  } else if (!cluster_) {
+    log::debug("unknown SNI refused", {{"listener", rt_->listener->name}, {"sni", r.hello.server_name}});
+    traffic_.sni_refused.add();
+    close("unknown SNI", true);
+    return;
+  }
+  client_readable_ = true;  // the ClientHello is still queued
   connectNext();
 }
 
@@ -105,6 +169,11 @@ void TcpSession::onEvents(int side, uint32_t events) {
     case Phase::Handshake:
       if (client && in) {
         readProxyHeader(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
+      }
+      return;
+    case Phase::ClientHello:
+      if (client && in) {
+        readClientHello(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
       }
       return;
     case Phase::Connecting:
@@ -175,11 +244,11 @@ void TcpSession::readProxyHeader(bool peerClosed) {
     dst_ = r.header.destination;
     hash_ = clientHash(reinterpret_cast<const sockaddr*>(&src_));  // balance on the real client, not the front proxy
   }
-  connectNext();
+  afterProxyHeader(peerClosed);
 }
 
 void TcpSession::connectNext() {
-  const auto& cluster = *rt_->cluster;
+  const auto& cluster = *cluster_;
   const auto& hosts = cluster.hosts;
   if (attempts_ > 0) {
     // A failed connect is the only failure L4 retries: nothing of the stream was sent.
@@ -196,7 +265,7 @@ void TcpSession::connectNext() {
   balance::PickRequest req;
   req.hash = hash_;
   req.now = static_cast<double>(now) / 1000.0;
-  auto taken = upstream::takeHost(cluster, frontend_->picker(rt_->cluster), load, req, tried_);
+  auto taken = upstream::takeHost(cluster, frontend_->picker(cluster_), load, req, tried_);
   std::optional<size_t> pick;
   if (taken.host >= 0) {
     pick = static_cast<size_t>(taken.host);
@@ -214,7 +283,7 @@ void TcpSession::connectNext() {
       }
       phase_ = Phase::Queued;
       queued_us_ = ctx_.loop.clock().nowUs();
-      rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
+      cluster_->pool_state->traffic->worker(ctx_.worker_index).queued.add(1);
       phase_started_ms_ = ctx_.loop.nowMs();
       ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.queue.count());
     }
@@ -223,7 +292,7 @@ void TcpSession::connectNext() {
   host_ = static_cast<int>(*pick);
   ++attempts_;
   if (queued_us_ != 0) {
-    rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);
+    cluster_->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);
     queue_us_ = static_cast<int64_t>(ctx_.loop.clock().nowUs() - queued_us_);
     queued_us_ = 0;
   }
@@ -277,8 +346,8 @@ void TcpSession::onConnectResult(int err) {
 }
 
 void TcpSession::connectFailed(const char* reason, bool timedOut) {
-  const auto& host = rt_->cluster->hosts[static_cast<size_t>(host_)];
-  log::warn("connect failed", {{"pool", rt_->cluster->config.name},
+  const auto& host = cluster_->hosts[static_cast<size_t>(host_)];
+  log::warn("connect failed", {{"pool", cluster_->config.name},
                                {"server", host.config.address.text},
                                {"error", reason},
                                {"attempt", attempts_}});
@@ -288,7 +357,7 @@ void TcpSession::connectFailed(const char* reason, bool timedOut) {
   if (timedOut) {
     ht.timeouts.add();
   }
-  upstream::recordFailure(*rt_->cluster, static_cast<size_t>(host_), ctx_.loop.nowMs());
+  upstream::recordFailure(*cluster_, static_cast<size_t>(host_), ctx_.loop.nowMs());
   markTried(static_cast<size_t>(host_));
   ctx_.loop.remove(server_.fd());
   server_ = net::RawTransport(core::Fd());
@@ -298,18 +367,18 @@ void TcpSession::connectFailed(const char* reason, bool timedOut) {
 
 void TcpSession::startRelay() {
   size_t host = static_cast<size_t>(host_);
-  upstream::recordSuccess(*rt_->cluster, host);
+  upstream::recordSuccess(*cluster_, host);
   connect_us_ = static_cast<int64_t>(ctx_.loop.clock().nowUs() - connect_start_us_);
   connected_host_ = host_;
-  rt_->cluster->hosts[host].state->traffic->worker(ctx_.worker_index).connections.add();
+  cluster_->hosts[host].state->traffic->worker(ctx_.worker_index).connections.add();
   uint64_t now = ctx_.loop.nowMs();
   // L4's response time is the connect time (least_response_time feeds on it).
-  frontend_->picker(rt_->cluster)
+  frontend_->picker(cluster_)
       .observe(host, static_cast<double>(now - phase_started_ms_) / 1000.0, static_cast<double>(now) / 1000.0);
   phase_ = Phase::Relaying;
   last_activity_ms_ = ctx_.loop.nowMs();
   ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.idle.count());
-  auto mode = rt_->cluster->config.send_proxy;
+  auto mode = cluster_->config.send_proxy;
   if (mode != config::ProxyProtocolVersion::None) {
     auto* s = reinterpret_cast<const sockaddr*>(&src_);
     auto* d = reinterpret_cast<const sockaddr*>(&dst_);
@@ -366,10 +435,14 @@ void TcpSession::onTimer() {
       log::warn("PROXY header timeout", {{"listener", rt_->listener->name}});
       close("handshake timeout", true);
       return;
+    case Phase::ClientHello:
+      log::debug("ClientHello timeout", {{"listener", rt_->listener->name}});
+      close("handshake timeout", true);
+      return;
     case Phase::Queued:
-      rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queue_timeouts.add();
+      cluster_->pool_state->traffic->worker(ctx_.worker_index).queue_timeouts.add();
       log::warn("queue timeout: every server is at max_connections",
-                {{"listener", rt_->listener->name}, {"pool", rt_->cluster->config.name}});
+                {{"listener", rt_->listener->name}, {"pool", cluster_->config.name}});
       close("queue timeout", false);
       return;
     case Phase::Connecting:
@@ -381,7 +454,7 @@ void TcpSession::onTimer() {
       if (quiet >= idle) {
         log::debug("idle timeout", {{"listener", rt_->listener->name}});
         if (host_ >= 0) {
-          rt_->cluster->hosts[static_cast<size_t>(host_)].state->traffic->worker(ctx_.worker_index).timeouts.add();
+          cluster_->hosts[static_cast<size_t>(host_)].state->traffic->worker(ctx_.worker_index).timeouts.add();
         }
         close("idle timeout", false);
         return;
@@ -396,26 +469,26 @@ void TcpSession::onTimer() {
 
 void TcpSession::markTried(size_t host) {
   if (tried_.empty()) {
-    tried_.assign(rt_->cluster->hosts.size(), false);
+    tried_.assign(cluster_->hosts.size(), false);
   }
   tried_[host] = true;
 }
 
 void TcpSession::serverFailed() {
   if (host_ >= 0) {
-    upstream::recordFailure(*rt_->cluster, static_cast<size_t>(host_), ctx_.loop.nowMs());
+    upstream::recordFailure(*cluster_, static_cast<size_t>(host_), ctx_.loop.nowMs());
   }
 }
 
 bool TcpSession::usesHost(const upstream::HostState* state) const {
-  return host_ >= 0 && rt_->cluster->hosts[static_cast<size_t>(host_)].state.get() == state;
+  return host_ >= 0 && cluster_->hosts[static_cast<size_t>(host_)].state.get() == state;
 }
 
 void TcpSession::releaseHost() {
   if (host_ < 0) {
     return;
   }
-  rt_->cluster->hosts[static_cast<size_t>(host_)].release();
+  cluster_->hosts[static_cast<size_t>(host_)].release();
   host_ = -1;
   // When the worker is closing everything, waking queued sessions would only open
   // server connections to close them at once.
@@ -431,7 +504,7 @@ void TcpSession::account(const char* reason) {
   traffic_.bytes_in.add(bytes_up_);
   traffic_.bytes_out.add(bytes_down_);
   const upstream::Host* host =
-      connected_host_ >= 0 ? &rt_->cluster->hosts[static_cast<size_t>(connected_host_)] : nullptr;
+      connected_host_ >= 0 ? &cluster_->hosts[static_cast<size_t>(connected_host_)] : nullptr;
   if (host) {
     auto& ht = host->state->traffic->worker(ctx_.worker_index);
     ht.bytes_out.add(bytes_up_);
@@ -446,7 +519,7 @@ void TcpSession::account(const char* reason) {
   r.client = client;
   r.listener = rt_->listener->name;
   r.protocol = rt_->listener->protocol == config::Protocol::Udp ? "udp" : "tcp";
-  r.pool = rt_->cluster->config.name;
+  r.pool = cluster_ ? cluster_->config.name : "";
   if (host) {
     r.server = host->config.address.text;
   }
@@ -468,7 +541,7 @@ void TcpSession::close(const char* reason, bool reset) {
     frontend_->queue().dequeue(this);
   }
   if (queued_us_ != 0) {
-    rt_->cluster->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);
+    cluster_->pool_state->traffic->worker(ctx_.worker_index).queued.add(-1);
     queue_us_ = static_cast<int64_t>(ctx_.loop.clock().nowUs() - queued_us_);
     queued_us_ = 0;
   }

@@ -2,6 +2,8 @@
 // TcpSession: one client connection relayed to one server.
 //
 //   Handshake (PROXY header from a trusted front, optional)
+//     -> ClientHello (listeners with sni_routes: peek until the TLS ClientHello is complete,
+//        pick the pool by its SNI; handshake timeout for this and the PROXY header together)
 //     -> Connecting (non-blocking connect, connect timeout; on failure the next server,
 //        at most 1 + retries attempts) [-> Queued while every server is full]
 //     -> Relaying (two Pumps; a FIN is passed on per direction; idle timeout)
@@ -40,7 +42,7 @@ class TcpSession final : public upstream::Session {
   bool usesHost(const upstream::HostState* state) const override;
 
  private:
-  enum class Phase { Handshake, Connecting, Queued, Relaying, Closed };
+  enum class Phase { Handshake, ClientHello, Connecting, Queued, Relaying, Closed };
   // Registered per fd. Server attempts alternate between two Sides, so an event left in
   // the epoll batch for a previous attempt's (closed) fd is recognised and ignored.
   struct Side : core::IoHandler {
@@ -53,6 +55,11 @@ class TcpSession final : public upstream::Session {
   void onEvents(int side, uint32_t events);
   void onTimer();
   void readProxyHeader(bool peerClosed);
+  // What follows the (optional) PROXY header: the ClientHello on an SNI listener, else connecting.
+  void afterProxyHeader(bool peerClosed);
+  // Peeks at the client's bytes; once the ClientHello is complete, picks cluster_ by its SNI and
+  // connects, or closes on a bad ClientHello or an SNI no route or default pool takes.
+  void readClientHello(bool peerClosed);
   // Picks a server and starts connecting; returns false when the session was closed or queued.
   void connectNext();
   void onConnectResult(int err);
@@ -67,6 +74,9 @@ class TcpSession final : public upstream::Session {
   WorkerContext& ctx_;
   std::shared_ptr<TcpFrontend> frontend_;
   std::shared_ptr<const ListenerRuntime> rt_;
+  // The pool relayed to: the listener's, or the one its SNI routes pick (null until then when the
+  // listener has no default pool).
+  std::shared_ptr<const upstream::Cluster> cluster_;
   net::RawTransport client_;
   net::RawTransport server_{core::Fd()};
   Side client_side_{*this, 0};

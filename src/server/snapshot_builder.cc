@@ -67,7 +67,12 @@ std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::C
       auto rt = std::make_shared<l4::ListenerRuntime>();
       rt->config = config;
       rt->listener = &l;
-      rt->cluster = snap->clusters.at(l.pool);
+      if (!l.pool.empty()) {
+        rt->cluster = snap->clusters.at(l.pool);
+      }
+      for (const auto& route : l.sni_routes) {
+        rt->sni_clusters.push_back(snap->clusters.at(route.pool));
+      }
       rt->stats = statsFor("l:" + l.name);
       rt->access_log = snap->access_log;
       entry.runtime = std::move(rt);

@@ -83,6 +83,7 @@ TrafficTotals TrafficSet::sum() const {
     t.retries += s.retries.get();
     t.timeouts += s.timeouts.get();
     t.rate_limited += s.rate_limited.get();
+    t.sni_refused += s.sni_refused.get();
     t.queue_timeouts += s.queue_timeouts.get();
     t.tls12_full += s.tls12_full.get();
     t.tls12_resumed += s.tls12_resumed.get();

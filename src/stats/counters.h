@@ -77,6 +77,7 @@ struct Traffic {
   Counter retries;
   Counter timeouts;
   Counter rate_limited;
+  Counter sni_refused;     // SNI passthrough: closed for a bad ClientHello or an SNI no route takes
   Counter queue_timeouts;
   // TLS listeners: handshakes completed by version (full or resumed), failed (a bad or
   // refused hello, an alert), and abandoned before the end (a timeout, a client gone).
@@ -93,6 +94,7 @@ struct TrafficTotals {
   std::map<uint16_t, uint64_t> statuses;
   uint64_t requests = 0;
   uint64_t bytes_in = 0, bytes_out = 0, connect_errors = 0, retries = 0, timeouts = 0, rate_limited = 0,
+           sni_refused = 0,
            queue_timeouts = 0;
   uint64_t tls12_full = 0, tls12_resumed = 0, tls13_full = 0, tls13_resumed = 0, tls_failed = 0, tls_abandoned = 0;
   int64_t queued = 0;

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <ctime>
 
+#include "common/host_name.h"
 #include "tls/certificate_data.h"
 
 namespace fulcrum::tls {
@@ -123,16 +124,6 @@ std::shared_ptr<const Certificate> Certificate::load(const std::string& certFile
   return cert;
 }
 
-bool nameMatches(const std::string& pattern, const std::string& name) {
-  if (pattern.size() > 2 && pattern[0] == '*' && pattern[1] == '.') {
-    std::string_view rest = std::string_view(pattern).substr(1);  // ".example.com"
-    if (name.size() <= rest.size() || name.compare(name.size() - rest.size(), rest.size(), rest) != 0) {
-      return false;
-    }
-    std::string_view label = std::string_view(name).substr(0, name.size() - rest.size());
-    return label.find('.') == std::string_view::npos;
-  }
-  return pattern == name;
-}
+bool nameMatches(const std::string& pattern, const std::string& name) { return hostNameMatches(pattern, name); }
 
 }  // namespace fulcrum::tls

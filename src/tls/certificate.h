@@ -38,8 +38,8 @@ class Certificate {
   std::string cert_file_;
 };
 
-// Whether `name` (lower case) is served by `pattern`: equal, or "*.rest" and name is one label
-// followed by ".rest" (RFC 6125 §6.4.3: the wildcard covers exactly one label).
+// Whether `name` (lower case) is served by `pattern`: common/host_name.h's hostNameMatches (one
+// rule for certificates and SNI passthrough routes).
 bool nameMatches(const std::string& pattern, const std::string& name);
 
 }  // namespace fulcrum::tls

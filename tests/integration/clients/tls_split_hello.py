@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A TLS client whose every handshake byte goes in its own write (TCP_NODELAY, a pause
 between bytes), so the server sees its ClientHello in one-byte pieces; then one HTTP/1.1
-request. Prints the response head. Usage: tls_split_hello.py HOST PORT SNI CAFILE. Bounded:
+request. Prints the response head. Usage: tls_split_hello.py HOST PORT SNI CAFILE [PREFIX_FILE]
+(PREFIX_FILE: bytes sent first, also one byte a write, e.g. a PROXY protocol header). Bounded:
 every socket operation has a timeout, and the whole run ends within about 15 s."""
 import socket
 import ssl
@@ -17,6 +18,9 @@ def main():
     sock = socket.create_connection((host, port), timeout=5)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     deadline = time.monotonic() + 15
+    if len(sys.argv) > 5:
+        with open(sys.argv[5], "rb") as f:
+            outgoing.write(f.read())
 
     def flush(one_byte):
         data = outgoing.read()
@@ -28,6 +32,8 @@ def main():
             sock.sendall(data)
 
     first = True
+    if len(sys.argv) > 5:
+        flush(True)  # the prefix first, so the ClientHello's bytes do not share its writes
     while time.monotonic() < deadline:
         try:
             tls.do_handshake()
@@ -56,7 +62,7 @@ def main():
                 break
             incoming.write(chunk)
     print(response.split(b"\r\n\r\n")[0].decode(errors="replace"))
-    return 0 if response.startswith(b"HTTP/1.1 ") else 1
+    return 0 if response.startswith(b"HTTP/1.") else 1
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 
+#include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
 
 #include "l4/tcp_frontend.h"
 #include "../loopback.h"
@@ -58,7 +61,12 @@ class TcpSessionTest : public ::testing::Test {
       auto r = std::make_shared<ListenerRuntime>();
       r->config = config;
       r->listener = &config->listeners[0];
-      r->cluster = cluster;
+      r->cluster = no_default ? nullptr : cluster;
+      if (!config->listeners[0].sni_routes.empty()) {
+        config->pools.push_back(sni_pool);
+        sni_cluster = registry.build(sni_pool, loop.nowMs(), true);
+        r->sni_clusters.push_back(sni_cluster);
+      }
       r->stats = std::make_shared<stats::TrafficSet>(1);
       rt = r;
       frontend = std::make_shared<TcpFrontend>(ctx, -1, nullptr);
@@ -122,6 +130,10 @@ class TcpSessionTest : public ::testing::Test {
   std::shared_ptr<config::Config> config;
   config::Pool pool;
   std::shared_ptr<const upstream::Cluster> cluster;
+  // SNI passthrough: one route (to sni_pool) when config->listeners[0].sni_routes is set.
+  config::Pool sni_pool;
+  std::shared_ptr<const upstream::Cluster> sni_cluster;
+  bool no_default = false;
   std::shared_ptr<const ListenerRuntime> rt;
   std::shared_ptr<TcpFrontend> frontend;
 };
@@ -272,4 +284,77 @@ TEST_F(TcpSessionTest, QueueTimeoutClosesAWaitingClient) {
   EXPECT_EQ(cluster->pool_state->traffic->sum().queued, 0);
   EXPECT_EQ(ctx.session_count, 1u) << "the first one goes on";
   EXPECT_EQ(host(0).active.load(), 1u);
+}
+
+namespace {
+
+// A ClientHello captured from openssl s_client -servername b.test (fuzz/client_hello/corpus).
+std::string capturedHello() {
+  std::ifstream in(std::filesystem::path(__FILE__).parent_path() /
+                       "../../../fuzz/client_hello/corpus/done_openssl_alpn_b_test.bin",
+                   std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
+
+// The session waits for the whole ClientHello (two pieces here), picks the route's pool by its
+// SNI, and the server gets the ClientHello byte for byte, then the rest of the stream.
+TEST_F(TcpSessionTest, SniRouteRelaysTheClientHelloUntouchedToItsPool) {
+  core::Fd fallback = test::listenLoopback();
+  core::Fd routed = test::listenLoopback();
+  addServer(test::localPort(fallback.get()));
+  sni_pool.name = "s";
+  config::Server s;
+  s.address = test::loopbackAddress(test::localPort(routed.get()));
+  sni_pool.servers.push_back(s);
+  config->listeners[0].sni_routes.push_back({{"*.test"}, "s"});
+  const std::string hello = capturedHello();
+  ASSERT_GT(hello.size(), 100u);
+  core::Fd client = connectClient();
+  ASSERT_TRUE(sendAll(client.get(), hello.substr(0, 100)));
+  for (int i = 0; i < 20; ++i) {
+    loop.runOnce(0);
+  }
+  EXPECT_FALSE(acceptNow(routed.get()).valid()) << "no connect before the ClientHello is complete";
+  ASSERT_TRUE(sendAll(client.get(), hello.substr(100) + "after"));
+  core::Fd conn = acceptFrom(routed.get());
+  ASSERT_TRUE(conn.valid());
+  EXPECT_EQ(readUntil(conn.get(), "after"), hello + "after");
+  EXPECT_FALSE(acceptNow(fallback.get()).valid());
+}
+
+TEST_F(TcpSessionTest, AnIncompleteClientHelloIsCutAtTheHandshakeTimeoutWithoutSleeping) {
+  core::Fd server = test::listenLoopback();
+  addServer(test::localPort(server.get()));
+  config->timeouts.handshake = std::chrono::milliseconds(1000);
+  config->listeners[0].sni_routes.push_back({{"a.test"}, "s"});
+  sni_pool.name = "s";
+  sni_pool.servers = pool.servers;
+  core::Fd client = connectClient();
+  ASSERT_TRUE(sendAll(client.get(), std::string("\x16\x03\x01\x02\x00", 5)));
+  pass(999);
+  std::string ignored;
+  EXPECT_FALSE(drain(client.get(), ignored));
+  pass(2);
+  EXPECT_TRUE(closedSoon(client.get()));
+  EXPECT_FALSE(acceptNow(server.get()).valid());
+}
+
+TEST_F(TcpSessionTest, UnknownSniWithoutADefaultPoolAndGarbageAreRefusedAndCounted) {
+  core::Fd server = test::listenLoopback();
+  addServer(test::localPort(server.get()));
+  config->listeners[0].pool.clear();
+  no_default = true;
+  config->listeners[0].sni_routes.push_back({{"a.test"}, "s"});
+  sni_pool.name = "s";
+  sni_pool.servers = pool.servers;
+  core::Fd unknown = connectClient();
+  ASSERT_TRUE(sendAll(unknown.get(), capturedHello()));  // b.test: no route
+  EXPECT_TRUE(closedSoon(unknown.get()));
+  core::Fd garbage = connectClient();
+  ASSERT_TRUE(sendAll(garbage.get(), "GET / HTTP/1.1\r\n\r\n"));
+  EXPECT_TRUE(closedSoon(garbage.get()));
+  EXPECT_EQ(rt->stats->sum().sni_refused, 2u);
+  EXPECT_FALSE(acceptNow(server.get()).valid());
 }
