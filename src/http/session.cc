@@ -4,7 +4,6 @@
 #include <sys/epoll.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "common/log.h"
 #include "common/time.h"
@@ -15,14 +14,9 @@
 #include "http/h1/http10_response.h"
 #include "http/h1/request_decoder.h"
 #include "http/h1/response_decoder.h"
-#include "http/sticky.h"
-#include "http/upstream_request.h"
 #include "net/address.h"
 #include "net/proxy_protocol.h"
 #include "net/socket.h"
-#include "upstream/outlier.h"
-#include "upstream/retry_policy.h"
-#include "upstream/take_host.h"
 
 namespace fulcrum::http {
 

@@ -519,7 +519,9 @@ void TcpSession::account(const char* reason) {
   r.client = client;
   r.listener = rt_->listener->name;
   r.protocol = rt_->listener->protocol == config::Protocol::Udp ? "udp" : "tcp";
-  r.pool = cluster_ ? cluster_->config.name : "";
+  if (cluster_) {
+    r.pool = cluster_->config.name;  // (a view: never of a temporary)
+  }
   if (host) {
     r.server = host->config.address.text;
   }
