@@ -261,6 +261,8 @@ TEST(Upgrade, NoRunningFulcrumAStaleSocketAndBadUsageSaySo) {
   // kill -9 leaves the socket file behind: the command says it is stale; a new `run` replaces it.
   auto f = startFulcrum(dir, readFile(dir.file("fulcrum.yaml")), port, 1);
   ASSERT_TRUE(f->running()) << f->log();
+  // (its listener accepts before its control socket exists: wait for the whole start)
+  ASSERT_TRUE(waitFor([&] { return f->log().find("fulcrum started") != std::string::npos; }, 10s)) << f->log();
   f->signal(SIGKILL);
   f->wait(5s);
   auto stale = runCommand({FULCRUM_BIN, "upgrade", "-c", dir.file("fulcrum.yaml")});
@@ -270,7 +272,9 @@ TEST(Upgrade, NoRunningFulcrumAStaleSocketAndBadUsageSaySo) {
       << stale.output;
   auto again = startFulcrum(dir, readFile(dir.file("fulcrum.yaml")), port, 1);
   ASSERT_TRUE(again->running()) << again->log();
-  EXPECT_NE(again->log().find("removing a stale control socket"), std::string::npos) << again->log();
+  // That it took the stale socket's place is proven below: a second fulcrum on that path is
+  // told this one (by pid) serves with it. (Not its log line: under the sanitizers the log was
+  // read, in one CI run, before the line was there.)
   EXPECT_EQ(curl({url(port, "/")}).output, "hello from a\n");
 
   // A second fulcrum whose control socket is the one a live fulcrum serves on refuses to start
