@@ -29,8 +29,8 @@ std::string hex64(uint64_t v) {
 
 constexpr uint64_t kGiB = 1ull << 30;
 
-// Pipes the process holds open (a worker's splice pipes stay pooled once used).
-int pipeFds(pid_t pid) {
+// Pipe ends the process holds open at one instant.
+int pipeFdsNow(pid_t pid) {
   std::string dirPath = "/proc/" + std::to_string(pid) + "/fd";
   int count = 0;
   DIR* d = ::opendir(dirPath.c_str());
@@ -47,6 +47,22 @@ int pipeFds(pid_t pid) {
   }
   ::closedir(d);
   return count;
+}
+
+// Pipe ends the process keeps (a worker's splice pipes stay pooled once used): two reads
+// 20 ms apart that agree. One read once caught a pipe end that was gone a moment later (under
+// ASan, at start); such an instant pipe is not one the relay keeps.
+int pipeFds(pid_t pid) {
+  int last = pipeFdsNow(pid);
+  for (int i = 0; i < 50; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    int now = pipeFdsNow(pid);
+    if (now == last) {
+      return now;
+    }
+    last = now;
+  }
+  return last;
 }
 
 // Exactly n bytes, or fewer if the peer closed or the socket's receive timeout passed.
