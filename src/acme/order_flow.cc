@@ -73,12 +73,9 @@ OrderFlow::OrderFlow(Options options, const AccountKey& key, HttpClient& http, C
                      std::function<bool(std::chrono::milliseconds)> sleep)
     : options_(std::move(options)), key_(key), http_(http), answerer_(answerer), sleep_(std::move(sleep)) {}
 
-void OrderFlow::enter(OrderState s, const std::vector<std::string>& names) {
+void OrderFlow::enter(OrderState s) {
   state_ = s;
-  if (s != OrderState::Failed) {
-    log::info("acme order", {{"names", names_text_}, {"state", stateName(s)}});
-  }
-  (void)names;
+  log::info("acme order", {{"names", names_text_}, {"state", stateName(s)}});
 }
 
 bool OrderFlow::ensureDirectory(std::string& error) {
@@ -227,15 +224,15 @@ bool OrderFlow::obtain(const std::vector<std::string>& names, Issued& out, std::
     return false;
   };
   std::string why;
-  enter(OrderState::Directory, names);
+  enter(OrderState::Directory);
   if (!ensureDirectory(why)) {
     return fail(why);
   }
-  enter(OrderState::Account, names);
+  enter(OrderState::Account);
   if (!ensureAccount(why)) {
     return fail(why);
   }
-  enter(OrderState::Order, names);
+  enter(OrderState::Order);
   json identifiers = json::array();
   for (const auto& n : names) {
     identifiers.push_back({{"type", "dns"}, {"value", n}});
@@ -249,7 +246,7 @@ bool OrderFlow::obtain(const std::vector<std::string>& names, Issued& out, std::
   if (orderUrl.empty() || !order.is_object()) {
     return fail(new_order_ + ": no order URL or body in the answer");
   }
-  enter(OrderState::Authorizing, names);
+  enter(OrderState::Authorizing);
   if (order.contains("authorizations") && order["authorizations"].is_array()) {
     for (const auto& a : order["authorizations"]) {
       if (!a.is_string() || !authorize(a.get<std::string>(), why)) {
@@ -257,7 +254,7 @@ bool OrderFlow::obtain(const std::vector<std::string>& names, Issued& out, std::
       }
     }
   }
-  enter(OrderState::Finalizing, names);
+  enter(OrderState::Finalizing);
   // The order turns ready once every authorization is valid (a poll: it may lag).
   for (uint32_t i = 0; str(order, "status") == "pending" && i < options_.max_polls; ++i) {
     if (!sleep_(options_.poll_interval)) {
@@ -292,7 +289,7 @@ bool OrderFlow::obtain(const std::vector<std::string>& names, Issued& out, std::
   if (str(order, "status") != "valid" || certUrl.empty()) {
     return fail("the order is " + str(order, "status") + " after finalize, with no certificate");
   }
-  enter(OrderState::Downloading, names);
+  enter(OrderState::Downloading);
   if (!post(certUrl, "", r, why)) {
     return fail(why);
   }
@@ -301,7 +298,7 @@ bool OrderFlow::obtain(const std::vector<std::string>& names, Issued& out, std::
   }
   out.chain_pem = r.body;
   out.key_pem = std::move(csr.key_pem);
-  enter(OrderState::Done, names);
+  enter(OrderState::Done);
   return true;
 }
 

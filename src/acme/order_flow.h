@@ -62,7 +62,7 @@ class OrderFlow {
   OrderState state() const { return state_; }
 
  private:
-  void enter(OrderState s, const std::vector<std::string>& names);
+  void enter(OrderState s);  // logs the change
   bool ensureDirectory(std::string& error);
   bool fetchNonce(std::string& error);
   // A signed POST (payload empty: POST-as-GET), retried once on badNonce; false with `error`

@@ -198,6 +198,23 @@ TEST(Acme, RenewalReplacesTheCertificateWhileAnOpenConnectionKeepsBeingServed) {
   EXPECT_GE(count(env.pebble->log(), "POST /order-plz"), 2u);
 }
 
+TEST(Acme, ACaGoneAtRenewalTimeLeavesTheOldCertificateServingAndIsRetried) {
+  AcmeEnv env;
+  ASSERT_TRUE(env.startPebble()) << env.pebble->log();
+  env.start(env.config("tls-alpn-01", "      acme: [keep.test]\n",
+                       "  renew_before: 3650d\n  retry_min: 1s\n  retry_max: 1s\n  timeout: 2s\n"));
+  ASSERT_TRUE(env.waitLog("msg=\"acme certificate installed\"")) << env.fulcrum->log();
+  const std::string serial = env.servedSerial("keep.test");
+  ASSERT_FALSE(serial.empty());
+  env.pebble->signal(SIGKILL);  // the CA is gone before the renewal falls due
+  ASSERT_TRUE(env.pebble->wait(5s).has_value());
+  ASSERT_TRUE(env.waitLog("msg=\"acme order failed\"", 2)) << env.fulcrum->log();
+  EXPECT_NE(env.fulcrum->log().find("names=keep.test error=\"directory: " + env.directory()), std::string::npos);
+  EXPECT_EQ(env.servedSerial("keep.test"), serial) << "the old certificate serves on";
+  EXPECT_EQ(env.get("keep.test", env.dir.file("pebble-root.pem")).output, "200");
+  EXPECT_TRUE(env.fulcrum->running());
+}
+
 TEST(Acme, AnUnreachableDirectoryIsRetriedWithBackoffWhileTheConfiguredCertificateServes) {
   AcmeEnv env;  // no Pebble: its port has nothing listening
   auto pem = env.ca.issue({"site.test"});
