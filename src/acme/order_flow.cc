@@ -1,5 +1,7 @@
 #include "acme/order_flow.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "acme/base64url.h"
@@ -72,6 +74,14 @@ const char* stateName(OrderState s) {
 OrderFlow::OrderFlow(Options options, const AccountKey& key, HttpClient& http, ChallengeAnswerer& answerer,
                      std::function<bool(std::chrono::milliseconds)> sleep)
     : options_(std::move(options)), key_(key), http_(http), answerer_(answerer), sleep_(std::move(sleep)) {}
+
+std::chrono::milliseconds OrderFlow::pollDelay(uint32_t i) const {
+  std::chrono::milliseconds d(100);
+  for (uint32_t k = 1; k < i && d < options_.poll_interval; ++k) {
+    d *= 2;
+  }
+  return std::min(d, options_.poll_interval);
+}
 
 void OrderFlow::enter(OrderState s) {
   state_ = s;
@@ -201,7 +211,7 @@ bool OrderFlow::authorize(const std::string& authzUrl, std::string& error) {
       ok = false;
       break;
     }
-    if (!sleep_(options_.poll_interval)) {
+    if (!sleep_(pollDelay(i + 1))) {
       error = "stopped";
       ok = false;
     }
@@ -257,7 +267,7 @@ bool OrderFlow::obtain(const std::vector<std::string>& names, Issued& out, std::
   enter(OrderState::Finalizing);
   // The order turns ready once every authorization is valid (a poll: it may lag).
   for (uint32_t i = 0; str(order, "status") == "pending" && i < options_.max_polls; ++i) {
-    if (!sleep_(options_.poll_interval)) {
+    if (i > 0 && !sleep_(pollDelay(i))) {
       return fail("stopped");
     }
     if (!post(orderUrl, "", r, why)) {
@@ -277,7 +287,7 @@ bool OrderFlow::obtain(const std::vector<std::string>& names, Issued& out, std::
   }
   order = parse(r.body);
   for (uint32_t i = 0; str(order, "status") == "processing" && i < options_.max_polls; ++i) {
-    if (!sleep_(options_.poll_interval)) {
+    if (!sleep_(pollDelay(i + 1))) {
       return fail("stopped");
     }
     if (!post(orderUrl, "", r, why)) {

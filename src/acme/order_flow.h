@@ -50,7 +50,9 @@ class OrderFlow {
     std::string directory;
     std::string email;
     config::AcmeChallenge challenge = config::AcmeChallenge::TlsAlpn01;
-    std::chrono::milliseconds poll_interval{500};
+    // Polls wait 100ms, then twice as long each time, up to poll_interval (a CA that
+    // validates at once is not waited on for a second; a slow one is not hammered).
+    std::chrono::milliseconds poll_interval{1000};
     uint32_t max_polls = 120;  // per authorization and per order state
   };
   // `sleep` pauses between polls and returns false when the flow must stop (shutdown).
@@ -63,6 +65,7 @@ class OrderFlow {
 
  private:
   void enter(OrderState s);  // logs the change
+  std::chrono::milliseconds pollDelay(uint32_t i) const;  // before the i-th poll (i >= 1)
   bool ensureDirectory(std::string& error);
   bool fetchNonce(std::string& error);
   // A signed POST (payload empty: POST-as-GET), retried once on badNonce; false with `error`
