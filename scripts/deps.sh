@@ -5,7 +5,7 @@
 #                                 (bench/run adds the proxies it measures against)
 set -euo pipefail
 DEMO=(build-essential cmake g++ pkg-config libyaml-cpp-dev libcli11-dev libxxhash-dev libre2-dev libhiredis-dev
-      nlohmann-json3-dev libssl-dev libnghttp2-dev openssl curl netcat-openbsd)
+      nlohmann-json3-dev libssl-dev libnghttp2-dev libcurl4-openssl-dev openssl curl netcat-openbsd)
 TEST=(clang libclang-rt-14-dev libgtest-dev libgmock-dev libbenchmark-dev wrk python3 python3-websocket
       prometheus keepalived redis-server redis-sentinel bird2 pebble testssl.sh nghttp2-client python3-h2)
 if [ "${1:-}" = demo ]; then

@@ -54,6 +54,9 @@ struct View {
   bool serving = true;           // false once stopping
   const shared_state::Status* shared_state = nullptr;  // null when the process has none
   bool withdrawing = false;      // stopping, still accepting until timeouts.withdraw ends
+  bool acme = false;             // ACME certificates are managed
+  uint64_t acme_failures = 0;    // orders that failed (each retried after a backoff)
+  uint64_t acme_issued = 0;      // certificates obtained and stored
 };
 
 struct ReloadOutcome {

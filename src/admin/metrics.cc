@@ -49,6 +49,7 @@ constexpr FamilySpec kFamilies[] = {
     {"fulcrum_listener_rate_limited_total", Type::Counter, "Requests refused by the rate limit or the per-client connection limit."},
     {"fulcrum_listener_tls_handshakes_total", Type::Counter, "TLS handshakes by version and result (full, resumed, failed, abandoned)."},
     {"fulcrum_tls_certificate_expiry_seconds", Type::Gauge, "Seconds until a served certificate expires (negative: expired)."},
+    {"fulcrum_acme_orders_total", Type::Counter, "ACME orders by result: success (a certificate stored) or failure (retried after a backoff)."},
     {"fulcrum_listener_sni_refused_total", Type::Counter, "TCP connections closed before a pool was picked: not a TLS ClientHello, or an SNI that no sni_routes entry or default pool takes."},
     {"fulcrum_listener_request_duration_seconds", Type::Histogram, "HTTP request time, from the complete request head to the end of the response."},
     {"fulcrum_route_requests_total", Type::Counter, "HTTP requests answered per route, by status."},
@@ -119,6 +120,11 @@ std::string renderMetrics(const View& v) {
     w.sample("fulcrum_shared_state_unreachable_total", {}, static_cast<double>(s.unreachable_total));
     w.sample("fulcrum_shared_state_syncs_total", {}, static_cast<double>(s.syncs_total));
     w.sample("fulcrum_shared_state_local_syncs_total", {}, static_cast<double>(s.local_total));
+  }
+
+  if (v.acme) {
+    w.sample("fulcrum_acme_orders_total", {{"result", "success"}}, static_cast<double>(v.acme_issued));
+    w.sample("fulcrum_acme_orders_total", {{"result", "failure"}}, static_cast<double>(v.acme_failures));
   }
 
   for (const auto& l : v.listeners) {

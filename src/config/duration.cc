@@ -66,18 +66,20 @@ bool parseDuration(std::string_view text, Millis& out, std::string& error) {
       nanosPerUnit = 60'000 * kNanosPerMilli;
     } else if (unit == "h") {
       nanosPerUnit = 3'600'000 * kNanosPerMilli;
+    } else if (unit == "d") {
+      nanosPerUnit = 86'400'000 * kNanosPerMilli;
     } else if (unit.empty()) {
       if (text.find_first_not_of("0123456789.") == std::string_view::npos) {
         // A bare number: seconds or milliseconds? Make the writer say which.
-        error = "a unit is required (ms, s, m or h), e.g. \"" + std::string(text) + "s\" or \"" +
+        error = "a unit is required (ms, s, m, h or d), e.g. \"" + std::string(text) + "s\" or \"" +
                 std::string(text) + "ms\"";
       } else {
-        error = "every number needs a unit (ms, s, m or h) in \"" + std::string(text) + "\"";
+        error = "every number needs a unit (ms, s, m, h or d) in \"" + std::string(text) + "\"";
       }
       return false;
     } else {
       error = "unknown duration unit \"" + std::string(unit) + "\" in \"" + std::string(text) +
-              "\"; expected ms, s, m or h";
+              "\"; expected ms, s, m, h or d";
       return false;
     }
     total += whole * nanosPerUnit;

@@ -4,20 +4,63 @@
 // and its errors begin with the `where` recorded here.
 #include "config/schema.h"
 
+#include <algorithm>
+
 namespace fulcrum::config::detail {
 namespace {
 
 const std::vector<std::string_view> kTlsKeys = {"certificates", "min_version", "max_version", "ciphers",
-                                                "ciphersuites", "alpn",        "unknown_sni"};
+                                                "ciphersuites", "alpn",        "unknown_sni", "acme"};
 const std::vector<std::string_view> kCertificateKeys = {"cert", "key"};
 const std::vector<std::string_view> kVersions = {"1.2", "1.3"};
 const std::vector<std::string_view> kAlpn = {"http/1.1", "h2"};
 
 uint16_t versionCode(size_t index) { return index == 0 ? 0x0303 : 0x0304; }
 
+bool isIpLiteral(const std::string& name) {
+  return name.find(':') != std::string::npos ||
+         std::all_of(name.begin(), name.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+// listeners[].tls.acme: DNS names an ACME CA validates by HTTP-01 or TLS-ALPN-01 (so no
+// wildcards, which need DNS-01, and no IP addresses).
+void readAcmeNames(YamlReader& r, const Entry& e, std::vector<std::string>& out) {
+  auto items = r.readOneOrList(e, "DNS names such as example.com");
+  if (!items) {
+    return;
+  }
+  for (const Item& item : *items) {
+    std::string name;
+    if (!r.readScalar(asEntry(item), "a DNS name such as example.com", name)) {
+      continue;
+    }
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (name.starts_with("*.")) {
+      r.error(item.pos, item.path + ": " + quote(name) + ": a wildcard needs the DNS-01 challenge, which Fulcrum "
+                                    "does not answer; expected exact names");
+      continue;
+    }
+    bool ok = !name.empty() && name.size() <= 253 && name.front() != '.' && name.back() != '.' &&
+              name.front() != '-' && name.find("..") == std::string::npos && !isIpLiteral(name) &&
+              std::all_of(name.begin(), name.end(), [](char c) {
+                return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.';
+              });
+    if (!ok) {
+      r.error(item.pos, item.path + ": " + quote(name) + " is not a DNS name; expected letters, digits, '-' and "
+                                    "dots, such as example.com (no IP addresses)");
+      continue;
+    }
+    if (std::find(out.begin(), out.end(), name) != out.end()) {
+      r.error(item.pos, item.path + ": " + quote(name) + " is listed twice");
+      continue;
+    }
+    out.push_back(std::move(name));
+  }
+}
+
 }  // namespace
 
-void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol protocol) {
+void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol protocol, ListenerRefs& refs) {
   if (protocol == Protocol::Udp) {
     r.error(e.keyPos, e.path + ": TLS is for tcp and http listeners (DTLS is not supported); expected no tls "
                                "section on a udp listener");
@@ -31,7 +74,14 @@ void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol p
   if (!map) {
     return;
   }
-  if (r.requireKey(*map, "certificates", "a list of {cert: FILE, key: FILE}")) {
+  if (const Entry* p = map->find("acme")) {
+    refs.acmePath = p->path;
+    refs.acmePos = p->keyPos;
+    readAcmeNames(r, *p, out.acme);
+  }
+  // With acme names the certificates are optional: ACME obtains what the listener serves.
+  if ((!out.acme.empty() && map->find("certificates") != nullptr) ||
+      (out.acme.empty() && r.requireKey(*map, "certificates", "a list of {cert: FILE, key: FILE} (or acme: [NAME, ...])"))) {
     const Entry& certs = *map->find("certificates");
     if (auto items = r.readList(certs, "certificates", false)) {
       for (const Item& item : *items) {

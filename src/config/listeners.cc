@@ -127,7 +127,7 @@ ListenersRead readListeners(YamlReader& r, const Entry& e, std::vector<Listener>
       readUdp(r, *p, l);
     }
     if (const Entry* p = map->find("tls")) {
-      readListenerTls(r, *p, l.tls, haveProtocol ? l.protocol : Protocol::Tcp);
+      readListenerTls(r, *p, l.tls, haveProtocol ? l.protocol : Protocol::Tcp, refs);
     }
     if (const Entry* p = map->find("sni_routes")) {
       if (haveProtocol && l.protocol != Protocol::Tcp) {

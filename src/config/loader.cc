@@ -26,7 +26,7 @@ namespace {
 using namespace detail;
 
 const std::vector<std::string_view> kTopKeys = {"workers", "log_level",  "timeouts",    "listeners",
-                                                "pools",   "admin",      "access_log",  "shared_state"};
+                                                "pools",   "admin",      "access_log",  "shared_state", "acme"};
 const std::vector<std::string_view> kTimeoutKeys = {"connect",      "idle",         "queue",    "drain",
                                                     "handshake",    "request_head", "request_body",
                                                     "response",     "keepalive",    "worker_stall",
@@ -76,6 +76,9 @@ class Loader : public YamlReader {
     if (const Entry* e = top->find("shared_state")) {
       readSharedState(*this, *e, config_.shared_state);
     }
+    if (const Entry* e = top->find("acme")) {
+      readAcme(*this, *e, config_.acme);
+    }
     if (requireKey(*top, "pools", "at least one pool of servers")) {
       pools_ = readPools(*this, *top->find("pools"), config_.pools);
     }
@@ -86,6 +89,7 @@ class Loader : public YamlReader {
     checkHashKeys(*this, config_, pools_, listeners_);
     checkAdminBind(*this, config_, top->find("admin"), listeners_);
     checkSharedState(*this, config_, pools_, listeners_);
+    checkAcme(*this, config_, listeners_);
   }
 
   void readTimeouts(const Entry& e) {

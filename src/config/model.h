@@ -321,8 +321,11 @@ struct ListenerTls {
   std::string ciphersuites = kDefaultTlsCiphersuites;  // TLS 1.3
   std::vector<std::string> alpn;  // offered protocols; http listeners: http/1.1 by default
   bool refuse_unknown_sni = false;  // unknown_sni: refuse (else the first certificate answers)
+  // Names whose certificate ACME obtains and renews (the top-level acme section): one
+  // certificate for all of them, served beside `certificates`. Lower case, no wildcards.
+  std::vector<std::string> acme;
   std::string where;                // "file:line:column: listeners[0].tls", for errors
-  bool enabled() const { return !certificates.empty(); }
+  bool enabled() const { return !certificates.empty() || !acme.empty(); }
 };
 
 // A tcp listener's route by the TLS ClientHello's server name (SNI passthrough: the TLS session
@@ -401,6 +404,22 @@ struct SharedState {
   Millis sync_interval{100};              // counters and choices exchanged this often, 10ms..1s
 };
 
+// Automatic certificates (RFC 8555) for the names of listeners[].tls.acme.
+enum class AcmeChallenge : uint8_t { Http01, TlsAlpn01 };
+struct Acme {
+  bool enabled = false;       // true when the section is present
+  std::string directory;      // the directory URL (https)
+  std::string email;          // the account's contact; empty: none
+  std::string storage;        // the account key and certificates (created 0700, files 0600)
+  std::string ca;             // PEM bundle the directory's HTTPS is verified with; empty: the system's
+  AcmeChallenge challenge = AcmeChallenge::TlsAlpn01;
+  Millis renew_before{std::chrono::hours(24 * 30)};  // renew this long before notAfter
+  Millis retry_min{std::chrono::minutes(1)};         // backoff after a failure, doubling ...
+  Millis retry_max{std::chrono::hours(24)};          // ... up to this
+  Millis timeout{std::chrono::seconds(30)};          // one request to the directory
+  std::string where;          // "file:line:column: acme", for errors
+};
+
 struct Config {
   std::string source;            // file path it was loaded from
   uint32_t workers = 0;          // 0 = one per core; the CLI's --workers wins
@@ -411,6 +430,7 @@ struct Config {
   Admin admin;
   AccessLog access_log;
   SharedState shared_state;
+  Acme acme;
 
   const Pool* findPool(const std::string& name) const {
     for (const auto& p : pools) {

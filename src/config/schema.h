@@ -47,6 +47,8 @@ struct ListenerRefs {
   bool protocolRead = false;
   std::vector<PoolRef> routePools;  // pools named by http routes
   std::vector<SharedRef> shared;    // http.rate_limit.shared
+  std::string acmePath;             // tls.acme, when given
+  Pos acmePos;
 };
 
 // A listener's bind as read, to find duplicates and overlaps (and the admin listener's).
@@ -101,7 +103,8 @@ void readOutlierDetection(YamlReader& r, const Entry& e, OutlierDetection& o);
 
 // listeners[].tls (listener_tls.cc): certificate files (resolved against the config's
 // directory), versions, ciphers, ALPN, unknown SNI. `protocol`: the listener's (udp has none).
-void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol protocol);
+// `refs`: where tls.acme was (checkAcme).
+void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol protocol, ListenerRefs& refs);
 
 // listeners[].sni_routes (sni_routes.cc): names and pools; the pools go to `pools` for the
 // cross-check. `protocol`: the listener's (only tcp may have them).
@@ -140,6 +143,9 @@ void readPoolHttp(YamlReader& r, const Entry& e, PoolHttp& out, std::vector<Shar
 // shared_state: Redis or Sentinels (shared_state.cc).
 void readSharedState(YamlReader& r, const Entry& e, SharedState& out);
 
+// acme: the ACME directory, challenge, renewal and storage (acme.cc).
+void readAcme(YamlReader& r, const Entry& e, Acme& out);
+
 // --- checks across sections (cross_checks.cc), once every section is read ---
 
 // Every pool a listener or route names exists.
@@ -148,6 +154,8 @@ void checkPoolReferences(YamlReader& r, const Config& config, const PoolsRead& p
 void checkHashKeys(YamlReader& r, const Config& config, const PoolsRead& pools, const ListenersRead& listeners);
 // The admin listener's bind is not a tcp or http listener's. `admin`: the admin section, if any.
 void checkAdminBind(YamlReader& r, const Config& config, const Entry* admin, const ListenersRead& listeners);
+// listeners[].tls.acme names have an acme section to obtain them from. `acme`: the section, if any.
+void checkAcme(YamlReader& r, const Config& config, const ListenersRead& listeners);
 // Every `shared: true` has a shared_state section to share through.
 void checkSharedState(YamlReader& r, const Config& config, const PoolsRead& pools, const ListenersRead& listeners);
 

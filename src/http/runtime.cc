@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "http/filters/acme_challenge_filter.h"
 #include "http/filters/affinity_filter.h"
 #include "http/filters/client_limit_filter.h"
 #include "http/filters/forwarded_filter.h"
@@ -81,7 +82,7 @@ std::shared_ptr<ListenerRuntime> buildTerminalRuntime(std::shared_ptr<const conf
 std::shared_ptr<ListenerRuntime> buildRuntime(
     std::shared_ptr<const config::Config> config, const config::Listener& listener,
     const std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>>& clusters,
-    std::shared_ptr<SharedListenerState> shared, const ListenerRuntime* previous) {
+    std::shared_ptr<SharedListenerState> shared, const ListenerRuntime* previous, const tls::AcmeChallenges* acme) {
   auto rt = std::make_shared<ListenerRuntime>();
   rt->config = std::move(config);
   rt->listener = &listener;
@@ -102,6 +103,9 @@ std::shared_ptr<ListenerRuntime> buildRuntime(
   // Always present, even off: a connection counted before a reload is released after it.
   rt->connection_filters.add(
       std::make_unique<ClientLimitFilter>(h.max_connections_per_client, rt->shared->client_connections));
+  if (acme != nullptr) {
+    rt->filters.add(std::make_unique<AcmeChallengeFilter>(*acme));
+  }
   rt->filters.add(std::make_unique<ForwardedFilter>(h.forwarded));
   if (h.rate_limit.enabled) {
     rt->filters.add(std::make_unique<RateLimitFilter>(

@@ -59,10 +59,13 @@ struct ListenerRuntime {
 // is the listener's state kept across reloads (null: a fresh one).
 // `previous`: the listener's runtime in the snapshot being replaced, if any; its compiled
 // router (RE2) is reused when every route matches on the same conditions.
+// `acme`: the pending ACME challenges (outliving the runtime), answered before routing (HTTP-01);
+// null when the config has no acme section.
 std::shared_ptr<ListenerRuntime> buildRuntime(
     std::shared_ptr<const config::Config> config, const config::Listener& listener,
     const std::unordered_map<std::string, std::shared_ptr<const upstream::Cluster>>& clusters,
-    std::shared_ptr<SharedListenerState> shared, const ListenerRuntime* previous = nullptr);
+    std::shared_ptr<SharedListenerState> shared, const ListenerRuntime* previous = nullptr,
+    const tls::AcmeChallenges* acme = nullptr);
 
 // A listener whose every request `handler` answers itself (terminal_filter.h): no routes, no
 // pools, no rate limit; `config` gives the timeouts and `listener` the parser limits. The

@@ -104,6 +104,7 @@ void Server::sampleRates() {
 }
 
 Server::~Server() {
+  acme_.reset();
   for (auto& w : workers_) {
     w->forceStop();
     w->join();
@@ -165,6 +166,7 @@ int Server::run() {
     workers_.push_back(std::make_unique<Worker>(i));
   }
   snapshots_.setWorkers(worker_count_);
+  snapshots_.setAcmeChallenges(acme_challenges_);
   upstream::HealthMonitor::Hooks hooks;
   hooks.republish = [this] { republish(); };
   hooks.close_sessions = [this](std::shared_ptr<upstream::HostState> state) {
@@ -245,6 +247,7 @@ int Server::run() {
                                 {"workers", worker_count_},
                                 {"pid", static_cast<long>(getpid())}});
   loop_.run();
+  acme_.reset();  // stops its thread (an order in flight ends at once)
   for (auto& w : workers_) {
     w->join();
   }
@@ -260,7 +263,7 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet, b
   TlsContexts tls = tls_;
   if (readCertificates) {
     std::vector<std::string> tlsErrors;
-    tls = buildTlsContexts(*config, static_cast<int64_t>(unixNow()), tlsErrors);
+    tls = buildTlsContexts(*config, static_cast<int64_t>(unixNow()), tlsErrors, acme_challenges_);
     if (!tlsErrors.empty()) {
       std::string all;
       for (const auto& e : tlsErrors) {
@@ -311,8 +314,42 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet, b
   }
   ++generation_;
   last_reload_time_ = unixNow();
+  updateAcme(*config);
   log::info("config applied", {{"version", snap->version}, {"config", config->source}, {"summary", describe(*config)}});
   return {};
+}
+
+void Server::updateAcme(const config::Config& config) {
+  auto sets = acme::nameSets(config);
+  bool wanted = config.acme.enabled && !sets.empty();
+  if (acme_ && wanted && acme_->sameAs(config.acme, sets)) {
+    return;
+  }
+  if (acme_) {
+    acme_failures_before_ += acme_->failures();
+    acme_issued_before_ += acme_->issued();
+    acme_failures_ = acme_failures_before_;
+    acme_issued_ = acme_issued_before_;
+    acme_.reset();
+  }
+  if (!wanted) {
+    return;
+  }
+  acme_ = std::make_unique<acme::Manager>(config.acme, std::move(sets), acme_challenges_, loop_,
+                                          [this] { onAcmeIssued(); });
+}
+
+void Server::onAcmeIssued() {
+  if (stopping_ || !current_) {
+    return;
+  }
+  // The same config with the certificates read anew: new connections get the new one, open
+  // ones keep the context they began with.
+  if (auto st = apply(current_->config, true, true); !st) {
+    log::error("acme certificate not installed: the old certificates keep serving", {{"error", st.message()}});
+    return;
+  }
+  log::info("acme certificate installed", {{"version", snapshots_.version()}});
 }
 
 admin::ReloadOutcome Server::reload(const std::string& actor) {
@@ -485,6 +522,13 @@ admin::View Server::view() {
   v.serving = !stopping_ && !withdrawing_ && current_ != nullptr;
   v.withdrawing = withdrawing_;
   v.shared_state = shared_state_ ? &shared_state_->status() : nullptr;
+  if (acme_) {
+    acme_failures_ = acme_failures_before_ + acme_->failures();
+    acme_issued_ = acme_issued_before_ + acme_->issued();
+  }
+  v.acme = acme_ != nullptr;
+  v.acme_failures = acme_failures_;
+  v.acme_issued = acme_issued_;
   if (!current_) {
     return v;
   }

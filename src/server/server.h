@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "acme/manager.h"
 #include "admin/api.h"
 #include "admin/control.h"
 #include "admin/listener.h"
@@ -101,6 +102,10 @@ class Server : public admin::Control {
   void beginDrain(const char* why);
   void onSignals();
   void checkStopped();
+  // ACME: a manager while the config has acme names (kept across reloads that do not change
+  // them); a certificate it stored is put in service by rebuilding the TLS contexts.
+  void updateAcme(const config::Config& config);
+  void onAcmeIssued();
 
   Options options_;
   core::EventLoop loop_;
@@ -138,6 +143,14 @@ class Server : public admin::Control {
   double last_reload_time_ = 0;
   core::Timer rate_timer_;
   std::unique_ptr<shared_state::Service> shared_state_;  // Redis sync (shared rate limits, stickiness)
+  // The pending ACME challenges, answered by the workers (before acme_: its thread writes them).
+  std::shared_ptr<tls::AcmeChallenges> acme_challenges_ = std::make_shared<tls::AcmeChallenges>();
+  std::unique_ptr<acme::Manager> acme_;
+  // Totals across managers (a reload that changes the acme section starts a new one).
+  uint64_t acme_failures_ = 0;
+  uint64_t acme_issued_ = 0;
+  uint64_t acme_failures_before_ = 0;
+  uint64_t acme_issued_before_ = 0;
 };
 
 // Blocks the signals the control thread handles, in the calling thread and in every

@@ -53,7 +53,8 @@ std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::C
       if (!shared) {
         shared = std::make_shared<http::SharedListenerState>();
       }
-      auto rt = http::buildRuntime(config, l, snap->clusters, shared, previousHttpRuntime(previous, l.name));
+      auto rt = http::buildRuntime(config, l, snap->clusters, shared, previousHttpRuntime(previous, l.name),
+                                   config->acme.enabled ? acme_.get() : nullptr);
       rt->stats = statsFor("l:" + l.name);
       for (const auto& r : l.http.routes) {
         rt->route_stats.push_back(statsFor("r:" + l.name + "\n" + r.name));

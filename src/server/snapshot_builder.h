@@ -34,6 +34,10 @@ class SnapshotBuilder {
                                   std::shared_ptr<upstream::AccessLog> accessLog, uint64_t nowMs,
                                   const Snapshot* previous, const TlsContexts& tls = {});
 
+  // The pending ACME challenges every http listener answers (HTTP-01) while the config has an
+  // acme section; outlives every snapshot.
+  void setAcmeChallenges(std::shared_ptr<const tls::AcmeChallenges> c) { acme_ = std::move(c); }
+
   // A listener's ("l:name") or route's ("r:listener\nroute") figures, kept across builds.
   std::shared_ptr<stats::TrafficSet> statsFor(const std::string& key);
   upstream::HostRegistry& hosts() { return hosts_; }
@@ -41,6 +45,7 @@ class SnapshotBuilder {
 
  private:
   size_t workers_ = 1;
+  std::shared_ptr<const tls::AcmeChallenges> acme_;
   uint64_t version_ = 0;
   upstream::HostRegistry hosts_;
   std::unordered_map<std::string, std::shared_ptr<http::SharedListenerState>> http_state_;  // by listener name

@@ -18,6 +18,10 @@ namespace fulcrum::server {
 using TlsContexts = std::unordered_map<std::string, std::shared_ptr<const tls::ServerContext>>;
 
 // `errors`: one line per listener that failed ("file:line:column: path: file: reason").
-TlsContexts buildTlsContexts(const config::Config& config, int64_t nowSeconds, std::vector<std::string>& errors);
+// A listener's ACME certificate (tls.acme) is served when it is stored and loads; one that does
+// not (expired, unreadable) is logged and left out, never an error: ACME renews it.
+// `challenges`: the pending TLS-ALPN-01 challenges (null: none answered).
+TlsContexts buildTlsContexts(const config::Config& config, int64_t nowSeconds, std::vector<std::string>& errors,
+                             std::shared_ptr<const tls::AcmeChallenges> challenges = nullptr);
 
 }  // namespace fulcrum::server

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "tls/acme_challenge_cert.h"
 #include "tls/certificate_data.h"
 #include "tls/openssl_util.h"
 #include "tls/tls_transport.h"
@@ -20,18 +21,73 @@ struct ServerContextData {
   std::string alpn_wire;      // the listener's protocols in ALPN wire format
 
   static int onServerName(SSL* ssl, int* alert, void* arg);
+  static int onClientHello(SSL* ssl, int* alert, void* arg);
   static int onAlpn(SSL* ssl, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                     unsigned int inlen, void* arg);
 };
 
 namespace {
 
+// The SSL ex_data slot marking a connection that answers a TLS-ALPN-01 challenge.
+int challengeIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+bool isChallenge(SSL* ssl) { return SSL_get_ex_data(ssl, challengeIndex()) != nullptr; }
+
+// The host_name of a server_name extension's body (RFC 6066), lower case; empty when absent
+// or malformed.
+std::string hostNameOf(const unsigned char* p, size_t n) {
+  if (n < 2 || static_cast<size_t>((p[0] << 8) | p[1]) != n - 2) {
+    return {};
+  }
+  p += 2;
+  n -= 2;
+  while (n >= 3) {
+    size_t len = static_cast<size_t>((p[1] << 8) | p[2]);
+    if (len > n - 3) {
+      return {};
+    }
+    if (p[0] == 0) {
+      std::string name(reinterpret_cast<const char*>(p + 3), len);
+      std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::tolower(c); });
+      return name;
+    }
+    p += 3 + len;
+    n -= 3 + len;
+  }
+  return {};
+}
+
+// Whether an ALPN extension's body offers `protocol`.
+bool offersProtocol(const unsigned char* p, size_t n, std::string_view protocol) {
+  if (n < 2 || static_cast<size_t>((p[0] << 8) | p[1]) != n - 2) {
+    return false;
+  }
+  p += 2;
+  n -= 2;
+  while (n >= 1) {
+    size_t len = p[0];
+    if (len > n - 1) {
+      return false;
+    }
+    if (std::string_view(reinterpret_cast<const char*>(p + 1), len) == protocol) {
+      return true;
+    }
+    p += 1 + len;
+    n -= 1 + len;
+  }
+  return false;
+}
+
 int versionOf(uint16_t v) { return v == 0x0304 ? TLS1_3_VERSION : TLS1_2_VERSION; }
 
 // What every SSL_CTX of the listener shares: after SNI picks a group, OpenSSL reads some of
 // these (ALPN, versions) from the group's context, so all of them carry the same.
+// `challenges`: the owner answers TLS-ALPN-01 challenges.
 bool configure(SSL_CTX* ctx, const config::ListenerTls& tls, ServerContext* owner, ServerContextData& data,
-               std::string& error) {
+               bool challenges, std::string& error) {
   SSL_CTX_set_min_proto_version(ctx, versionOf(tls.min_version));
   SSL_CTX_set_max_proto_version(ctx, versionOf(tls.max_version));
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
@@ -52,8 +108,11 @@ bool configure(SSL_CTX* ctx, const config::ListenerTls& tls, ServerContext* owne
   SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
   SSL_CTX_set_tlsext_servername_callback(ctx, &ServerContextData::onServerName);
   SSL_CTX_set_tlsext_servername_arg(ctx, owner);
-  if (!data.alpn_wire.empty()) {
+  if (!data.alpn_wire.empty() || challenges) {
     SSL_CTX_set_alpn_select_cb(ctx, &ServerContextData::onAlpn, &data);
+  }
+  if (challenges) {
+    SSL_CTX_set_client_hello_cb(ctx, &ServerContextData::onClientHello, owner);
   }
   return true;
 }
@@ -69,6 +128,9 @@ bool sameNames(std::vector<std::string> a, std::vector<std::string> b) {
 int ServerContextData::onServerName(SSL* ssl, int* alert, void* arg) {
   const auto* self = static_cast<const ServerContext*>(arg);
   const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (isChallenge(ssl)) {
+    return SSL_TLSEXT_ERR_OK;  // the challenge certificate set in the ClientHello stays
+  }
   if (!sni) {
     return SSL_TLSEXT_ERR_OK;  // no SNI (an IP address): the default certificate
   }
@@ -88,9 +150,46 @@ int ServerContextData::onServerName(SSL* ssl, int* alert, void* arg) {
   return SSL_TLSEXT_ERR_OK;
 }
 
-int ServerContextData::onAlpn(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+int ServerContextData::onClientHello(SSL* ssl, int* alert, void* arg) {
+  const auto* self = static_cast<const ServerContext*>(arg);
+  const unsigned char* alpn = nullptr;
+  size_t alpnLen = 0;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &alpn, &alpnLen) != 1 ||
+      !offersProtocol(alpn, alpnLen, kAcmeTlsAlpn)) {
+    return SSL_CLIENT_HELLO_SUCCESS;  // an ordinary client
+  }
+  const unsigned char* sni = nullptr;
+  size_t sniLen = 0;
+  std::string name;
+  if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &sni, &sniLen) == 1) {
+    name = hostNameOf(sni, sniLen);
+  }
+  auto cert = name.empty() ? nullptr : self->challenges_->alpnCertificate(name);
+  // RFC 8737: acme-tls/1 for a name with no pending challenge is refused (never a real certificate).
+  if (!cert || SSL_use_certificate(ssl, cert->cert.get()) != 1 || SSL_use_PrivateKey(ssl, cert->key.get()) != 1) {
+    ERR_clear_error();
+    *alert = SSL_AD_UNRECOGNIZED_NAME;
+    return SSL_CLIENT_HELLO_ERROR;
+  }
+  SSL_set_ex_data(ssl, challengeIndex(), const_cast<char*>("acme"));
+  return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+int ServerContextData::onAlpn(SSL* ssl, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                               unsigned int inlen, void* arg) {
   const auto* data = static_cast<const ServerContextData*>(arg);
+  if (isChallenge(ssl)) {
+    static const unsigned char kAcme[] = "\x0a" "acme-tls/1";
+    unsigned char* selected = nullptr;
+    if (SSL_select_next_proto(&selected, outlen, kAcme, sizeof kAcme - 1, in, inlen) != OPENSSL_NPN_NEGOTIATED) {
+      return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+  }
+  if (data->alpn_wire.empty()) {
+    return SSL_TLSEXT_ERR_NOACK;
+  }
   unsigned char* selected = nullptr;
   if (SSL_select_next_proto(&selected, outlen, reinterpret_cast<const unsigned char*>(data->alpn_wire.data()),
                             static_cast<unsigned int>(data->alpn_wire.size()), in, inlen) != OPENSSL_NPN_NEGOTIATED) {
@@ -104,14 +203,19 @@ ServerContext::ServerContext() : data_(std::make_unique<ServerContextData>()) {}
 ServerContext::~ServerContext() = default;
 
 std::shared_ptr<const ServerContext> ServerContext::build(const config::ListenerTls& tls, int64_t nowSeconds,
-                                                          std::string& error) {
+                                                          std::string& error,
+                                                          const std::vector<config::TlsCertificateFiles>& extra,
+                                                          std::shared_ptr<const AcmeChallenges> challenges) {
   std::shared_ptr<ServerContext> self(new ServerContext());
   self->refuse_unknown_ = tls.refuse_unknown_sni;
+  self->challenges_ = std::move(challenges);
+  std::vector<config::TlsCertificateFiles> all = tls.certificates;
+  all.insert(all.end(), extra.begin(), extra.end());
   for (const auto& p : tls.alpn) {
     self->data_->alpn_wire.push_back(static_cast<char>(p.size()));
     self->data_->alpn_wire += p;
   }
-  for (const auto& files : tls.certificates) {
+  for (const auto& files : all) {
     std::string why;
     auto cert = Certificate::load(files.cert, files.key, nowSeconds, why);
     if (!cert) {
@@ -128,7 +232,7 @@ std::shared_ptr<const ServerContext> ServerContext::build(const config::Listener
       ServerContextData::Group group;
       group.names = cert->names();
       group.ctx.reset(SSL_CTX_new(TLS_server_method()));
-      if (!group.ctx || !configure(group.ctx.get(), tls, self.get(), *self->data_, error)) {
+      if (!group.ctx || !configure(group.ctx.get(), tls, self.get(), *self->data_, self->challenges_ != nullptr, error)) {
         if (error.empty()) {
           error = tls.where + ": cannot make a TLS context: " + drainErrors();
         }
@@ -162,8 +266,21 @@ std::shared_ptr<const ServerContext> ServerContext::build(const config::Listener
     self->certificates_.push_back(std::move(cert));
   }
   if (self->data_->groups.empty()) {
-    error = tls.where + ": no certificate";
-    return nullptr;
+    if (tls.acme.empty()) {
+      error = tls.where + ": no certificate";
+      return nullptr;
+    }
+    // ACME has not obtained the names' certificate yet: a context without one, which fails
+    // every handshake but a TLS-ALPN-01 challenge's.
+    ServerContextData::Group group;
+    group.ctx.reset(SSL_CTX_new(TLS_server_method()));
+    if (!group.ctx || !configure(group.ctx.get(), tls, self.get(), *self->data_, self->challenges_ != nullptr, error)) {
+      if (error.empty()) {
+        error = tls.where + ": cannot make a TLS context: " + drainErrors();
+      }
+      return nullptr;
+    }
+    self->data_->groups.push_back(std::move(group));
   }
   return self;
 }

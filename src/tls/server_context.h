@@ -9,6 +9,12 @@
 // group — an exact name first, then a `*.` wildcard — else the first group (the default), or
 // the handshake is refused with unrecognized_name when the listener says so. A client sending
 // no SNI (an IP address) gets the default.
+//
+// ACME: certificates obtained for `tls.acme` names come as `extra` files and join the groups
+// like configured ones; a listener with acme names and no certificate yet has a context that
+// can serve nothing but TLS-ALPN-01 challenges. A ClientHello offering ALPN "acme-tls/1" for a
+// name in `challenges` gets that name's challenge certificate and acme-tls/1, and nothing
+// else does; for a name with no pending challenge it is refused.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -17,6 +23,7 @@
 #include "config/model.h"
 #include "net/transport.h"
 #include "stats/counters.h"
+#include "tls/acme_challenges.h"
 #include "tls/certificate.h"
 
 namespace fulcrum::tls {
@@ -27,8 +34,12 @@ class ServerContext {
  public:
   // Loads the certificates and builds the contexts; null with `error` set (naming the config
   // entry and the file) when a certificate cannot serve.
+  // `extra`: certificates obtained by ACME (already known to load); `challenges`: the pending
+  // TLS-ALPN-01 challenges (null: none are answered).
   static std::shared_ptr<const ServerContext> build(const config::ListenerTls& tls, int64_t nowSeconds,
-                                                    std::string& error);
+                                                    std::string& error,
+                                                    const std::vector<config::TlsCertificateFiles>& extra = {},
+                                                    std::shared_ptr<const AcmeChallenges> challenges = nullptr);
   ~ServerContext();
 
   // A TLS transport over an accepted socket (the fd stays owned by the caller); null when
@@ -45,6 +56,7 @@ class ServerContext {
   std::unique_ptr<ServerContextData> data_;
   std::vector<std::shared_ptr<const Certificate>> certificates_;
   bool refuse_unknown_ = false;
+  std::shared_ptr<const AcmeChallenges> challenges_;
   friend struct ServerContextData;
 };
 

@@ -51,7 +51,7 @@ TEST(DurationTest, TwoArgumentOverload) {
 }
 
 TEST(DurationTest, BareNumberNeedsUnit) {
-  EXPECT_NE(failure("30").find("a unit is required (ms, s, m or h), e.g. \"30s\" or \"30ms\""),
+  EXPECT_NE(failure("30").find("a unit is required (ms, s, m, h or d), e.g. \"30s\" or \"30ms\""),
             std::string::npos);
   EXPECT_NE(failure("1.5").find("a unit is required"), std::string::npos);
   EXPECT_NE(failure("1m30").find("every number needs a unit"), std::string::npos);
@@ -64,7 +64,7 @@ TEST(DurationTest, Rejects) {
   EXPECT_NE(failure(".5s").find("expected a duration"), std::string::npos);
   EXPECT_NE(failure("5.s").find("a digit must follow the decimal point"), std::string::npos);
   EXPECT_NE(failure("5sec").find("unknown duration unit \"sec\""), std::string::npos);
-  EXPECT_NE(failure("5us").find("expected ms, s, m or h"), std::string::npos);
+  EXPECT_NE(failure("5us").find("expected ms, s, m, h or d"), std::string::npos);
   EXPECT_NE(failure("5 s").find("unknown duration unit"), std::string::npos);
   EXPECT_NE(failure("1.5ms").find("finer than the 1ms resolution"), std::string::npos);
   EXPECT_NE(failure("0.0001s").find("finer than the 1ms resolution"), std::string::npos);

@@ -115,7 +115,7 @@ TEST(HttpConfigErrorTest, HttpTimeouts) {
   ASSERT_EQ(r.errors.size(), 3u) << testing::dump(r);
   EXPECT_TRUE(hasError(r, 2, 17, "timeouts.request_head: must be between 1ms and 24h, got 0s"));
   EXPECT_TRUE(hasError(r, 4, 13, "timeouts.response: must be between 1ms and 24h, got 25h"));
-  EXPECT_TRUE(hasError(r, 5, 14, "timeouts.keepalive: a unit is required (ms, s, m or h)"));
+  EXPECT_TRUE(hasError(r, 5, 14, "timeouts.keepalive: a unit is required (ms, s, m, h or d)"));
   auto typo = load("timeouts:\n  reponse: 5s\n" + kHttpListener + kPools);
   EXPECT_TRUE(onlyError(typo, 2, 3,
                         "timeouts: unknown key \"reponse\" (did you mean \"response\"?); expected one of: connect, "

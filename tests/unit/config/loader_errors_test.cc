@@ -264,12 +264,12 @@ TEST(LoaderErrorTest, OutOfRangeTimeouts) {
 
 TEST(LoaderErrorTest, DurationWithoutUnit) {
   auto r = load("timeouts:\n  drain: 30\n" + kListeners + kPools);
-  EXPECT_TRUE(onlyError(r, 2, 10, "timeouts.drain: a unit is required (ms, s, m or h), e.g. \"30s\""));
+  EXPECT_TRUE(onlyError(r, 2, 10, "timeouts.drain: a unit is required (ms, s, m, h or d), e.g. \"30s\""));
 }
 
 TEST(LoaderErrorTest, DurationUnknownUnit) {
   auto r = load("timeouts:\n  drain: 30sec\n" + kListeners + kPools);
-  EXPECT_TRUE(onlyError(r, 2, 10, "unknown duration unit \"sec\" in \"30sec\"; expected ms, s, m or h"));
+  EXPECT_TRUE(onlyError(r, 2, 10, "unknown duration unit \"sec\" in \"30sec\"; expected ms, s, m, h or d"));
 }
 
 TEST(LoaderErrorTest, LogLevel) {
