@@ -84,6 +84,7 @@ class TestCa {
   TestCa& operator=(const TestCa&) = delete;
 
   std::string pem() const { return toPem(cert_); }
+  std::string keyPem() const { return toPem(key_); }  // to sign with the openssl CLI (OCSP responses)
 
   // A leaf for `names` (the first is also its common name). Validity in seconds from now.
   Pem issue(const std::vector<std::string>& names, Key kind = Key::Ecdsa, long notBefore = -3600,

@@ -10,6 +10,7 @@
 
 #include "common/result.h"
 #include "config/model.h"
+#include "server/ticket_key_store.h"
 #include "tls/server_context.h"
 
 namespace fulcrum::server {
@@ -18,6 +19,11 @@ namespace fulcrum::server {
 using TlsContexts = std::unordered_map<std::string, std::shared_ptr<const tls::ServerContext>>;
 
 // `errors`: one line per listener that failed ("file:line:column: path: file: reason").
-TlsContexts buildTlsContexts(const config::Config& config, int64_t nowSeconds, std::vector<std::string>& errors);
+// `ticketKeys`: where the listeners' session ticket keys live across builds (null: new keys,
+// as `fulcrum check` wants); `nowMs`: monotonic, its rotation clock.
+TlsContexts buildTlsContexts(const config::Config& config, int64_t nowSeconds, std::vector<std::string>& errors,
+                             TicketKeyStore* ticketKeys = nullptr, uint64_t nowMs = 0);
+// Every file a TLS listener reads (certificates, keys, OCSP responses), for the watch.
+std::vector<std::string> tlsFiles(const config::ListenerTls& tls);
 
 }  // namespace fulcrum::server

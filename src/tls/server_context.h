@@ -18,6 +18,7 @@
 #include "net/transport.h"
 #include "stats/counters.h"
 #include "tls/certificate.h"
+#include "tls/ticket_keys.h"
 
 namespace fulcrum::tls {
 
@@ -26,9 +27,12 @@ struct ServerContextData;  // OpenSSL objects (server_context.cc)
 class ServerContext {
  public:
   // Loads the certificates and builds the contexts; null with `error` set (naming the config
-  // entry and the file) when a certificate cannot serve.
+  // entry and the file) when a certificate, an OCSP response or the ticket key file cannot serve.
+  // `ticketKeys`: the listener's session ticket keys, kept across rebuilds by the caller (null:
+  // new ones from tls.session_tickets, read from its key file if any).
   static std::shared_ptr<const ServerContext> build(const config::ListenerTls& tls, int64_t nowSeconds,
-                                                    std::string& error);
+                                                    std::string& error,
+                                                    std::shared_ptr<TicketKeys> ticketKeys = nullptr);
   ~ServerContext();
 
   // A TLS transport over an accepted socket (the fd stays owned by the caller); null when
@@ -39,6 +43,9 @@ class ServerContext {
   const std::vector<std::shared_ptr<const Certificate>>& certificates() const { return certificates_; }
   // The group index serving `name` (lower case), or -1 (unknown: the default or a refusal).
   int groupFor(const std::string& name) const;
+  // Control thread, every second or so: OCSP responses whose nextUpdate passed stop being
+  // stapled; returns their files (each once, to log).
+  std::vector<std::string> expireOcsp(int64_t nowSeconds) const;
 
  private:
   ServerContext();
