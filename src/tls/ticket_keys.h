@@ -8,10 +8,10 @@
 // published through an atomic shared_ptr: the workers' handshakes read it without a lock while
 // the control thread rotates it or installs keys read from a key file.
 //
-// Key file (tls.session_tickets.key_file): text, one key per line, each the base64 of 80
-// bytes (16 bytes of key name, a 32-byte AES-256-CBC key, a 32-byte HMAC-SHA256 key: the
-// layout of HAProxy's 80-byte keys, made with `openssl rand 80 | base64 -w0`); blank lines
-// and lines starting with # are ignored. The LAST key encrypts, every key decrypts. Instances
+// Key file (tls.session_tickets.key_file): text, one key per line (like HAProxy's
+// tls-ticket-keys), each the base64 of 80 bytes (16 bytes of key name, a 32-byte AES-256-CBC
+// key, a 32-byte HMAC-SHA256 key; `openssl rand 80 | base64 -w0`); blank lines and lines
+// starting with # are ignored. The LAST key encrypts, every key decrypts. Instances
 // that read the same file resume each other's sessions.
 #include <array>
 #include <atomic>
