@@ -64,10 +64,9 @@ void TicketKeyStore::poll(uint64_t nowMs) {
       if (nowMs - e.rotated_ms >= static_cast<uint64_t>(e.cfg.rotate.count())) {
         e.keys->rotate();
         e.rotated_ms = nowMs;
-        auto ring = e.keys->ring();
         log::info("session ticket key rotated", {{"listener", name},
-                                                 {"key", ring->keys.front().id()},
-                                                 {"keys", ring->keys.size()}});
+                                                 {"key", e.keys->keys().front().id()},
+                                                 {"keys", e.keys->keys().size()}});
       }
       continue;
     }

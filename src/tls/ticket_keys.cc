@@ -56,9 +56,8 @@ int onTicketKey(SSL* ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LE
   if (!self) {
     return enc ? -1 : 0;
   }
-  auto ring = self->ring();
   if (enc) {
-    const TicketKey& k = ring->keys.front();
+    const TicketKey k = self->encrypting();
     if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1) {
       return -1;
     }
@@ -68,17 +67,15 @@ int onTicketKey(SSL* ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LE
     }
     return 1;
   }
-  for (size_t i = 0; i < ring->keys.size(); ++i) {
-    const TicketKey& k = ring->keys[i];
-    if (std::memcmp(name, k.name.data(), k.name.size()) != 0) {
-      continue;
-    }
-    if (!setHmacKey(hctx, k) || EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), nullptr, k.aes.data(), iv) != 1) {
-      return -1;
-    }
-    return i == 0 ? 1 : 2;
+  TicketKey k;
+  size_t index = 0;
+  if (!self->find(name, k, index)) {
+    return 0;
   }
-  return 0;
+  if (!setHmacKey(hctx, k) || EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), nullptr, k.aes.data(), iv) != 1) {
+    return -1;
+  }
+  return index == 0 ? 1 : 2;
 }
 
 std::string trim(std::string_view s) {
@@ -159,6 +156,11 @@ std::optional<std::vector<TicketKey>> parseTicketKeys(std::string_view text, std
         return std::nullopt;
       }
     }
+    if (keys.size() == TicketKeys::kMaxKeys) {
+      error = "line " + std::to_string(lineNo) + ": more than " + std::to_string(TicketKeys::kMaxKeys) +
+              " keys; expected only the keys still in use";
+      return std::nullopt;
+    }
     keys.push_back(k);
     lines.push_back(lineNo);
   }
@@ -187,9 +189,72 @@ std::optional<std::vector<TicketKey>> readTicketKeyFile(const std::string& path,
 }
 
 TicketKeys::TicketKeys() {
-  auto ring = std::make_shared<TicketKeyRing>();
-  ring->keys.push_back(randomKey());
-  ring_.store(std::move(ring), std::memory_order_release);
+  keys_.push_back(randomKey());
+  publish();
+}
+
+void TicketKeys::publish() {
+  // The buffer readers are not sent to; a reader still copying from it (sent there before the
+  // previous flip) sees the version change and reads again.
+  const uint32_t next = 1 - current_.load(std::memory_order_relaxed);
+  Buffer& b = buffers_[next];
+  const uint64_t v = b.version.load(std::memory_order_relaxed);
+  b.version.store(v + 1, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    uint64_t words[kWords];
+    static_assert(sizeof(TicketKey) == sizeof words);
+    std::memcpy(words, &keys_[i], sizeof words);
+    for (size_t w = 0; w < kWords; ++w) {
+      b.keys[i][w].store(words[w], std::memory_order_relaxed);
+    }
+  }
+  b.count.store(static_cast<uint32_t>(keys_.size()), std::memory_order_relaxed);
+  b.version.store(v + 2, std::memory_order_release);
+  current_.store(next, std::memory_order_release);
+}
+
+TicketKey TicketKeys::load(const Buffer& b, size_t i) {
+  uint64_t words[kWords];
+  for (size_t w = 0; w < kWords; ++w) {
+    words[w] = b.keys[i][w].load(std::memory_order_relaxed);
+  }
+  TicketKey k;
+  std::memcpy(&k, words, sizeof words);
+  return k;
+}
+
+TicketKey TicketKeys::encrypting() const {
+  for (;;) {
+    const Buffer& b = buffers_[current_.load(std::memory_order_acquire)];
+    const uint64_t v = b.version.load(std::memory_order_acquire);
+    TicketKey k = load(b, 0);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if ((v & 1) == 0 && b.version.load(std::memory_order_relaxed) == v) {
+      return k;
+    }
+  }
+}
+
+bool TicketKeys::find(const uint8_t* name, TicketKey& key, size_t& index) const {
+  for (;;) {
+    const Buffer& b = buffers_[current_.load(std::memory_order_acquire)];
+    const uint64_t v = b.version.load(std::memory_order_acquire);
+    const size_t n = std::min<size_t>(b.count.load(std::memory_order_relaxed), kMaxKeys);
+    bool found = false;
+    for (size_t i = 0; i < n && !found; ++i) {
+      TicketKey k = load(b, i);
+      if (std::memcmp(k.name.data(), name, k.name.size()) == 0) {
+        key = k;
+        index = i;
+        found = true;
+      }
+    }
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if ((v & 1) == 0 && b.version.load(std::memory_order_relaxed) == v) {
+      return found;
+    }
+  }
 }
 
 std::shared_ptr<TicketKeys> TicketKeys::fromConfig(const config::TlsSessionTickets& cfg, std::string& error) {
@@ -207,22 +272,22 @@ std::shared_ptr<TicketKeys> TicketKeys::fromConfig(const config::TlsSessionTicke
 }
 
 void TicketKeys::rotate() {
-  auto next = std::make_shared<TicketKeyRing>();
-  next->keys.push_back(randomKey());
-  auto now = ring();
-  for (size_t i = 0; i < now->keys.size() && next->keys.size() < kGeneratedKept; ++i) {
-    next->keys.push_back(now->keys[i]);
+  keys_.insert(keys_.begin(), randomKey());
+  if (keys_.size() > kGeneratedKept) {
+    keys_.resize(kGeneratedKept);
   }
-  ring_.store(std::move(next), std::memory_order_release);
+  publish();
 }
 
 void TicketKeys::install(std::vector<TicketKey> keys) {
   if (keys.empty()) {
     return;
   }
-  auto next = std::make_shared<TicketKeyRing>();
-  next->keys = std::move(keys);
-  ring_.store(std::move(next), std::memory_order_release);
+  if (keys.size() > kMaxKeys) {
+    keys.resize(kMaxKeys);
+  }
+  keys_ = std::move(keys);
+  publish();
 }
 
 long TicketKeys::lifetimeSeconds(const config::TlsSessionTickets& cfg) {

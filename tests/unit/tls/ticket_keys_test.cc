@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <string>
+#include <thread>
+#include <vector>
 
 using namespace fulcrum;
 
@@ -50,20 +53,65 @@ TEST(TicketKeys, BadKeyFilesSayWhichLineAndWhy) {
 
 TEST(TicketKeys, RotationPutsANewKeyFirstAndKeepsTwoOlderOnes) {
   tls::TicketKeys keys;
-  auto first = keys.ring();
-  ASSERT_EQ(first->keys.size(), 1u);
+  ASSERT_EQ(keys.keys().size(), 1u);
+  const auto first = keys.keys()[0];
   keys.rotate();
   keys.rotate();
-  auto third = keys.ring();
-  ASSERT_EQ(third->keys.size(), 3u);
-  EXPECT_EQ(third->keys[2].name, first->keys[0].name) << "the first key still decrypts two rotations later";
+  ASSERT_EQ(keys.keys().size(), 3u);
+  EXPECT_EQ(keys.keys()[2].name, first.name) << "the first key still decrypts two rotations later";
+  tls::TicketKey found;
+  size_t index = 9;
+  ASSERT_TRUE(keys.find(first.name.data(), found, index));
+  EXPECT_EQ(index, 2u) << "an older key: the ticket is renewed";
+  EXPECT_EQ(found.aes, first.aes);
+  EXPECT_EQ(keys.encrypting().name, keys.keys()[0].name);
   keys.rotate();
-  auto fourth = keys.ring();
-  ASSERT_EQ(fourth->keys.size(), tls::TicketKeys::kGeneratedKept);
-  for (const auto& k : fourth->keys) {
-    EXPECT_NE(k.name, first->keys[0].name) << "three rotations later it is gone";
+  ASSERT_EQ(keys.keys().size(), tls::TicketKeys::kGeneratedKept);
+  EXPECT_FALSE(keys.find(first.name.data(), found, index)) << "three rotations later it is gone";
+}
+
+TEST(TicketKeys, ReadersOnOtherThreadsNeverSeeHalfAKeyWhileTheRingChanges) {
+  // Every byte of key i is i: a torn read would mix two keys' bytes.
+  auto ring = [](uint8_t first, size_t n) {
+    std::vector<tls::TicketKey> keys(n);
+    for (size_t i = 0; i < n; ++i) {
+      auto fill = static_cast<uint8_t>(first + i);
+      keys[i].name.fill(fill);
+      keys[i].aes.fill(fill);
+      keys[i].hmac.fill(fill);
+    }
+    return keys;
+  };
+  tls::TicketKeys keys;
+  keys.install(ring(1, 3));
+  std::atomic<bool> stop{false};
+  std::atomic<int> torn{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 2; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        auto k = keys.encrypting();
+        for (auto b : k.aes) {
+          torn += b != k.name[0];
+        }
+        tls::TicketKey found;
+        size_t index = 0;
+        std::array<uint8_t, 16> name;
+        name.fill(3);
+        if (keys.find(name.data(), found, index)) {
+          torn += found.hmac[31] != 3;
+        }
+      }
+    });
   }
-  EXPECT_EQ(first->keys.size(), 1u) << "a ring once read never changes (readers hold it)";
+  for (int i = 0; i < 20000; ++i) {
+    keys.install(ring(static_cast<uint8_t>(1 + i % 5), 1 + i % 4));
+  }
+  stop = true;
+  for (auto& r : readers) {
+    r.join();
+  }
+  EXPECT_EQ(torn.load(), 0);
 }
 
 TEST(TicketKeys, SessionsLiveAtMostWhatTheRingCovers) {
