@@ -150,3 +150,23 @@ TEST(TlsFiles, AnOcspResponseIsStapledWhenAskedForAndMustBeGoodAndForThatCertifi
   EXPECT_NE(env.fulcrum->log().find("site.ocsp: the certificate's status is revoked"), std::string::npos);
   EXPECT_NE(env.sClient("-status").find("Cert Status: good"), std::string::npos);
 }
+
+TEST(TlsFiles, AnOcspResponseThatExpiresWhileServingIsNoLongerStapledAndThatIsSaidOnce) {
+  FilesEnv env;
+  auto pem = env.ca.issue({"site.test"});
+  testcerts::writeFile(env.dir.file("site.pem"), pem.cert);
+  testcerts::writeFile(env.dir.file("site.key"), pem.key);
+  // Current for 4 more seconds (made with OpenSSL: the ocsp CLI counts in minutes).
+  writeFile(env.dir.file("site.ocsp"), testcerts::ocspResponse(env.ca, pem.cert, V_OCSP_CERTSTATUS_GOOD, -60, 4));
+  env.start(env.config("          ocsp: site.ocsp\n"));
+  auto before = env.sClient("-status");
+  EXPECT_NE(before.find("Cert Status: good"), std::string::npos) << before;
+  ASSERT_TRUE(waitFor([&] { return env.fulcrum->log().find("OCSP response expired") != std::string::npos; }, 8s))
+      << env.fulcrum->log();
+  EXPECT_NE(env.fulcrum->log().find("file=" + env.dir.file("site.ocsp")), std::string::npos) << env.fulcrum->log();
+  auto after = env.sClient("-status");
+  EXPECT_NE(after.find("OCSP response: no response sent"), std::string::npos) << after;
+  EXPECT_NE(after.find("Verify return code: 0 (ok)"), std::string::npos) << "the handshake itself is fine: " << after;
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(count(env.fulcrum->log(), "OCSP response expired"), 1u) << env.fulcrum->log();
+}

@@ -5,7 +5,6 @@
 
 #include <gtest/gtest.h>
 #include <openssl/ocsp.h>
-#include <openssl/pem.h>
 
 #include <ctime>
 
@@ -19,53 +18,6 @@ using namespace fulcrum;
 namespace {
 
 int64_t now() { return static_cast<int64_t>(std::time(nullptr)); }
-
-X509* readCert(const std::string& pem) {
-  BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  X509* x = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
-  BIO_free(b);
-  return x;
-}
-
-EVP_PKEY* readKey(const std::string& pem) {
-  BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  EVP_PKEY* k = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
-  BIO_free(b);
-  return k;
-}
-
-// A DER response signed by `ca` for `leafPem`: `status` (V_OCSP_CERTSTATUS_*), valid from
-// now+thisOffset to now+nextOffset (seconds); `responseStatus` other than successful: no body.
-std::string response(testcerts::TestCa& ca, const std::string& leafPem, int status, long thisOffset, long nextOffset,
-                     int responseStatus = OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-  X509* leaf = readCert(leafPem);
-  X509* issuer = readCert(ca.pem());
-  EVP_PKEY* key = readKey(ca.keyPem());
-  OCSP_BASICRESP* bs = OCSP_BASICRESP_new();
-  OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), leaf, issuer);
-  ASN1_TIME* thisUpdate = X509_gmtime_adj(nullptr, thisOffset);
-  ASN1_TIME* nextUpdate = X509_gmtime_adj(nullptr, nextOffset);
-  ASN1_TIME* revoked = X509_gmtime_adj(nullptr, -7200);
-  OCSP_basic_add1_status(bs, id, status, OCSP_REVOKED_STATUS_KEYCOMPROMISE,
-                         status == V_OCSP_CERTSTATUS_REVOKED ? revoked : nullptr, thisUpdate, nextUpdate);
-  OCSP_basic_sign(bs, issuer, key, EVP_sha256(), nullptr, 0);
-  OCSP_RESPONSE* resp =
-      OCSP_response_create(responseStatus, responseStatus == OCSP_RESPONSE_STATUS_SUCCESSFUL ? bs : nullptr);
-  unsigned char* der = nullptr;
-  int n = i2d_OCSP_RESPONSE(resp, &der);
-  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));
-  OPENSSL_free(der);
-  OCSP_RESPONSE_free(resp);
-  OCSP_CERTID_free(id);
-  OCSP_BASICRESP_free(bs);
-  ASN1_TIME_free(thisUpdate);
-  ASN1_TIME_free(nextUpdate);
-  ASN1_TIME_free(revoked);
-  EVP_PKEY_free(key);
-  X509_free(issuer);
-  X509_free(leaf);
-  return out;
-}
 
 struct Site {
   test::ScratchDir dir;
@@ -88,7 +40,7 @@ TEST(OcspStaple, AGoodCurrentResponseForTheCertificateIsKeptAndStopsBeingStapled
   Site s;
   ASSERT_TRUE(s.cert);
   std::string error;
-  auto staple = s.load(response(s.ca, s.pem.cert, V_OCSP_CERTSTATUS_GOOD, -60, 3600), error);
+  auto staple = s.load(testcerts::ocspResponse(s.ca, s.pem.cert, V_OCSP_CERTSTATUS_GOOD, -60, 3600), error);
   ASSERT_TRUE(staple) << error;
   EXPECT_TRUE(staple->live());
   EXPECT_FALSE(staple->der().empty());
@@ -104,17 +56,17 @@ TEST(OcspStaple, AResponseThatCannotServeSaysWhyWithTheFile) {
   ASSERT_TRUE(s.cert);
   std::string error;
   auto other = s.ca.issue({"other.test"});
-  EXPECT_FALSE(s.load(response(s.ca, other.cert, V_OCSP_CERTSTATUS_GOOD, -60, 3600), error));
+  EXPECT_FALSE(s.load(testcerts::ocspResponse(s.ca, other.cert, V_OCSP_CERTSTATUS_GOOD, -60, 3600), error));
   EXPECT_NE(error.find("site.ocsp: the response is for another certificate"), std::string::npos) << error;
-  EXPECT_FALSE(s.load(response(s.ca, s.pem.cert, V_OCSP_CERTSTATUS_REVOKED, -60, 3600), error));
+  EXPECT_FALSE(s.load(testcerts::ocspResponse(s.ca, s.pem.cert, V_OCSP_CERTSTATUS_REVOKED, -60, 3600), error));
   EXPECT_NE(error.find("the certificate's status is revoked, not good"), std::string::npos) << error;
-  EXPECT_FALSE(s.load(response(s.ca, s.pem.cert, V_OCSP_CERTSTATUS_UNKNOWN, -60, 3600), error));
+  EXPECT_FALSE(s.load(testcerts::ocspResponse(s.ca, s.pem.cert, V_OCSP_CERTSTATUS_UNKNOWN, -60, 3600), error));
   EXPECT_NE(error.find("status is unknown"), std::string::npos) << error;
-  EXPECT_FALSE(s.load(response(s.ca, s.pem.cert, V_OCSP_CERTSTATUS_GOOD, -7200, -3600), error));
+  EXPECT_FALSE(s.load(testcerts::ocspResponse(s.ca, s.pem.cert, V_OCSP_CERTSTATUS_GOOD, -7200, -3600), error));
   EXPECT_NE(error.find("the response expired on"), std::string::npos) << error;
-  EXPECT_FALSE(s.load(response(s.ca, s.pem.cert, V_OCSP_CERTSTATUS_GOOD, 3600, 7200), error));
+  EXPECT_FALSE(s.load(testcerts::ocspResponse(s.ca, s.pem.cert, V_OCSP_CERTSTATUS_GOOD, 3600, 7200), error));
   EXPECT_NE(error.find("the response is not valid before"), std::string::npos) << error;
-  EXPECT_FALSE(s.load(response(s.ca, s.pem.cert, 0, 0, 0, OCSP_RESPONSE_STATUS_TRYLATER), error));
+  EXPECT_FALSE(s.load(testcerts::ocspResponse(s.ca, s.pem.cert, 0, 0, 0, OCSP_RESPONSE_STATUS_TRYLATER), error));
   EXPECT_NE(error.find("the responder answered \"trylater\""), std::string::npos) << error;
   EXPECT_FALSE(s.load("-----BEGIN OCSP-----\n", error));
   EXPECT_NE(error.find("site.ocsp: not a DER OCSP response"), std::string::npos) << error;
