@@ -3,6 +3,7 @@
 // test CA and leaf certificates it signs, with the DNS names, key type and validity a test
 // asks for, as PEM text to write where the config points.
 #include <openssl/evp.h>
+#include <openssl/ocsp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -84,6 +85,7 @@ class TestCa {
   TestCa& operator=(const TestCa&) = delete;
 
   std::string pem() const { return toPem(cert_); }
+  std::string keyPem() const { return toPem(key_); }  // to sign with the openssl CLI (OCSP responses)
 
   // A leaf for `names` (the first is also its common name). Validity in seconds from now.
   Pem issue(const std::vector<std::string>& names, Key kind = Key::Ecdsa, long notBefore = -3600,
@@ -123,6 +125,53 @@ class TestCa {
 inline void writeFile(const std::string& path, const std::string& content) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << content;
+}
+
+inline X509* readCert(const std::string& pem) {
+  BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  X509* x = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
+  BIO_free(b);
+  return x;
+}
+
+inline EVP_PKEY* readKey(const std::string& pem) {
+  BIO* b = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  EVP_PKEY* k = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
+  BIO_free(b);
+  return k;
+}
+
+// An OCSP response (DER) signed by `ca` for `leafPem`: `status` (V_OCSP_CERTSTATUS_*), valid from
+// now+thisOffset to now+nextOffset (seconds); `responseStatus` other than successful: no body.
+inline std::string ocspResponse(TestCa& ca, const std::string& leafPem, int status, long thisOffset, long nextOffset,
+                     int responseStatus = OCSP_RESPONSE_STATUS_SUCCESSFUL) {
+  X509* leaf = readCert(leafPem);
+  X509* issuer = readCert(ca.pem());
+  EVP_PKEY* key = readKey(ca.keyPem());
+  OCSP_BASICRESP* bs = OCSP_BASICRESP_new();
+  OCSP_CERTID* id = OCSP_cert_to_id(EVP_sha1(), leaf, issuer);
+  ASN1_TIME* thisUpdate = X509_gmtime_adj(nullptr, thisOffset);
+  ASN1_TIME* nextUpdate = X509_gmtime_adj(nullptr, nextOffset);
+  ASN1_TIME* revoked = X509_gmtime_adj(nullptr, -7200);
+  OCSP_basic_add1_status(bs, id, status, OCSP_REVOKED_STATUS_KEYCOMPROMISE,
+                         status == V_OCSP_CERTSTATUS_REVOKED ? revoked : nullptr, thisUpdate, nextUpdate);
+  OCSP_basic_sign(bs, issuer, key, EVP_sha256(), nullptr, 0);
+  OCSP_RESPONSE* resp =
+      OCSP_response_create(responseStatus, responseStatus == OCSP_RESPONSE_STATUS_SUCCESSFUL ? bs : nullptr);
+  unsigned char* der = nullptr;
+  int n = i2d_OCSP_RESPONSE(resp, &der);
+  std::string out(reinterpret_cast<char*>(der), static_cast<size_t>(n));
+  OPENSSL_free(der);
+  OCSP_RESPONSE_free(resp);
+  OCSP_CERTID_free(id);
+  OCSP_BASICRESP_free(bs);
+  ASN1_TIME_free(thisUpdate);
+  ASN1_TIME_free(nextUpdate);
+  ASN1_TIME_free(revoked);
+  EVP_PKEY_free(key);
+  X509_free(issuer);
+  X509_free(leaf);
+  return out;
 }
 
 }  // namespace testcerts

@@ -10,8 +10,10 @@ namespace fulcrum::config::detail {
 namespace {
 
 const std::vector<std::string_view> kTlsKeys = {"certificates", "min_version", "max_version", "ciphers",
-                                                "ciphersuites", "alpn",        "unknown_sni", "acme"};
-const std::vector<std::string_view> kCertificateKeys = {"cert", "key"};
+                                                "ciphersuites", "alpn",        "unknown_sni", "acme",
+                                                "session_tickets"};
+const std::vector<std::string_view> kCertificateKeys = {"cert", "key", "ocsp"};
+const std::vector<std::string_view> kTicketKeys = {"key_file", "rotate", "lifetime"};
 const std::vector<std::string_view> kVersions = {"1.2", "1.3"};
 const std::vector<std::string_view> kAlpn = {"http/1.1", "h2"};
 
@@ -58,6 +60,33 @@ void readAcmeNames(YamlReader& r, const Entry& e, std::vector<std::string>& out)
   }
 }
 
+// session_tickets: {key_file, rotate, lifetime}. The key file is only named here (tls/ reads
+// it, at start, reload and `check`).
+void readSessionTickets(YamlReader& r, const Entry& e, TlsSessionTickets& out) {
+  out.where = r.where(e.pos) + ": " + e.path;
+  auto map = r.readSection(e, kTicketKeys);
+  if (!map) {
+    return;
+  }
+  if (const Entry* p = map->find("key_file")) {
+    if (r.readString(*p, out.key_file)) {
+      out.key_file = r.resolvePath(out.key_file);
+    }
+  }
+  const Millis week = std::chrono::hours(24 * 7);
+  const Entry* rotate = map->find("rotate");
+  if (rotate) {
+    if (!out.key_file.empty()) {
+      r.error(rotate->keyPos, rotate->path + ": keys from a key_file change when the file does; expected rotate "
+                                             "only without key_file (rotate the file's keys instead)");
+    }
+    r.readDuration(*rotate, Millis(1000), week, out.rotate);
+  }
+  if (const Entry* p = map->find("lifetime")) {
+    r.readDuration(*p, Millis(1000), week, out.lifetime);
+  }
+}
+
 }  // namespace
 
 void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol protocol, ListenerRefs& refs) {
@@ -95,9 +124,15 @@ void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol p
                   r.readString(*c->find("cert"), files.cert);
         ok = r.requireKey(*c, "key", "the PEM file of the certificate's private key") &&
              r.readString(*c->find("key"), files.key) && ok;
+        if (const Entry* o = c->find("ocsp")) {
+          ok = r.readString(*o, files.ocsp) && ok;
+        }
         if (ok) {
           files.cert = r.resolvePath(files.cert);
           files.key = r.resolvePath(files.key);
+          if (!files.ocsp.empty()) {
+            files.ocsp = r.resolvePath(files.ocsp);
+          }
           out.certificates.push_back(std::move(files));
         }
       }
@@ -143,6 +178,9 @@ void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol p
     if (auto i = r.readChoice(*p, {"default", "refuse"})) {
       out.refuse_unknown_sni = *i == 1;
     }
+  }
+  if (const Entry* p = map->find("session_tickets")) {
+    readSessionTickets(r, *p, out.session_tickets);
   }
 }
 

@@ -305,7 +305,17 @@ struct HttpListener {
 struct TlsCertificateFiles {
   std::string cert;   // PEM chain: the certificate, then its intermediates
   std::string key;    // PEM private key (unencrypted), RSA or ECDSA
+  std::string ocsp;   // optional: a DER OCSP response for cert (as `openssl ocsp -respout` writes), stapled
   std::string where;  // "file:line:column: listeners[0].tls.certificates[1]", for errors
+};
+// Session tickets (tls/ticket_keys.h): Fulcrum's own keys, shared by the workers and kept
+// across reloads; from key_file when set (instances with the same file resume each other's
+// sessions), else random ones made in the process and rotated every `rotate`.
+struct TlsSessionTickets {
+  std::string key_file;                // empty: random keys, rotated
+  Millis rotate = Millis(12 * 3600 * 1000);  // generated keys: a new key encrypts every `rotate`
+  Millis lifetime = Millis(2 * 3600 * 1000);  // of a session (ticket or cache); generated keys: at most 2 x rotate
+  std::string where;                   // "file:line:column: listeners[0].tls.session_tickets", for errors
 };
 // TLS 1.2 suites: ECDHE with AEAD only (Mozilla's "intermediate" set less the DHE ones).
 inline constexpr const char* kDefaultTlsCiphers =
@@ -324,6 +334,7 @@ struct ListenerTls {
   // Names whose certificate ACME obtains and renews (the top-level acme section): one
   // certificate for all of them, served beside `certificates`. Lower case, no wildcards.
   std::vector<std::string> acme;
+  TlsSessionTickets session_tickets;
   std::string where;                // "file:line:column: listeners[0].tls", for errors
   bool enabled() const { return !certificates.empty() || !acme.empty(); }
 };

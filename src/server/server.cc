@@ -77,8 +77,9 @@ void blockSignals() {
 }
 
 Server::Server(Options options)
-    : options_(std::move(options)), stop_poll_([this] { checkStopped(); }),
-      withdraw_timer_([this] { beginDrain("withdrawn"); }), rate_timer_([this] { sampleRates(); }) {}
+    : options_(std::move(options)), withdraw_timer_([this] { beginDrain("withdrawn"); }),
+      stop_poll_([this] { checkStopped(); }), rate_timer_([this] { sampleRates(); }),
+      tls_timer_([this] { pollTls(); }) {}
 
 void Server::sampleRates() {
   if (stopping_ || !current_) {
@@ -101,6 +102,55 @@ void Server::sampleRates() {
     }
   }
   loop_.timers().schedule(rate_timer_, 1000);
+}
+
+void Server::pollTls() {
+  if (stopping_ || !current_) {
+    return;
+  }
+  ticket_keys_.poll(loop_.nowMs());
+  const auto now = static_cast<int64_t>(unixNow());
+  for (const auto& [name, ctx] : tls_) {
+    for (const auto& file : ctx->expireOcsp(now)) {
+      log::warn("OCSP response expired: no longer stapled until the file holds a current one",
+                {{"listener", name}, {"file", file}});
+    }
+  }
+  const auto config = current_->config;  // held: a rebuild publishes a new snapshot
+  for (const auto& l : config->listeners) {
+    if (auto it = tls_files_.find(l.name); it != tls_files_.end() && it->second.poll()) {
+      rebuildTls(l, it->second);
+    }
+  }
+  loop_.timers().schedule(tls_timer_, 1000);
+}
+
+void Server::rebuildTls(const config::Listener& l, WatchedFiles& files) {
+  std::string changed;
+  for (const auto& f : files.changed()) {
+    changed += (changed.empty() ? "" : ",") + f;
+  }
+  std::string error;
+  TlsBuildSources sources{acme_challenges_, &ticket_keys_, loop_.nowMs(), false};
+  auto ctx = buildListenerTls(*current_->config, l, static_cast<int64_t>(unixNow()), sources, error);
+  if (!ctx) {
+    files.rejected();
+    log::error("certificate change rejected: the certificates in use keep serving",
+               {{"listener", l.name}, {"changed", changed}, {"error", error}});
+    return;
+  }
+  auto previous = tls_[l.name];
+  tls_[l.name] = ctx;
+  // The same path as a reload's, with the same config: a new snapshot with this context.
+  if (auto st = apply(current_->config, true); !st) {
+    tls_[l.name] = previous;
+    files.rejected();
+    log::error("certificate change rejected: the certificates in use keep serving",
+               {{"listener", l.name}, {"changed", changed}, {"error", st.message()}});
+    return;
+  }
+  files.read();
+  log::info("certificates read again: the files changed", {{"listener", l.name}, {"changed", changed}});
 }
 
 Server::~Server() {
@@ -242,6 +292,7 @@ int Server::run() {
     completeTakeover(*takeover);
   }
   loop_.timers().schedule(rate_timer_, 1000);
+  loop_.timers().schedule(tls_timer_, 1000);
   log::info("fulcrum started", {{"version", FULCRUM_VERSION},
                                 {"config", options_.config_path},
                                 {"workers", worker_count_},
@@ -261,9 +312,16 @@ int Server::run() {
 
 Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet, bool readCertificates) {
   TlsContexts tls = tls_;
+  std::unordered_map<std::string, WatchedFiles> tlsFiles;
   if (readCertificates) {
+    for (const auto& l : config->listeners) {
+      if (l.tls.enabled()) {
+        tlsFiles.emplace(l.name, WatchedFiles(server::tlsFiles(l.tls)));  // stamped before the read
+      }
+    }
     std::vector<std::string> tlsErrors;
-    tls = buildTlsContexts(*config, static_cast<int64_t>(unixNow()), tlsErrors, acme_challenges_);
+    tls = buildTlsContexts(*config, static_cast<int64_t>(unixNow()), tlsErrors,
+                           TlsBuildSources{acme_challenges_, &ticket_keys_, loop_.nowMs()});
     if (!tlsErrors.empty()) {
       std::string all;
       for (const auto& e : tlsErrors) {
@@ -300,6 +358,14 @@ Status Server::apply(std::shared_ptr<const config::Config> config, bool quiet, b
   listeners_.commit(*sockets);
   current_ = snap;
   tls_ = std::move(tls);
+  if (readCertificates) {
+    tls_files_ = std::move(tlsFiles);
+    std::vector<std::string> names;
+    for (const auto& l : config->listeners) {
+      names.push_back(l.name);
+    }
+    ticket_keys_.retain(names);
+  }
   for (auto& w : workers_) {
     w->publish(snap);
   }

@@ -18,9 +18,11 @@
 #include "config/model.h"
 #include "core/event_loop.h"
 #include "server/control_socket.h"
+#include "server/file_watch.h"
 #include "server/listener_registry.h"
 #include "server/snapshot.h"
 #include "server/snapshot_builder.h"
+#include "server/ticket_key_store.h"
 #include "server/tls_contexts.h"
 #include "server/worker.h"
 #include "shared_state/service.h"
@@ -86,6 +88,11 @@ class Server : public admin::Control {
   Status updateAccessLog(const config::Config& config);
   // Every second: the servers' request and connection rates for the API.
   void sampleRates();
+  // Every second: ticket keys rotated when due and re-read when their file changed; a TLS
+  // listener whose certificate, key or OCSP file changed rebuilt (as a reload would, with the
+  // same ticket keys) and republished; expired OCSP responses no longer stapled.
+  void pollTls();
+  void rebuildTls(const config::Listener& l, WatchedFiles& files);
   // A stop signal: withdraw first (timeouts.withdraw > 0), then drain; a second signal skips
   // what is left of the withdrawal, a third closes every connection.
   void beginStop(const char* why);
@@ -115,6 +122,8 @@ class Server : public admin::Control {
   std::vector<std::unique_ptr<Worker>> workers_;
   ListenerRegistry listeners_;
   TlsContexts tls_;  // of the snapshot in use (by listener name)
+  TicketKeyStore ticket_keys_;  // by listener name, across reloads
+  std::unordered_map<std::string, WatchedFiles> tls_files_;  // what tls_ was read from, by listener
   handover::InheritedSockets* inherited_ = nullptr;  // during the first apply() only
   std::unique_ptr<ControlSocket> control_;
   SnapshotBuilder snapshots_;  // with what outlives a snapshot: server states, figures, shared state
@@ -142,6 +151,7 @@ class Server : public admin::Control {
   double start_time_ = 0;
   double last_reload_time_ = 0;
   core::Timer rate_timer_;
+  core::Timer tls_timer_;  // pollTls()
   std::unique_ptr<shared_state::Service> shared_state_;  // Redis sync (shared rate limits, stickiness)
   // The pending ACME challenges, answered by the workers (before acme_: its thread writes them).
   std::shared_ptr<tls::AcmeChallenges> acme_challenges_ = std::make_shared<tls::AcmeChallenges>();

@@ -5,28 +5,42 @@
 
 namespace fulcrum::server {
 
+std::shared_ptr<const tls::ServerContext> buildListenerTls(const config::Config& config, const config::Listener& l,
+                                                           int64_t nowSeconds, const TlsBuildSources& sources,
+                                                           std::string& error) {
+  tls::ServerContext::BuildExtras extras;
+  if (!l.tls.acme.empty() && config.acme.enabled) {
+    auto files = acme::storedCertificate(config.acme, l.tls.acme);
+    if (!files.cert.empty()) {
+      std::string why;
+      if (tls::Certificate::load(files.cert, files.key, nowSeconds, why)) {
+        extras.obtained.push_back(std::move(files));
+      } else {
+        log::warn("acme certificate not served", {{"listener", l.name}, {"error", why}});
+      }
+    }
+    extras.challenges = sources.challenges;
+  }
+  if (sources.ticket_keys) {
+    extras.ticket_keys = sources.reread_key_files || !sources.ticket_keys->current(l.name)
+                             ? sources.ticket_keys->keysFor(l.name, l.tls.session_tickets, sources.now_ms, error)
+                             : sources.ticket_keys->current(l.name);
+    if (!extras.ticket_keys) {
+      return nullptr;
+    }
+  }
+  return tls::ServerContext::build(l.tls, nowSeconds, error, extras);
+}
+
 TlsContexts buildTlsContexts(const config::Config& config, int64_t nowSeconds, std::vector<std::string>& errors,
-                             std::shared_ptr<const tls::AcmeChallenges> challenges) {
+                             const TlsBuildSources& sources) {
   TlsContexts out;
   for (const auto& l : config.listeners) {
     if (!l.tls.enabled()) {
       continue;
     }
-    std::vector<config::TlsCertificateFiles> obtained;
-    if (!l.tls.acme.empty() && config.acme.enabled) {
-      auto files = acme::storedCertificate(config.acme, l.tls.acme);
-      if (!files.cert.empty()) {
-        std::string why;
-        if (tls::Certificate::load(files.cert, files.key, nowSeconds, why)) {
-          obtained.push_back(std::move(files));
-        } else {
-          log::warn("acme certificate not served", {{"listener", l.name}, {"error", why}});
-        }
-      }
-    }
     std::string error;
-    auto ctx = tls::ServerContext::build(l.tls, nowSeconds, error, obtained,
-                                         l.tls.acme.empty() ? nullptr : challenges);
+    auto ctx = buildListenerTls(config, l, nowSeconds, sources, error);
     if (!ctx) {
       errors.push_back(error);
       continue;
@@ -34,6 +48,18 @@ TlsContexts buildTlsContexts(const config::Config& config, int64_t nowSeconds, s
     out[l.name] = std::move(ctx);
   }
   return out;
+}
+
+std::vector<std::string> tlsFiles(const config::ListenerTls& tls) {
+  std::vector<std::string> files;
+  for (const auto& c : tls.certificates) {
+    files.push_back(c.cert);
+    files.push_back(c.key);
+    if (!c.ocsp.empty()) {
+      files.push_back(c.ocsp);
+    }
+  }
+  return files;
 }
 
 }  // namespace fulcrum::server

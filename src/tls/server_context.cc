@@ -7,6 +7,7 @@
 
 #include "tls/acme_challenge_cert.h"
 #include "tls/certificate_data.h"
+#include "tls/ocsp.h"
 #include "tls/openssl_util.h"
 #include "tls/tls_transport.h"
 
@@ -15,8 +16,10 @@ namespace fulcrum::tls {
 struct ServerContextData {
   struct Group {
     std::vector<std::string> names;
+    std::unique_ptr<OcspStaples> staples;  // its certificates' OCSP responses; outlive ctx, which points at them
     SslCtxPtr ctx;
   };
+  std::shared_ptr<TicketKeys> ticket_keys;  // shared with the next build; outlives the contexts pointing at it
   std::vector<Group> groups;  // [0]: the default; its SSL_CTX makes every connection
   std::string alpn_wire;      // the listener's protocols in ALPN wire format
 
@@ -106,6 +109,7 @@ bool configure(SSL_CTX* ctx, const config::ListenerTls& tls, ServerContext* owne
   }
   static const unsigned char kSessionContext[] = "fulcrum";
   SSL_CTX_set_session_id_context(ctx, kSessionContext, sizeof kSessionContext - 1);
+  data.ticket_keys->attach(ctx, tls.session_tickets);
   SSL_CTX_set_tlsext_servername_callback(ctx, &ServerContextData::onServerName);
   SSL_CTX_set_tlsext_servername_arg(ctx, owner);
   if (!data.alpn_wire.empty() || challenges) {
@@ -203,14 +207,17 @@ ServerContext::ServerContext() : data_(std::make_unique<ServerContextData>()) {}
 ServerContext::~ServerContext() = default;
 
 std::shared_ptr<const ServerContext> ServerContext::build(const config::ListenerTls& tls, int64_t nowSeconds,
-                                                          std::string& error,
-                                                          const std::vector<config::TlsCertificateFiles>& extra,
-                                                          std::shared_ptr<const AcmeChallenges> challenges) {
+                                                          std::string& error, const BuildExtras& extras) {
   std::shared_ptr<ServerContext> self(new ServerContext());
   self->refuse_unknown_ = tls.refuse_unknown_sni;
-  self->challenges_ = std::move(challenges);
+  self->challenges_ = extras.challenges;
+  self->data_->ticket_keys =
+      extras.ticket_keys ? extras.ticket_keys : TicketKeys::fromConfig(tls.session_tickets, error);
+  if (!self->data_->ticket_keys) {
+    return nullptr;
+  }
   std::vector<config::TlsCertificateFiles> all = tls.certificates;
-  all.insert(all.end(), extra.begin(), extra.end());
+  all.insert(all.end(), extras.obtained.begin(), extras.obtained.end());
   for (const auto& p : tls.alpn) {
     self->data_->alpn_wire.push_back(static_cast<char>(p.size()));
     self->data_->alpn_wire += p;
@@ -263,6 +270,17 @@ std::shared_ptr<const ServerContext> ServerContext::build(const config::Listener
         return nullptr;
       }
     }
+    if (!files.ocsp.empty()) {
+      auto staple = OcspStaple::load(files.ocsp, d, nowSeconds, why);
+      if (!staple) {
+        error = files.where + ".ocsp: " + why;
+        return nullptr;
+      }
+      if (!g->staples) {
+        g->staples = std::make_unique<OcspStaples>();
+      }
+      g->staples->entries.push_back({d.leaf.get(), std::move(staple)});
+    }
     self->certificates_.push_back(std::move(cert));
   }
   if (self->data_->groups.empty()) {
@@ -282,6 +300,11 @@ std::shared_ptr<const ServerContext> ServerContext::build(const config::Listener
     }
     self->data_->groups.push_back(std::move(group));
   }
+  for (auto& g : self->data_->groups) {
+    if (g.staples) {
+      enableStapling(g.ctx.get(), g.staples.get());
+    }
+  }
   return self;
 }
 
@@ -300,6 +323,21 @@ int ServerContext::groupFor(const std::string& name) const {
     }
   }
   return -1;
+}
+
+std::vector<std::string> ServerContext::expireOcsp(int64_t nowSeconds) const {
+  std::vector<std::string> expired;
+  for (const auto& g : data_->groups) {
+    if (!g.staples) {
+      continue;
+    }
+    for (const auto& e : g.staples->entries) {
+      if (e.staple->expireIfDue(nowSeconds)) {
+        expired.push_back(e.staple->file());
+      }
+    }
+  }
+  return expired;
 }
 
 std::unique_ptr<net::Transport> ServerContext::accept(int fd, stats::Traffic* stats) const {

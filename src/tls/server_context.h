@@ -25,6 +25,7 @@
 #include "stats/counters.h"
 #include "tls/acme_challenges.h"
 #include "tls/certificate.h"
+#include "tls/ticket_keys.h"
 
 namespace fulcrum::tls {
 
@@ -33,13 +34,18 @@ struct ServerContextData;  // OpenSSL objects (server_context.cc)
 class ServerContext {
  public:
   // Loads the certificates and builds the contexts; null with `error` set (naming the config
-  // entry and the file) when a certificate cannot serve.
-  // `extra`: certificates obtained by ACME (already known to load); `challenges`: the pending
-  // TLS-ALPN-01 challenges (null: none are answered).
+  // entry and the file) when a certificate, an OCSP response or the ticket key file cannot serve.
+  struct BuildExtras {
+    // The listener's session ticket keys, kept across rebuilds by the caller (null: new ones
+    // from tls.session_tickets, read from its key file if any).
+    std::shared_ptr<TicketKeys> ticket_keys;
+    // Certificates obtained by ACME (already known to load), served beside tls.certificates.
+    std::vector<config::TlsCertificateFiles> obtained;
+    // The pending TLS-ALPN-01 challenges (null: none are answered).
+    std::shared_ptr<const AcmeChallenges> challenges;
+  };
   static std::shared_ptr<const ServerContext> build(const config::ListenerTls& tls, int64_t nowSeconds,
-                                                    std::string& error,
-                                                    const std::vector<config::TlsCertificateFiles>& extra = {},
-                                                    std::shared_ptr<const AcmeChallenges> challenges = nullptr);
+                                                    std::string& error, const BuildExtras& extras = {});
   ~ServerContext();
 
   // A TLS transport over an accepted socket (the fd stays owned by the caller); null when
@@ -50,6 +56,9 @@ class ServerContext {
   const std::vector<std::shared_ptr<const Certificate>>& certificates() const { return certificates_; }
   // The group index serving `name` (lower case), or -1 (unknown: the default or a refusal).
   int groupFor(const std::string& name) const;
+  // Control thread, every second or so: OCSP responses whose nextUpdate passed stop being
+  // stapled; returns their files (each once, to log).
+  std::vector<std::string> expireOcsp(int64_t nowSeconds) const;
 
  private:
   ServerContext();

@@ -64,7 +64,9 @@ TEST(AcmeChallenges, AListenerWithAcmeNamesAndNoCertificateYetHasAContext) {
   EXPECT_EQ(error, "test.yaml:3:5: listeners[0].tls: no certificate");
   tls.acme = {"a.test"};
   error.clear();
-  auto ctx = ServerContext::build(tls, 0, error, {}, std::make_shared<AcmeChallenges>());
+  ServerContext::BuildExtras extras;
+  extras.challenges = std::make_shared<AcmeChallenges>();
+  auto ctx = ServerContext::build(tls, 0, error, extras);
   ASSERT_NE(ctx, nullptr) << error;
   EXPECT_TRUE(ctx->certificates().empty());
 }
