@@ -493,7 +493,7 @@ admin::View Server::view() {
     admin::ListenerView lv;
     lv.config = &l;
     lv.stats = snapshots_.statsFor("l:" + l.name);
-    if (auto it = tls_.find(l.name); it != tls_.end()) {
+    if (auto it = tls_.listeners.find(l.name); it != tls_.listeners.end()) {
       for (const auto& c : it->second->certificates()) {
         std::string names;
         for (const auto& n : c->names()) {
