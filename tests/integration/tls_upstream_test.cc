@@ -208,3 +208,30 @@ TEST(TlsToServers, AClientCertificateIsPresentedToAServerThatRequiresOne) {
   EXPECT_TRUE(waitFor([&] { return env.fulcrum->log().find("certificate required") != std::string::npos; }, 3s))
       << env.fulcrum->log();
 }
+
+TEST(TlsToServers, HttpHealthChecksSpeakTlsAndABadCertificateMarksTheServerDown) {
+  UpstreamTlsEnv env;
+  env.issue(env.ca, "good", {"backend.test"});
+  env.issue(env.ca, "expired", {"backend.test"}, -86400L * 30, -86400);
+  uint16_t good = env.backend("good", "good");
+  uint16_t expired = env.backend("expired", "expired");
+  env.start(tlsPool("web", {good, expired}, "      ca: ca.pem\n      server_name: backend.test\n",
+                    "    health_check: {type: http, interval: 200ms, timeout: 200ms, fall: 1, rise: 1}\n"));
+  auto up = [&](uint16_t port) {
+    return metric(env.metrics(), "fulcrum_server_up{pool=\"web\",server=\"127.0.0.1:" + std::to_string(port) + "\"}");
+  };
+  // A plain HTTP check of an HTTPS server would fail: the good one stays up only over TLS.
+  EXPECT_TRUE(waitFor([&] { return up(expired) == 0; }, 3s)) << env.fulcrum->log();
+  EXPECT_TRUE(waitFor([&] { return metric(env.metrics(), "fulcrum_server_checks_total{pool=\"web\",server=\"127.0.0.1:" +
+                                                             std::to_string(good) + "\",result=\"success\"}") >= 3;
+                      },
+                      3s))
+      << env.metrics();
+  EXPECT_EQ(up(good), 1);
+  EXPECT_NE(env.fulcrum->log().find("TLS handshake: server certificate refused: certificate has expired"),
+            std::string::npos)
+      << env.fulcrum->log();
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_EQ(env.code("/"), "200");
+  }
+}
