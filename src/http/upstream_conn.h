@@ -50,6 +50,10 @@ class UpstreamConn final : public core::IoHandler, public core::DeferredDeletabl
   // TLS to the server (pools[].tls): `transport` points at it once made (after the TCP
   // connect); declared after `host`, so it goes before the slot its session is kept in can.
   std::unique_ptr<tls::TlsTransport> tls;
+  // The context it was made with (null: plain): a pooled connection is reused only by a
+  // cluster with the same one, so a reload that adds TLS or changes its CA never reuses a
+  // connection made under the old settings. Held, so the identity cannot be a new context's.
+  std::shared_ptr<const tls::ClientContext> tls_context;
   UpstreamOwner* owner = nullptr;  // the exchange using it; null while pooled
   ConnPool* pool = nullptr;        // set while pooled
   core::Timer idle_timer;

@@ -106,6 +106,10 @@ Status UpstreamExchange::connectTo(int host) {
     set_cookie_ = id == upstream_.stickyId() ? std::string() : stickyCookie(sticky, id);
   }
   up_ = frontend_.connections().take(h.state.get());
+  while (up_ && up_->tls_context != cluster.tls) {
+    discard(std::move(up_), false);  // made under another config's TLS settings
+    up_ = frontend_.connections().take(h.state.get());
+  }
   if (up_) {
     reused_ = true;
     acct_.connect_us = 0;
@@ -154,6 +158,7 @@ Status UpstreamExchange::onTcpConnected() {
                           upstream::ErrorSource::Proxy);
   }
   up_->transport = up_->tls.get();
+  up_->tls_context = cluster.tls;
   handshaking_ = true;
   return handshake();
 }

@@ -235,3 +235,38 @@ TEST(TlsToServers, HttpHealthChecksSpeakTlsAndABadCertificateMarksTheServerDown)
     EXPECT_EQ(env.code("/"), "200");
   }
 }
+
+TEST(TlsToServers, CheckAndReloadReadTheFilesAndAReloadNeverReusesAConnectionOfOtherSettings) {
+  UpstreamTlsEnv env;
+  env.issue(env.ca, "backend", {"backend.test"});
+  uint16_t b = env.backend("b1", "backend");
+  auto config = [&](const std::string& ca) {
+    std::string top = "admin:\n  bind: 127.0.0.1:" + std::to_string(env.admin) + "\n";
+    return httpConfig(env.port,
+                      tlsPool("web", {b}, "      ca: " + ca + "\n      server_name: backend.test\n", "    retries: 0\n"),
+                      "", "web", top);
+  };
+  // `fulcrum check` reads the CA file as start and reload do.
+  writeFile(env.dir.file("check.yaml"), config("missing.pem"));
+  auto bad = runCommand({FULCRUM_BIN, "check", "-c", env.dir.file("check.yaml")});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.output.find("check.yaml:11:7: pools[0].tls.ca: " + env.dir.file("missing.pem") +
+                            ": no PEM CA certificate could be read from it"),
+            std::string::npos)
+      << bad.output;
+  writeFile(env.dir.file("check.yaml"), config("ca.pem"));
+  EXPECT_EQ(runCommand({FULCRUM_BIN, "check", "-c", env.dir.file("check.yaml")}).code, 0);
+
+  env.fulcrum = startFulcrum(env.dir, config("ca.pem"), env.port, 1);
+  ASSERT_EQ(env.code("/"), "200");  // its connection stays in the pool
+  // A bad CA file: the reload is rejected and the running context serves on.
+  writeFile(env.dir.file("fulcrum.yaml"), config("missing.pem"));
+  env.fulcrum->signal(SIGHUP);
+  EXPECT_TRUE(waitFor([&] { return env.fulcrum->log().find("reload rejected") != std::string::npos; }, 5s));
+  EXPECT_EQ(env.code("/"), "200");
+  // Another CA: the pooled connection (checked against the old one) is not reused.
+  writeFile(env.dir.file("fulcrum.yaml"), config("other-ca.pem"));
+  env.fulcrum->signal(SIGHUP);
+  EXPECT_TRUE(waitFor([&] { return env.code("/") == "502"; }, 5s)) << env.fulcrum->log();
+  EXPECT_NE(env.fulcrum->log().find("unable to get local issuer certificate"), std::string::npos);
+}
