@@ -56,6 +56,8 @@ constexpr FamilySpec kFamilies[] = {
     {"fulcrum_route_request_duration_seconds", Type::Histogram, "HTTP request time per route."},
     {"fulcrum_pool_requests_total", Type::Counter, "HTTP requests answered for the pool, by status."},
     {"fulcrum_pool_retries_total", Type::Counter, "Requests tried again on another server."},
+    {"fulcrum_pool_tls_handshakes_total", Type::Counter, "TLS handshakes with the pool's servers by version and result (full, resumed, failed, abandoned)."},
+    {"fulcrum_pool_tls_errors_total", Type::Counter, "Failed TLS handshakes with the pool's servers: the server's certificate refused (certificate) or another failure (handshake)."},
     {"fulcrum_pool_queue_length", Type::Gauge, "Requests or connections waiting for a free server."},
     {"fulcrum_pool_queue_timeouts_total", Type::Counter, "Waiters that gave up after timeouts.queue."},
     {"fulcrum_pool_servers", Type::Gauge, "Servers in the pool."},
@@ -175,6 +177,22 @@ std::string renderMetrics(const View& v) {
     auto pt = c->pool_state->traffic->sum();
     statuses(w, "fulcrum_pool_requests_total", {{"pool", pool}}, pt);
     w.sample("fulcrum_pool_retries_total", {{"pool", pool}}, static_cast<double>(pt.retries));
+    if (c->config.tls.enabled) {
+      auto hs = [&](const char* version, const char* result, uint64_t n) {
+        w.sample("fulcrum_pool_tls_handshakes_total", {{"pool", pool}, {"version", version}, {"result", result}},
+                 static_cast<double>(n));
+      };
+      hs("TLSv1.2", "full", pt.tls12_full);
+      hs("TLSv1.2", "resumed", pt.tls12_resumed);
+      hs("TLSv1.3", "full", pt.tls13_full);
+      hs("TLSv1.3", "resumed", pt.tls13_resumed);
+      hs("none", "failed", pt.tls_failed);
+      hs("none", "abandoned", pt.tls_abandoned);
+      w.sample("fulcrum_pool_tls_errors_total", {{"pool", pool}, {"reason", "certificate"}},
+               static_cast<double>(pt.tls_certificate_rejected));
+      w.sample("fulcrum_pool_tls_errors_total", {{"pool", pool}, {"reason", "handshake"}},
+               static_cast<double>(pt.tls_failed - pt.tls_certificate_rejected));
+    }
     w.sample("fulcrum_pool_queue_length", {{"pool", pool}}, static_cast<double>(pt.queued));
     w.sample("fulcrum_pool_queue_timeouts_total", {{"pool", pool}}, static_cast<double>(pt.queue_timeouts));
     size_t healthy = 0;

@@ -63,6 +63,26 @@ void checkHashKeys(YamlReader& r, const Config& config, const PoolsRead& pools, 
   }
 }
 
+void checkPoolTls(YamlReader& r, const Config& config, const PoolsRead& pools, const ListenersRead& listeners) {
+  for (const HashKeyRef& ref : pools.tls) {
+    const Pool& pool = config.pools[ref.pool];
+    for (size_t i = 0; i < config.listeners.size(); ++i) {
+      const Listener& l = config.listeners[i];
+      bool sends = (listeners.refs[i].poolRead && l.pool == pool.name) ||
+                   std::any_of(l.sni_routes.begin(), l.sni_routes.end(),
+                               [&](const SniRoute& s) { return s.pool == pool.name; });
+      if (!listeners.refs[i].protocolRead || l.protocol == Protocol::Http || !sends) {
+        continue;
+      }
+      // Never a silent plain relay to servers that were meant to get TLS.
+      std::string who = l.name.empty() ? "listeners[" + std::to_string(i) + "]" : l.name;
+      r.error(ref.pos, ref.path + ": listener " + who + " (" + protocolName(l.protocol) +
+                           ") relays bytes untouched and cannot speak TLS to servers; expected the pool to be used "
+                           "by http listeners only, or no tls section");
+    }
+  }
+}
+
 // The admin listener is a TCP socket of its own: it cannot share an address (or a wildcard
 // of its port) with a tcp or http listener.
 void checkAdminBind(YamlReader& r, const Config& config, const Entry* admin, const ListenersRead& listeners) {

@@ -87,6 +87,7 @@ class Loader : public YamlReader {
     }
     checkPoolReferences(*this, config_, pools_, listeners_);
     checkHashKeys(*this, config_, pools_, listeners_);
+    checkPoolTls(*this, config_, pools_, listeners_);
     checkAdminBind(*this, config_, top->find("admin"), listeners_);
     checkSharedState(*this, config_, pools_, listeners_);
     checkAcme(*this, config_, listeners_);

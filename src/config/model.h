@@ -170,6 +170,39 @@ struct PoolHttp {
   Sticky sticky;
 };
 
+// A certificate and its key, for a listener or as a client certificate to servers.
+struct TlsCertificateFiles {
+  std::string cert;   // PEM chain: the certificate, then its intermediates
+  std::string key;    // PEM private key (unencrypted), RSA or ECDSA
+  std::string ocsp;   // optional: a DER OCSP response for cert (as `openssl ocsp -respout` writes), stapled
+  std::string where;  // "file:line:column: listeners[0].tls.certificates[1]", for errors
+};
+// TLS 1.2 suites: ECDHE with AEAD only (Mozilla's "intermediate" set less the DHE ones).
+inline constexpr const char* kDefaultTlsCiphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+inline constexpr const char* kDefaultTlsCiphersuites =
+    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+// TLS to a pool's servers (http listeners only): the server's certificate is checked against
+// `ca` and the server's name, unless verify is off. Defaults as in ListenerTls.
+struct PoolTls {
+  bool enabled = false;           // a tls section is present
+  std::string ca;                 // PEM bundle of trusted CAs; empty = the system store
+  bool verify = true;             // false: any certificate is taken (logged at start)
+  // SNI and the name checked in the certificate. Empty: each server's host when it is a
+  // name ("app.internal:8443"); an IP address is then checked against the certificate's IP
+  // addresses and no SNI is sent.
+  std::string server_name;
+  TlsCertificateFiles client_certificate;  // cert and key empty: none offered
+  uint16_t min_version = 0x0303;  // TLS 1.2
+  uint16_t max_version = 0x0304;  // TLS 1.3
+  std::string ciphers = kDefaultTlsCiphers;
+  std::string ciphersuites = kDefaultTlsCiphersuites;
+  std::vector<std::string> alpn;  // offered (none by default)
+  bool session_reuse = true;      // resume sessions per server (per worker)
+  std::string where;              // "file:line:column: pools[0].tls", for errors
+};
+
 struct Pool {
   std::string name;
   Algorithm algorithm = Algorithm::RoundRobin;  // common/algorithm.h: the one list, with YAML names
@@ -185,6 +218,7 @@ struct Pool {
   uint32_t queue_size = 1024;    // waiters per worker when every server is full; 0 = refuse at once
   ProxyProtocolVersion send_proxy = ProxyProtocolVersion::None;
   PoolHttp http;
+  PoolTls tls;
 };
 
 // --- HTTP listeners ---
@@ -302,12 +336,6 @@ struct HttpListener {
 
 // TLS on a listener (tcp or http): certificates and what the handshake allows. The names a
 // certificate serves are read from it (tls/certificate.h), never repeated here.
-struct TlsCertificateFiles {
-  std::string cert;   // PEM chain: the certificate, then its intermediates
-  std::string key;    // PEM private key (unencrypted), RSA or ECDSA
-  std::string ocsp;   // optional: a DER OCSP response for cert (as `openssl ocsp -respout` writes), stapled
-  std::string where;  // "file:line:column: listeners[0].tls.certificates[1]", for errors
-};
 // Session tickets (tls/ticket_keys.h): Fulcrum's own keys, shared by the workers and kept
 // across reloads; from key_file when set (instances with the same file resume each other's
 // sessions), else random ones made in the process and rotated every `rotate`.
@@ -317,12 +345,6 @@ struct TlsSessionTickets {
   Millis lifetime = Millis(2 * 3600 * 1000);  // of a session (ticket or cache); generated keys: at most 2 x rotate
   std::string where;                   // "file:line:column: listeners[0].tls.session_tickets", for errors
 };
-// TLS 1.2 suites: ECDHE with AEAD only (Mozilla's "intermediate" set less the DHE ones).
-inline constexpr const char* kDefaultTlsCiphers =
-    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
-    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
-inline constexpr const char* kDefaultTlsCiphersuites =
-    "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
 struct ListenerTls {
   std::vector<TlsCertificateFiles> certificates;  // empty: no TLS on this listener
   uint16_t min_version = 0x0303;  // TLS 1.2

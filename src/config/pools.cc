@@ -14,7 +14,8 @@ using namespace std::chrono_literals;
 
 const std::vector<std::string_view> kPoolKeys = {
     "name",   "algorithm",  "retries",         "queue_size",   "send_proxy_protocol", "servers", "hash_key",
-    "vnodes", "slow_start", "panic_threshold", "health_check", "outlier_detection",   "http"};
+    "vnodes", "slow_start", "panic_threshold", "health_check", "outlier_detection",   "http",
+    "tls"};
 
 // "client_address", "path", "header:NAME" or "cookie:NAME".
 bool readHashKey(YamlReader& r, const Entry& e, HashKey& out) {
@@ -170,6 +171,10 @@ PoolsRead readPools(YamlReader& r, const Entry& e, std::vector<Pool>& out) {
     }
     if (const Entry* p = map->find("http")) {
       readPoolHttp(r, *p, pool.http, read.shared);
+    }
+    if (const Entry* p = map->find("tls")) {
+      readPoolTls(r, *p, pool.tls);
+      read.tls.push_back({out.size(), p->path, p->keyPos});
     }
     if (r.requireKey(*map, "servers", "at least one server address")) {
       readServers(r, *map->find("servers"), pool);

@@ -84,6 +84,7 @@ struct PoolsRead {
   std::vector<HashKeyRef> hashKeys;
   bool complete = false;  // every pool entry was a map with a valid name
   std::vector<SharedRef> shared;  // http.sticky.shared
+  std::vector<HashKeyRef> tls;    // pools with a tls section (http listeners only)
 };
 
 // pools (appended to `out`).
@@ -140,6 +141,9 @@ void readHeaderEdits(YamlReader& r, const Entry& e, HeaderEdits& out, bool reque
 // A sticky `shared: true` goes to `shared`.
 void readPoolHttp(YamlReader& r, const Entry& e, PoolHttp& out, std::vector<SharedRef>& shared);
 
+// pools[].tls (pool_tls.cc).
+void readPoolTls(YamlReader& r, const Entry& e, PoolTls& out);
+
 // shared_state: Redis or Sentinels (shared_state.cc).
 void readSharedState(YamlReader& r, const Entry& e, SharedState& out);
 
@@ -152,6 +156,8 @@ void readAcme(YamlReader& r, const Entry& e, Acme& out);
 void checkPoolReferences(YamlReader& r, const Config& config, const PoolsRead& pools, const ListenersRead& listeners);
 // No tcp or udp listener uses a pool that hashes on a header, cookie or path.
 void checkHashKeys(YamlReader& r, const Config& config, const PoolsRead& pools, const ListenersRead& listeners);
+// No tcp or udp listener uses a pool that speaks TLS to its servers (L4 relays bytes as they are).
+void checkPoolTls(YamlReader& r, const Config& config, const PoolsRead& pools, const ListenersRead& listeners);
 // The admin listener's bind is not a tcp or http listener's. `admin`: the admin section, if any.
 void checkAdminBind(YamlReader& r, const Config& config, const Entry* admin, const ListenersRead& listeners);
 // listeners[].tls.acme names have an acme section to obtain them from. `acme`: the section, if any.

@@ -224,6 +224,28 @@ void Probe::onIoEvents(uint32_t events) {
       finish(true, "connected");
       return;
     }
+    if (kind_ == Kind::Http && http_->tls) {
+      tls_ = http_->tls(fd_.get());
+      if (!tls_) {
+        finish(false, "TLS: cannot make a connection (memory)");
+        return;
+      }
+      handshaking_ = true;
+    }
+  }
+  if (handshaking_) {
+    switch (tls_->handshake()) {
+      case net::HandshakeStatus::Done:
+        handshaking_ = false;
+        events |= EPOLLOUT;  // the request goes now (the socket's edge went to the handshake)
+        break;
+      case net::HandshakeStatus::WantRead:
+      case net::HandshakeStatus::WantWrite:
+        return;
+      case net::HandshakeStatus::Failed:
+        finish(false, "TLS handshake: " + tls_->failure());
+        return;
+    }
   }
   if (connected_ && (events & EPOLLOUT)) {
     onWritable();
@@ -234,6 +256,18 @@ void Probe::onIoEvents(uint32_t events) {
 }
 
 void Probe::onWritable() {
+  while (tls_ && sent_ < request_.size()) {
+    auto r = tls_->write(reinterpret_cast<const uint8_t*>(request_.data()) + sent_, request_.size() - sent_);
+    if (r.status == net::IoStatus::Ok) {
+      sent_ += r.bytes;
+      continue;
+    }
+    if (r.status == net::IoStatus::WouldBlock) {
+      return;
+    }
+    finish(false, "send: TLS: " + tls_->failure());
+    return;
+  }
   while (sent_ < request_.size()) {
     ssize_t n = ::send(fd_.get(), request_.data() + sent_, request_.size() - sent_, MSG_NOSIGNAL);
     if (n > 0) {
@@ -251,10 +285,37 @@ void Probe::onWritable() {
   }
 }
 
+bool Probe::readSome(bool& closed) {
+  // TLS: a short read proves nothing, so read until WouldBlock (as below).
+  uint8_t buf[4096];
+  for (;;) {
+    auto r = tls_->read(buf, sizeof buf);
+    if (r.status == net::IoStatus::Ok) {
+      response_.append(reinterpret_cast<const char*>(buf), r.bytes);
+      if (response_.size() >= kMaxResponse) {
+        return true;
+      }
+      continue;
+    }
+    if (r.status == net::IoStatus::Eof) {
+      closed = true;
+      return true;
+    }
+    if (r.status == net::IoStatus::WouldBlock) {
+      return true;
+    }
+    finish(false, "recv: TLS: " + tls_->failure());
+    return false;
+  }
+}
+
 void Probe::onReadable() {
   char buf[4096];
   bool closed = false;
-  for (;;) {
+  if (tls_ && !readSome(closed)) {
+    return;
+  }
+  for (; !tls_;) {
     ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
     if (n > 0) {
       response_.append(buf, static_cast<size_t>(n));
@@ -318,6 +379,7 @@ void Probe::finish(bool ok, std::string reason, std::optional<AgentReport> agent
     loop_.remove(fd_.get());
     fd_.reset();
   }
+  tls_.reset();
   CheckResult r;
   r.time_ms = core::EventLoop::monotonicMs();
   r.ok = ok;

@@ -6,6 +6,7 @@
 // reason, never a stuck checker.
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -16,6 +17,7 @@
 #include "core/fd.h"
 #include "core/timer_wheel.h"
 #include "health/state_machine.h"
+#include "net/transport.h"
 
 namespace fulcrum::health {
 
@@ -25,6 +27,9 @@ struct HttpExpect {
   std::string host;                               // Host header; empty = the server's address
   std::vector<std::pair<int, int>> statuses{{200, 399}};
   std::string body_contains;                      // empty = not checked
+  // TLS to the server (the pool's pools[].tls): makes the client transport over the connected
+  // socket (the fd stays the probe's); empty = plain HTTP. Null from it: no memory.
+  std::function<std::unique_ptr<net::Transport>(int fd)> tls;
 };
 
 // What a backend's agent said about itself ("up 75%", "drain", "down#maintenance").
@@ -57,6 +62,8 @@ class Probe : public core::IoHandler, public core::DeferredDeletable {
   void finish(bool ok, std::string reason, std::optional<AgentReport> agent = std::nullopt);
   void onWritable();
   void onReadable();
+  // Reads what is there: false when the probe finished (an error).
+  bool readSome(bool& closed);
 
   core::EventLoop& loop_;
   Kind kind_;
@@ -66,6 +73,8 @@ class Probe : public core::IoHandler, public core::DeferredDeletable {
   const HttpExpect* http_;
   Done done_;
   core::Fd fd_;
+  std::unique_ptr<net::Transport> tls_;  // HTTP checks of a TLS pool: after the connect
+  bool handshaking_ = false;
   core::Timer timer_;
   uint64_t started_ms_ = 0;
   bool connected_ = false;

@@ -25,6 +25,14 @@ void UpstreamConn::onIoEvents(uint32_t events) {
     return;
   }
   if (pool) {
+    if (tls && !(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+      // TLS 1.3 servers may send session tickets (or a key update) after a response: taken
+      // in by a read that yields no byte. Data or a close still end the connection.
+      uint8_t byte;
+      if (tls->read(&byte, 1).status == net::IoStatus::WouldBlock) {
+        return;
+      }
+    }
     // An idle connection has nothing to say: data or a close both end it.
     pool->drop(this);
   }
@@ -44,13 +52,13 @@ void UpstreamConn::noteReadiness(uint32_t events) {
 
 void UpstreamConn::shut(bool reset) {
   ctx.loop.timers().cancel(idle_timer);
-  if (transport->fd() >= 0) {
+  if (raw.fd() >= 0) {
     if (registered) {
-      ctx.loop.remove(transport->fd());
+      ctx.loop.remove(raw.fd());
       registered = false;
     }
     if (reset) {
-      net::setLingerZero(transport->fd());
+      net::setLingerZero(raw.fd());
     }
     raw.ownedFd().reset();
   }
@@ -125,6 +133,15 @@ void ConnPool::closeAll() {
       discard(std::move(c), false);
     }
   }
+}
+
+tls::SessionSlot* ConnPool::sessionSlot(const std::shared_ptr<upstream::HostState>& host) {
+  Sessions& s = sessions_[host.get()];
+  if (!s.slot || s.host.lock() != host) {
+    s.host = host;
+    s.slot = std::make_unique<tls::SessionSlot>();
+  }
+  return s.slot.get();
 }
 
 size_t ConnPool::idleCount() const {

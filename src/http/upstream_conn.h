@@ -11,6 +11,8 @@
 #include "core/io_buffer.h"
 #include "core/timer_wheel.h"
 #include "net/transport.h"
+#include "tls/client_context.h"
+#include "tls/tls_transport.h"
 #include "upstream/cluster.h"
 #include "upstream/worker_context.h"
 
@@ -45,6 +47,13 @@ class UpstreamConn final : public core::IoHandler, public core::DeferredDeletabl
   net::Transport* transport = &raw;       // ... used only through the interface (TLS to servers: another)
   core::IoBuffer in;
   std::shared_ptr<upstream::HostState> host;
+  // TLS to the server (pools[].tls): `transport` points at it once made (after the TCP
+  // connect); declared after `host`, so it goes before the slot its session is kept in can.
+  std::unique_ptr<tls::TlsTransport> tls;
+  // The context it was made with (null: plain): a pooled connection is reused only by a
+  // cluster with the same one, so a reload that adds TLS or changes its CA never reuses a
+  // connection made under the old settings. Held, so the identity cannot be a new context's.
+  std::shared_ptr<const tls::ClientContext> tls_context;
   UpstreamOwner* owner = nullptr;  // the exchange using it; null while pooled
   ConnPool* pool = nullptr;        // set while pooled
   core::Timer idle_timer;
@@ -71,9 +80,18 @@ class ConnPool {
   void closeAll();
   size_t idleCount() const;
 
+  // Where this worker keeps the TLS session `host` last gave it (TLS to servers): this
+  // worker's alone, so resuming takes no lock. Stable until the pool is destroyed.
+  tls::SessionSlot* sessionSlot(const std::shared_ptr<upstream::HostState>& host);
+
  private:
+  struct Sessions {
+    std::weak_ptr<upstream::HostState> host;  // a freed host's address may come back for another
+    std::unique_ptr<tls::SessionSlot> slot;
+  };
   upstream::WorkerContext& ctx_;
   std::unordered_map<const upstream::HostState*, std::vector<std::unique_ptr<UpstreamConn>>> idle_;
+  std::unordered_map<const upstream::HostState*, Sessions> sessions_;
 };
 
 // Closes and deletes a connection on the next loop turn (events for it may still be queued).

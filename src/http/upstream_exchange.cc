@@ -106,6 +106,10 @@ Status UpstreamExchange::connectTo(int host) {
     set_cookie_ = id == upstream_.stickyId() ? std::string() : stickyCookie(sticky, id);
   }
   up_ = frontend_.connections().take(h.state.get());
+  while (up_ && up_->tls_context != cluster.tls) {
+    discard(std::move(up_), false);  // made under another config's TLS settings
+    up_ = frontend_.connections().take(h.state.get());
+  }
   if (up_) {
     reused_ = true;
     acct_.connect_us = 0;
@@ -139,6 +143,42 @@ Status UpstreamExchange::connectTo(int host) {
   return status_ = Status::Pending;
 }
 
+// The TCP connect is done: with TLS to the pool's servers, the handshake comes next (still
+// "connecting": timeouts.connect covers both, and a failure is the server's connect failure).
+Status UpstreamExchange::onTcpConnected() {
+  const auto& cluster = upstream_.cluster();
+  if (!cluster.tls) {
+    return onConnected();
+  }
+  const upstream::Host& h = *upstream_.currentHost();
+  up_->tls = cluster.tls->connect(up_->raw.fd(), h.config, frontend_.connections().sessionSlot(h.state),
+                                  &cluster.pool_state->traffic->worker(ctx_.worker_index));
+  if (!up_->tls) {
+    return upstreamFailed(ErrorKind::ConnectFailed, "cannot make a TLS connection (memory)",
+                          upstream::ErrorSource::Proxy);
+  }
+  up_->transport = up_->tls.get();
+  up_->tls_context = cluster.tls;
+  handshaking_ = true;
+  return handshake();
+}
+
+Status UpstreamExchange::handshake() {
+  switch (up_->tls->handshake()) {
+    case net::HandshakeStatus::Done:
+      handshaking_ = false;
+      return onConnected();
+    case net::HandshakeStatus::WantRead:
+    case net::HandshakeStatus::WantWrite:
+      return status_ = Status::Pending;  // both edges are watched
+    case net::HandshakeStatus::Failed:
+      break;
+  }
+  handshaking_ = false;
+  std::string why = "TLS handshake: " + up_->tls->failure();
+  return upstreamFailed(ErrorKind::ConnectFailed, why.c_str());
+}
+
 Status UpstreamExchange::onConnected() {
   acct_.connect_us = static_cast<int64_t>(ctx_.loop.clock().nowUs() - attempt_us_);
   if (auto* hs = hostStats()) {
@@ -155,13 +195,16 @@ Status UpstreamExchange::onServerEvents(uint32_t events) {
     return status_;
   }
   up_->noteReadiness(events);
+  if (handshaking_) {
+    return handshake();
+  }
   if (connecting_) {
     if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) {
       int err = net::socketError(up_->transport->fd());
       if (err != 0) {
         return upstreamFailed(ErrorKind::ConnectFailed, std::strerror(err));
       }
-      return onConnected();
+      return onTcpConnected();
     }
     return status_ = Status::Pending;
   }
@@ -294,6 +337,12 @@ bool UpstreamExchange::readServer(size_t capacity, bool headPending) {
     return true;
   }
   if (headPending) {
+    if (r.status == net::IoStatus::Error && up_->tls) {
+      // e.g. a TLS 1.3 server refusing our client certificate after its handshake ended
+      std::string why = "server failed before responding: TLS: " + up_->tls->failure();
+      upstreamFailed(ErrorKind::Reset, why.c_str());
+      return false;
+    }
     upstreamFailed(ErrorKind::Reset, r.status == net::IoStatus::Eof ? "server closed before responding"
                                                                     : "server reset before responding");
     return false;
@@ -511,6 +560,7 @@ Status UpstreamExchange::upstreamFailed(ErrorKind failure, const char* why, upst
   }
   discard(std::move(up_), true);
   connecting_ = false;
+  handshaking_ = false;
   releaseHost();
   if (retry) {
     restartRequest();
@@ -574,6 +624,7 @@ void UpstreamExchange::finish(bool draining) {
 void UpstreamExchange::abandon() {
   discard(std::move(up_), true);
   connecting_ = false;
+  handshaking_ = false;
   releaseSlots();
 }
 

@@ -125,6 +125,8 @@ class UpstreamExchange {
  private:
   Status pickAndConnect();
   Status connectTo(int host);
+  Status onTcpConnected();
+  Status handshake();
   Status onConnected();
   Status exchange();
   // False when the exchange ended (status_ says how).
@@ -168,7 +170,8 @@ class UpstreamExchange {
   uint64_t sent_ms_ = 0;      // when the request was complete at the server
   uint64_t attempt_us_ = 0;
   uint64_t sent_us_ = 0;
-  bool connecting_ = false;
+  bool connecting_ = false;    // from the connect to the end of the TLS handshake, if any
+  bool handshaking_ = false;   // TLS to the server: the handshake is under way
   bool reused_ = false;       // the server connection came from the pool
   bool resp_keepalive_ = false;
 };

@@ -110,7 +110,7 @@ void Server::pollTls() {
   }
   ticket_keys_.poll(loop_.nowMs());
   const auto now = static_cast<int64_t>(unixNow());
-  for (const auto& [name, ctx] : tls_) {
+  for (const auto& [name, ctx] : tls_.listeners) {
     for (const auto& file : ctx->expireOcsp(now)) {
       log::warn("OCSP response expired: no longer stapled until the file holds a current one",
                 {{"listener", name}, {"file", file}});
@@ -139,11 +139,11 @@ void Server::rebuildTls(const config::Listener& l, WatchedFiles& files) {
                {{"listener", l.name}, {"changed", changed}, {"error", error}});
     return;
   }
-  auto previous = tls_[l.name];
-  tls_[l.name] = ctx;
+  auto previous = tls_.listeners[l.name];
+  tls_.listeners[l.name] = ctx;
   // The same path as a reload's, with the same config: a new snapshot with this context.
   if (auto st = apply(current_->config, true); !st) {
-    tls_[l.name] = previous;
+    tls_.listeners[l.name] = previous;
     files.rejected();
     log::error("certificate change rejected: the certificates in use keep serving",
                {{"listener", l.name}, {"changed", changed}, {"error", st.message()}});
@@ -603,7 +603,7 @@ admin::View Server::view() {
     admin::ListenerView lv;
     lv.config = &l;
     lv.stats = snapshots_.statsFor("l:" + l.name);
-    if (auto it = tls_.find(l.name); it != tls_.end()) {
+    if (auto it = tls_.listeners.find(l.name); it != tls_.listeners.end()) {
       for (const auto& c : it->second->certificates()) {
         std::string names;
         for (const auto& n : c->names()) {

@@ -43,7 +43,9 @@ std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::C
   snap->config = config;
   snap->access_log = std::move(accessLog);
   for (const auto& pool : config->pools) {
-    snap->clusters[pool.name] = hosts_.build(pool, nowMs, version_ == 1);
+    auto client = tls.pools.find(pool.name);
+    snap->clusters[pool.name] =
+        hosts_.build(pool, nowMs, version_ == 1, client != tls.pools.end() ? client->second : nullptr);
   }
   for (const auto& l : config->listeners) {
     Snapshot::ListenerEntry entry{sockets.at(l.name), nullptr, nullptr};
@@ -60,7 +62,7 @@ std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::C
         rt->route_stats.push_back(statsFor("r:" + l.name + "\n" + r.name));
       }
       rt->access_log = snap->access_log;
-      if (auto it = tls.find(l.name); it != tls.end()) {
+      if (auto it = tls.listeners.find(l.name); it != tls.listeners.end()) {
         rt->tls = it->second;
       }
       entry.http = std::move(rt);

@@ -29,7 +29,8 @@ class SnapshotBuilder {
   // `sockets` holds a group for every listener of `config` (ListenerRegistry::prepare);
   // `previous` is the snapshot this one replaces (null at the first build); `accessLog` is
   // null when the access log is off. Cannot fail: everything that can was checked before.
-  // `tls`: the contexts of the TLS listeners (buildTlsContexts).
+  // `tls`: the contexts of the TLS listeners and of the pools with TLS to servers
+  // (buildTlsContexts).
   std::shared_ptr<Snapshot> build(std::shared_ptr<const config::Config> config, const ListenerSockets& sockets,
                                   std::shared_ptr<upstream::AccessLog> accessLog, uint64_t nowMs,
                                   const Snapshot* previous, const TlsContexts& tls = {});

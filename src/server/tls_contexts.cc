@@ -45,7 +45,19 @@ TlsContexts buildTlsContexts(const config::Config& config, int64_t nowSeconds, s
       errors.push_back(error);
       continue;
     }
-    out[l.name] = std::move(ctx);
+    out.listeners[l.name] = std::move(ctx);
+  }
+  for (const auto& p : config.pools) {
+    if (!p.tls.enabled) {
+      continue;
+    }
+    std::string error;
+    auto ctx = tls::ClientContext::build(p.tls, nowSeconds, error);
+    if (!ctx) {
+      errors.push_back(error);
+      continue;
+    }
+    out.pools[p.name] = std::move(ctx);
   }
   return out;
 }

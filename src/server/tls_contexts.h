@@ -1,8 +1,9 @@
 #pragma once
-// The TLS contexts of a config's listeners, built together before a snapshot (at start, at
-// each reload, and by `fulcrum check`): a certificate that cannot serve (unreadable, expired,
-// a key that does not match) fails the whole config with every such problem named, so a
-// reload keeps the running certificates serving.
+// The TLS contexts of a config's listeners and of its pools that speak TLS to their servers,
+// built together before a snapshot (at start, at each reload, and by `fulcrum check`): a
+// certificate or CA bundle that cannot be used (unreadable, expired, a key that does not
+// match) fails the whole config with every such problem named, so a reload keeps the running
+// contexts serving.
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -11,12 +12,17 @@
 #include "common/result.h"
 #include "config/model.h"
 #include "server/ticket_key_store.h"
+#include "tls/client_context.h"
 #include "tls/server_context.h"
 
 namespace fulcrum::server {
 
-// By listener name; only TLS listeners have one.
-using TlsContexts = std::unordered_map<std::string, std::shared_ptr<const tls::ServerContext>>;
+struct TlsContexts {
+  // By listener name; only TLS listeners have one.
+  std::unordered_map<std::string, std::shared_ptr<const tls::ServerContext>> listeners;
+  // By pool name; only pools with a tls section have one.
+  std::unordered_map<std::string, std::shared_ptr<const tls::ClientContext>> pools;
+};
 
 // What a listener's contexts are built with besides its config.
 struct TlsBuildSources {
@@ -36,7 +42,7 @@ struct TlsBuildSources {
 std::shared_ptr<const tls::ServerContext> buildListenerTls(const config::Config& config, const config::Listener& l,
                                                            int64_t nowSeconds, const TlsBuildSources& sources,
                                                            std::string& error);
-// `errors`: one line per listener that failed ("file:line:column: path: file: reason").
+// `errors`: one line per listener or pool that failed ("file:line:column: path: file: reason").
 TlsContexts buildTlsContexts(const config::Config& config, int64_t nowSeconds, std::vector<std::string>& errors,
                              const TlsBuildSources& sources = {});
 // Every file a TLS listener reads (certificates, keys, OCSP responses), for the watch.

@@ -90,6 +90,7 @@ TrafficTotals TrafficSet::sum() const {
     t.tls13_full += s.tls13_full.get();
     t.tls13_resumed += s.tls13_resumed.get();
     t.tls_failed += s.tls_failed.get();
+    t.tls_certificate_rejected += s.tls_certificate_rejected.get();
     t.tls_abandoned += s.tls_abandoned.get();
     t.queued += s.queued.get();
     addHist(t.request_time, s.request_time);

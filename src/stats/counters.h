@@ -82,6 +82,9 @@ struct Traffic {
   // TLS listeners: handshakes completed by version (full or resumed), failed (a bad or
   // refused hello, an alert), and abandoned before the end (a timeout, a client gone).
   Counter tls12_full, tls12_resumed, tls13_full, tls13_resumed, tls_failed, tls_abandoned;
+  // Pools with TLS to servers: the handshakes above, and of the failed ones those where the
+  // server's certificate was refused (expired, another CA, another name).
+  Counter tls_certificate_rejected;
   Gauge queued;
   Histogram request_time;   // whole request, as the client saw it
   Histogram response_time;  // request sent to the server -> its response head
@@ -97,6 +100,7 @@ struct TrafficTotals {
            sni_refused = 0,
            queue_timeouts = 0;
   uint64_t tls12_full = 0, tls12_resumed = 0, tls13_full = 0, tls13_resumed = 0, tls_failed = 0, tls_abandoned = 0;
+  uint64_t tls_certificate_rejected = 0;
   int64_t queued = 0;
   struct Hist {
     uint64_t buckets[Histogram::kBounds + 1] = {};

@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <sys/socket.h>
 
 #include <cerrno>
@@ -21,6 +22,12 @@ TlsTransport::TlsTransport(SSL* ssl, int fd, stats::Traffic* stats) : ssl_(ssl),
 TlsTransport::~TlsTransport() {
   if (!ended_ && stats_) {
     stats_->tls_abandoned.add();
+  }
+  if (SSL_is_server(ssl_) == 0 && SSL_is_init_finished(ssl_)) {
+    // A connection to a server mostly ends without a close_notify (an idle one closed, a
+    // response read to its end): its session stays resumable. (A fatal TLS error has already
+    // made it unresumable.)
+    SSL_set_shutdown(ssl_, SSL_get_shutdown(ssl_) | SSL_SENT_SHUTDOWN);
   }
   SSL_free(ssl_);
 }
@@ -134,15 +141,30 @@ net::HandshakeStatus TlsTransport::handshake() {
   if (err == SSL_ERROR_WANT_WRITE) {
     return net::HandshakeStatus::WantWrite;
   }
-  if (err == SSL_ERROR_SYSCALL) {
+  bool client = SSL_is_server(ssl_) == 0;
+  long verified = SSL_get_verify_result(ssl_);
+  if (client && verified != X509_V_OK && (SSL_get_verify_mode(ssl_) & SSL_VERIFY_PEER) != 0) {
+    // The reason a person can act on is the certificate check's, not the alert it caused.
+    ERR_clear_error();
+    certificate_rejected_ = true;
+    failure_ = std::string("server certificate refused: ") + X509_verify_cert_error_string(verified);
+    if (verified == X509_V_ERR_HOSTNAME_MISMATCH || verified == X509_V_ERR_IP_ADDRESS_MISMATCH) {
+      failure_ += " (expected " + peer_name_ + ")";
+    }
+  } else if (err == SSL_ERROR_SYSCALL) {
     int e = errno;
-    failure_ = e ? std::strerror(e) : "the client closed the connection during the handshake";
+    failure_ = e ? std::strerror(e)
+                 : client ? "the server closed the connection during the handshake"
+                          : "the client closed the connection during the handshake";
     ERR_clear_error();
   } else {
     failure_ = drainErrors("handshake failed");
   }
   if (!ended_ && stats_) {
     stats_->tls_failed.add();
+    if (certificate_rejected_) {
+      stats_->tls_certificate_rejected.add();
+    }
   }
   ended_ = true;
   return net::HandshakeStatus::Failed;
@@ -156,6 +178,8 @@ std::string TlsTransport::cipher() const {
   const char* c = SSL_get_cipher_name(ssl_);
   return c ? c : "";
 }
+
+bool TlsTransport::resumed() const { return SSL_session_reused(ssl_) == 1; }
 
 std::string TlsTransport::alpn() const {
   const unsigned char* p = nullptr;

@@ -1,11 +1,12 @@
 #pragma once
-// TlsTransport: a socket's bytes through OpenSSL (a server's side of the handshake today; a
-// client's for TLS to servers later). Implements net::Transport, so codecs and sessions use it
+// TlsTransport: a socket's bytes through OpenSSL, either side of the handshake (a listener's
+// accepted connections; a pool's connections to its servers). Implements net::Transport, so codecs and sessions use it
 // as they use a plain socket: reads and writes move plaintext, the handshake advances on the
 // readiness it asks for, records decrypted past what a read asked for are announced by
 // hasBufferedInput() (no edge will), and shutdownWrite() sends close_notify before the FIN.
 // The socket is borrowed: its owner (ClientConnection's RawTransport) closes it.
 #include <string>
+#include <utility>
 
 #include "net/transport.h"
 #include "stats/counters.h"
@@ -42,6 +43,14 @@ class TlsTransport final : public net::Transport {
   std::string version() const;
   std::string cipher() const;
   std::string alpn() const;
+  bool resumed() const;
+
+  // Client side: the server name (or IP address) its certificate is checked for, named by
+  // failure() when the check fails.
+  void setPeerName(std::string name) { peer_name_ = std::move(name); }
+  // Client side: the handshake failed because the server's certificate was refused (failure()
+  // says why: "certificate has expired", "hostname mismatch", ...).
+  bool certificateRejected() const { return certificate_rejected_; }
 
  private:
   net::IoResult fromError(int ret, bool reading);
@@ -51,7 +60,9 @@ class TlsTransport final : public net::Transport {
   stats::Traffic* stats_;
   bool shut_ = false;
   bool ended_ = false;  // the handshake finished or failed (else the destructor counts it abandoned)
+  bool certificate_rejected_ = false;
   std::string failure_;
+  std::string peer_name_;
 };
 
 }  // namespace fulcrum::tls

@@ -63,9 +63,11 @@ uint32_t effectiveWeight(const config::Pool& pool, const Host& host, uint64_t no
   return w > 0 && scaled == 0 ? 1 : scaled;  // a small share ("up 3%" of weight 1) is not none
 }
 
-std::shared_ptr<const Cluster> HostRegistry::build(const config::Pool& pool, uint64_t nowMs, bool firstBuild) {
+std::shared_ptr<const Cluster> HostRegistry::build(const config::Pool& pool, uint64_t nowMs, bool firstBuild,
+                                                   std::shared_ptr<const tls::ClientContext> tls) {
   auto cluster = std::make_shared<Cluster>();
   cluster->config = pool;
+  cluster->tls = std::move(tls);
   cluster->generation = ++builds_;
   PoolRecord& record = pools_[pool.name];
   cluster->pool_state = record.state.lock();

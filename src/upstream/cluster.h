@@ -14,6 +14,10 @@
 #include "config/model.h"
 #include "stats/counters.h"
 
+namespace fulcrum::tls {
+class ClientContext;
+}
+
 namespace fulcrum::upstream {
 
 // Live numbers of one server. Written by workers and the control thread with relaxed
@@ -85,6 +89,9 @@ struct Cluster {
   // addresses, effective weights, backup flags) are the same, so workers keep their pickers.
   std::shared_ptr<const balance::Balancer> balancer;
   bool ramping = false;  // some host is in slow start: rebuild weights again soon
+  // TLS to the servers (pools[].tls): built with the config's other TLS contexts
+  // (server/tls_contexts); null for plain connections.
+  std::shared_ptr<const tls::ClientContext> tls;
   // HostRegistry's build counter: of two clusters of one pool, the larger is the newer.
   uint64_t generation = 0;
   // Equal for two clusters of one pool when their host lists hold the same addresses in
@@ -121,7 +128,9 @@ class HostRegistry {
   // nowMs: for slow start. firstBuild: servers in the very first config start at full
   // weight; a server added later by a reload ramps up.
   // The balancer is the previous build's while its inputs are unchanged.
-  std::shared_ptr<const Cluster> build(const config::Pool& pool, uint64_t nowMs, bool firstBuild);
+  // `tls`: the pool's context for TLS to its servers, or null.
+  std::shared_ptr<const Cluster> build(const config::Pool& pool, uint64_t nowMs, bool firstBuild,
+                                       std::shared_ptr<const tls::ClientContext> tls = nullptr);
   // Forget states no live cluster refers to (after a reload has been published).
   void prune();
   // Balancers built so far (not reused): for tests and the debug log.

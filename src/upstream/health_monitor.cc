@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "common/log.h"
+#include "tls/client_context.h"
 #include "upstream/outlier.h"
 
 namespace fulcrum::upstream {
@@ -114,6 +115,11 @@ void HealthMonitor::update(const std::vector<std::shared_ptr<const Cluster>>& cl
         continue;
       }
       std::string key = planKey(pool, server);
+      if (cluster->tls) {
+        // A reload that rebuilt the pool's TLS context (new CA, new client certificate) makes
+        // new checks; a quiet republish keeps the context, so the checks.
+        key += "tls:" + std::to_string(reinterpret_cast<uintptr_t>(cluster->tls.get()));
+      }
       if (auto it = checked_.find(key); it != checked_.end() && it->second->state == host.state) {
         next[key] = std::move(it->second);
         continue;
@@ -138,6 +144,13 @@ void HealthMonitor::update(const std::vector<std::shared_ptr<const Cluster>>& cl
         p.http.host = hc.host;
         p.http.statuses = hc.expect_status;
         p.http.body_contains = hc.body_contains;
+        if (cluster->tls && hc.type == config::CheckType::Http) {
+          // As the pool's requests go (the name checked, the client certificate), without
+          // session reuse: one connection per interval.
+          p.http.tls = [ctx = cluster->tls, server](int fd) -> std::unique_ptr<net::Transport> {
+            return ctx->connect(fd, server, nullptr, nullptr);
+          };
+        }
         check = p;
       } else {
         host.state->check_down.store(false, std::memory_order_relaxed);

@@ -18,6 +18,7 @@ import re
 import resource
 import signal
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -198,6 +199,26 @@ class Connection:
         self.buf = bytearray()
         self.scratch = None
         self.keep_alive = True
+        self.tls = None  # with --tls-cert: "TLSv1.3 resumed=0 client=CN" after the handshake
+
+    def tls_handshake(self):
+        """Wraps the socket in TLS (--tls-cert). False, after a log line, when the handshake fails."""
+        self.sock.settimeout(5.0)
+        try:
+            self.sock = self.server.tls.wrap_socket(self.sock, server_side=True)
+        except (ssl.SSLError, OSError) as e:
+            log(f"conn {self.number} ({self.peer}): TLS handshake failed: {e}")
+            return False
+        self.sock.settimeout(None)
+        client = "-"
+        cert = self.sock.getpeercert()
+        if cert:
+            for rdn in cert.get("subject", ()):
+                for key, value in rdn:
+                    if key == "commonName":
+                        client = value
+        self.tls = f"{self.sock.version()} resumed={int(self.sock.session_reused)} client={client}"
+        return True
 
     # ----------------------------------------------------------------- input
     def fill(self):
@@ -385,6 +406,8 @@ class Connection:
             f"X-Conn: {self.number}",
             f"X-Conn-Requests: {self.requests}",
         ]
+        if self.tls is not None:
+            lines.append(f"X-Tls: {self.tls}")
         lines += [f"{k}: {v}" for (k, v) in headers]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
@@ -439,6 +462,9 @@ class Connection:
     # ----------------------------------------------------------------- loop
     def run(self):
         graceful = True
+        if self.server.tls is not None and not self.tls_handshake():
+            self.sock.close()
+            return
         try:
             while True:
                 counted = False
@@ -773,6 +799,15 @@ class Server:
         self.idle_timeout = args.idle_timeout / 1000.0 if args.idle_timeout else None
         self.max_requests = args.max_requests
         self.delay = args.delay / 1000.0
+        self.tls = None
+        if args.tls_cert:
+            self.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            self.tls.load_cert_chain(args.tls_cert, args.tls_key)
+            if args.tls_max_version == "1.2":
+                self.tls.maximum_version = ssl.TLSVersion.TLSv1_2
+            if args.tls_client_ca:
+                self.tls.load_verify_locations(args.tls_client_ca)
+                self.tls.verify_mode = ssl.CERT_REQUIRED
         self.hasher = SourceHasher()
         self.lock = threading.Lock()
         self.sleeping = 0  # requests inside /sleep now ...
@@ -813,7 +848,13 @@ def main():
     p.add_argument("--idle-timeout", type=int, default=0, metavar="MS")
     p.add_argument("--max-requests", type=int, default=0, metavar="N")
     p.add_argument("--delay", type=int, default=0, metavar="MS")
+    p.add_argument("--tls-cert", metavar="FILE")
+    p.add_argument("--tls-key", metavar="FILE")
+    p.add_argument("--tls-client-ca", metavar="FILE")
+    p.add_argument("--tls-max-version", choices=["1.2", "1.3"], default="1.3")
     args = p.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key) or (args.tls_client_ca and not args.tls_cert):
+        p.error("--tls-cert and --tls-key go together; --tls-client-ca needs them")
     if not re.fullmatch(r"[\x21-\x7e]+", args.id):
         p.error("--id must be printable ASCII without spaces")
     if not 0 <= args.port <= 65535 or args.idle_timeout < 0 or args.max_requests < 0 or not 0 <= args.delay <= 60000:
@@ -836,7 +877,11 @@ def main():
         pass
     threading.stack_size(512 * 1024)
 
-    server = Server(args)
+    try:
+        server = Server(args)
+    except (ssl.SSLError, OSError) as e:
+        print(f"httpbackend: cannot load the TLS certificate: {e}", file=sys.stderr)
+        return 1
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     try:
         lsock = socket.socket(family, socket.SOCK_STREAM)
@@ -857,7 +902,7 @@ def main():
         except OSError as e:
             print(f"httpbackend: cannot write ready file: {e}", file=sys.stderr)
             return 1
-    print(f"ready http {fmt_addr((args.host, port))}", flush=True)
+    print(f"ready {'https' if server.tls else 'http'} {fmt_addr((args.host, port))}", flush=True)
 
     number = 0
     while True:
