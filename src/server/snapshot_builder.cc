@@ -75,6 +75,9 @@ std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::C
       }
       rt->stats = statsFor("l:" + l.name);
       rt->access_log = snap->access_log;
+      if (auto it = tls.find(l.name); it != tls.end()) {
+        rt->tls = it->second;
+      }
       entry.runtime = std::move(rt);
     }
     snap->listeners.push_back(std::move(entry));
