@@ -7,8 +7,8 @@
 namespace fulcrum::config::detail {
 namespace {
 
-const std::vector<std::string_view> kTlsKeys = {"certificates", "min_version", "max_version", "ciphers",
-                                                "ciphersuites", "alpn",        "unknown_sni"};
+const std::vector<std::string_view> kTlsKeys = {"certificates", "min_version", "max_version",        "ciphers",
+                                                "ciphersuites", "alpn",        "unknown_sni",        "client_certificates"};
 const std::vector<std::string_view> kCertificateKeys = {"cert", "key"};
 const std::vector<std::string_view> kVersions = {"1.2", "1.3"};
 const std::vector<std::string_view> kAlpn = {"http/1.1", "h2"};
@@ -84,6 +84,9 @@ void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol p
     }
   } else if (protocol == Protocol::Http) {
     out.alpn = {"http/1.1"};
+  }
+  if (const Entry* p = map->find("client_certificates")) {
+    readClientCertificates(r, *p, out.client_certificates, protocol);
   }
   if (const Entry* p = map->find("unknown_sni")) {
     if (auto i = r.readChoice(*p, {"default", "refuse"})) {

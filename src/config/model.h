@@ -224,6 +224,9 @@ struct RouteMatch {
   std::vector<ValueMatch> headers;
   std::vector<ValueMatch> query;
   std::vector<ValueMatch> cookies;
+  // On the verified client certificate's subject (mTLS): Present/Absent, or Exact/Regex of the
+  // RFC 2253 subject ("CN=alice,O=Example"). Empty: any.
+  std::vector<ValueMatch> client_certificate;
 };
 
 struct WeightedPool {
@@ -313,6 +316,21 @@ inline constexpr const char* kDefaultTlsCiphers =
     "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 inline constexpr const char* kDefaultTlsCiphersuites =
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256";
+// Client certificates (mTLS) on a TLS listener: verified against `ca` (and `crl`), the verified
+// identity passed to the servers in headers (http listeners), and matched by routes.
+enum class ClientCertificateMode { Off, Optional, Required };
+struct ClientCertificates {
+  ClientCertificateMode mode = ClientCertificateMode::Off;  // Optional: a certificate sent must verify
+  std::string ca;   // PEM bundle of the CAs a client certificate must chain to
+  std::string crl;  // PEM CRLs of those CAs; empty: no revocation check
+  // Headers to the server (empty: not sent); always removed from the client's request first.
+  std::string subject_header = "X-Client-Subject";          // RFC 2253: "CN=alice,O=Example"
+  std::string sans_header = "X-Client-SANs";                // "DNS:a.example, email:x@example, ..."
+  std::string fingerprint_header = "X-Client-Fingerprint";  // SHA-256 of the DER, lower-case hex
+  // "file:line:column: listeners[0].tls.client_certificates.ca" (and .crl), for errors
+  std::string ca_where, crl_where;
+  bool enabled() const { return mode != ClientCertificateMode::Off; }
+};
 struct ListenerTls {
   std::vector<TlsCertificateFiles> certificates;  // empty: no TLS on this listener
   uint16_t min_version = 0x0303;  // TLS 1.2
@@ -321,6 +339,7 @@ struct ListenerTls {
   std::string ciphersuites = kDefaultTlsCiphersuites;  // TLS 1.3
   std::vector<std::string> alpn;  // offered protocols; http listeners: http/1.1 by default
   bool refuse_unknown_sni = false;  // unknown_sni: refuse (else the first certificate answers)
+  ClientCertificates client_certificates;
   std::string where;                // "file:line:column: listeners[0].tls", for errors
   bool enabled() const { return !certificates.empty(); }
 };

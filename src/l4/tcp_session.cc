@@ -13,6 +13,7 @@
 #include "net/address.h"
 #include "net/proxy_protocol.h"
 #include "net/socket.h"
+#include "tls/client_verify.h"
 #include "upstream/outlier.h"
 #include "upstream/retry_policy.h"
 #include "upstream/take_host.h"
@@ -175,9 +176,11 @@ void TcpSession::tlsHandshake() {
       client_writable_ = false;
       return;
     case net::HandshakeStatus::Failed:
-      log::debug("handshake failed", {{"listener", rt_->listener->name},
-                                      {"client", net::formatIp(reinterpret_cast<const sockaddr*>(&src_))},
-                                      {"reason", client_tls_->failure()}});
+      // A refused client certificate is worth an operator's eye; scanners' broken handshakes are not.
+      (tls::isClientCertificateRefusal(client_tls_->failure()) ? log::info : log::debug)(
+          "handshake failed", {{"listener", rt_->listener->name},
+                               {"client", net::formatIp(reinterpret_cast<const sockaddr*>(&src_))},
+                               {"reason", client_tls_->failure()}});
       close("handshake failed", true);
       return;
   }

@@ -5,8 +5,10 @@
 // readiness it asks for, records decrypted past what a read asked for are announced by
 // hasBufferedInput() (no edge will), and shutdownWrite() sends close_notify before the FIN.
 // The socket is borrowed: its owner (ClientConnection's RawTransport) closes it.
+#include <memory>
 #include <string>
 
+#include "net/tls_peer.h"
 #include "net/transport.h"
 #include "stats/counters.h"
 
@@ -42,6 +44,8 @@ class TlsTransport final : public net::Transport {
   std::string version() const;
   std::string cipher() const;
   std::string alpn() const;
+  // After the handshake: the client's verified certificate (mTLS), null when it sent none.
+  const net::ClientCertificate* clientCertificate() const { return client_cert_.get(); }
 
  private:
   net::IoResult fromError(int ret, bool reading);
@@ -52,6 +56,7 @@ class TlsTransport final : public net::Transport {
   bool shut_ = false;
   bool ended_ = false;  // the handshake finished or failed (else the destructor counts it abandoned)
   std::string failure_;
+  std::unique_ptr<net::ClientCertificate> client_cert_;  // (allocated only when there is one)
 };
 
 }  // namespace fulcrum::tls
