@@ -377,6 +377,8 @@ struct Admin {
   bool enabled = true;
   SocketAddress bind;          // default 127.0.0.1:9900 (set by the loader)
   std::string token;           // bearer token; required when bind is not a loopback address
+  // HTTPS (the listeners' tls block, ALPN http/1.1); required when bind is not a loopback address.
+  ListenerTls tls;
   std::string state_file;      // API changes kept here; empty = "<config file>.state.json"
   std::string audit_log;       // one JSON line per API change; empty = "<config file>.audit.log"
   // The Unix socket `fulcrum upgrade` hands the listening sockets over through; empty =

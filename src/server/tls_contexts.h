@@ -14,8 +14,10 @@
 
 namespace fulcrum::server {
 
-// By listener name; only TLS listeners have one.
+// By listener name; only TLS listeners have one. The admin listener's (admin.tls) is under
+// kAdminTls, a key no listener name can be.
 using TlsContexts = std::unordered_map<std::string, std::shared_ptr<const tls::ServerContext>>;
+inline constexpr const char* kAdminTls = " admin";
 
 // `errors`: one line per listener that failed ("file:line:column: path: file: reason").
 TlsContexts buildTlsContexts(const config::Config& config, int64_t nowSeconds, std::vector<std::string>& errors);

@@ -162,7 +162,15 @@ std::unique_ptr<net::ClientCertificate> readClientCertificate(SSL* ssl) {
 }
 
 void noteClientCertificateFailure(SSL* ssl, unsigned long code, stats::Traffic* stats, std::string& failure) {
-  if (!SSL_is_server(ssl) || ERR_GET_LIB(code) != ERR_LIB_SSL) {
+  if (ERR_GET_LIB(code) != ERR_LIB_SSL) {
+    return;
+  }
+  if (!SSL_is_server(ssl)) {
+    // Our client (fulcrum ctl): say why the server's certificate was not trusted.
+    if (ERR_GET_REASON(code) == SSL_R_CERTIFICATE_VERIFY_FAILED) {
+      failure = std::string("the server's certificate was refused: ") +
+                X509_verify_cert_error_string(SSL_get_verify_result(ssl));
+    }
     return;
   }
   int reason = ERR_GET_REASON(code);

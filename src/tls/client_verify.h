@@ -39,7 +39,8 @@ std::unique_ptr<net::ClientCertificate> readClientCertificate(SSL* ssl);
 
 // After a server's handshake failed with OpenSSL error `code` (its first): when the client's
 // certificate was the cause, counts it by reason in `stats` (may be null) and replaces
-// `failure` with "client certificate refused: REASON (detail)".
+// `failure` with "client certificate refused: REASON (detail)". On a client's side, a server
+// certificate that did not verify is named with the reason.
 void noteClientCertificateFailure(SSL* ssl, unsigned long code, stats::Traffic* stats, std::string& failure);
 
 // Whether a transport's failure() says a client certificate was refused (sessions log those
