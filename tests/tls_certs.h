@@ -8,6 +8,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <openssl/x509.h>
 
 #include <cstdio>
 #include <fstream>
@@ -86,6 +87,40 @@ class TestCa {
 
   std::string pem() const { return toPem(cert_); }
   std::string keyPem() const { return toPem(key_); }  // to sign with the openssl CLI (OCSP responses)
+  // The serial number of the last certificate issue() made (for a CRL).
+  long lastSerial() const { return serial_; }
+
+  // A CRL of this CA (valid from an hour ago for a day) revoking these serial numbers, as PEM.
+  std::string crl(const std::vector<long>& revoked) const {
+    X509_CRL* c = X509_CRL_new();
+    X509_CRL_set_version(c, 1);
+    X509_CRL_set_issuer_name(c, X509_get_subject_name(cert_));
+    ASN1_TIME* last = X509_gmtime_adj(nullptr, -3600);
+    ASN1_TIME* next = X509_gmtime_adj(nullptr, 86400);
+    X509_CRL_set1_lastUpdate(c, last);
+    X509_CRL_set1_nextUpdate(c, next);
+    for (long serial : revoked) {
+      X509_REVOKED* r = X509_REVOKED_new();
+      ASN1_INTEGER* n = ASN1_INTEGER_new();
+      ASN1_INTEGER_set(n, serial);
+      X509_REVOKED_set_serialNumber(r, n);
+      X509_REVOKED_set_revocationDate(r, last);
+      X509_CRL_add0_revoked(c, r);
+      ASN1_INTEGER_free(n);
+    }
+    X509_CRL_sort(c);
+    X509_CRL_sign(c, key_, EVP_sha256());
+    BIO* b = BIO_new(BIO_s_mem());
+    PEM_write_bio_X509_CRL(b, c);
+    char* data = nullptr;
+    long len = BIO_get_mem_data(b, &data);
+    std::string out(data, static_cast<size_t>(len));
+    BIO_free(b);
+    ASN1_TIME_free(last);
+    ASN1_TIME_free(next);
+    X509_CRL_free(c);
+    return out;
+  }
 
   // A leaf for `names` (the first is also its common name). Validity in seconds from now.
   Pem issue(const std::vector<std::string>& names, Key kind = Key::Ecdsa, long notBefore = -3600,

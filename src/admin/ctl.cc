@@ -10,6 +10,7 @@
 #include "admin/overrides.h"
 #include "config/address.h"
 #include "config/loader.h"
+#include "net/address.h"
 
 namespace fulcrum::admin {
 
@@ -98,6 +99,18 @@ void printListeners(std::ostream& out, const json& listeners) {
 int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err) {
   std::string addrText = o.admin;
   std::string token = o.token;
+  ClientTls tls;
+  tls.enabled = !o.cacert.empty();
+  tls.ca_file = o.cacert;
+  for (const char* scheme : {"https://", "http://"}) {
+    if (addrText.starts_with(scheme)) {
+      tls.enabled = tls.enabled || scheme[4] == 's';
+      addrText.erase(0, std::string_view(scheme).size());
+      if (!addrText.empty() && addrText.back() == '/') {
+        addrText.pop_back();
+      }
+    }
+  }
   if (token.empty()) {
     if (const char* t = std::getenv("FULCRUM_ADMIN_TOKEN")) token = t;
   }
@@ -111,8 +124,17 @@ int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err) {
     if (!section.errors.empty() && addrText.empty()) {
       err << "fulcrum ctl: warning: using the admin address " << section.admin.bind.text << "\n";
     }
-    if (addrText.empty()) addrText = section.admin.bind.text;
+    if (addrText.empty()) {
+      addrText = section.admin.bind.text;
+      tls.enabled = tls.enabled || section.admin.tls.enabled();
+    }
     if (token.empty()) token = section.admin.token;
+    if (tls.ca_file.empty()) {
+      // ctl runs where the config is: the admin's own certificates are what it trusts.
+      for (const auto& c : section.admin.tls.certificates) {
+        tls.pinned.push_back(c.cert);
+      }
+    }
   }
   if (addrText.empty()) addrText = "127.0.0.1:9900";
   config::SocketAddress addr;
@@ -195,7 +217,10 @@ int runCtl(const CtlOptions& o, std::ostream& out, std::ostream& err) {
         << "\"; expected status, listeners, drain, enable, disable, weight, add, remove, reset or reload\n";
     return 2;
   }
-  auto r = call(addr, method, path, body.is_null() ? std::string() : body.dump(), token);
+  if (tls.enabled) {
+    tls.name = !o.servername.empty() ? o.servername : net::formatIp(addr.sa());
+  }
+  auto r = call(addr, method, path, body.is_null() ? std::string() : body.dump(), token, 10000, tls);
   if (!r) {
     err << "fulcrum ctl: " << r.error().message << "\n";
     return 1;

@@ -31,7 +31,8 @@ AdminListener::~AdminListener() {
   }
 }
 
-Status AdminListener::start(const config::SocketAddress& bind, core::Fd inherited) {
+Status AdminListener::start(const config::SocketAddress& bind, core::Fd inherited,
+                            std::shared_ptr<const tls::ServerContext> tls) {
   core::Fd fd = std::move(inherited);
   if (fd) {
     int flags = ::fcntl(fd.get(), F_GETFL);
@@ -76,7 +77,9 @@ Status AdminListener::start(const config::SocketAddress& bind, core::Fd inherite
   config_->listeners.push_back(std::move(l));
 
   frontend_ = std::make_shared<http::HttpFrontend>(ctx_, fd.get(), nullptr);
-  frontend_->update(http::buildTerminalRuntime(config_, config_->listeners.front(), handler_));
+  auto rt = http::buildTerminalRuntime(config_, config_->listeners.front(), handler_);
+  rt->tls = std::move(tls);  // the same TLS transport as an http listener's; the head timeout covers the handshake
+  frontend_->update(std::move(rt));
   auto guard = std::make_unique<http::ConnectionGuard>(
       loop_, http::ConnectionGuard::Limits{limits_.max_per_client, limits_.max_connections}, "admin");
   guard_ = guard.get();

@@ -21,6 +21,7 @@
 #include "core/fd.h"
 #include "http/connection_guard.h"
 #include "http/frontend.h"
+#include "tls/server_context.h"
 #include "upstream/worker_context.h"
 
 namespace fulcrum::admin {
@@ -43,7 +44,9 @@ class AdminListener {
 
   // Binds (no SO_REUSEPORT: a second process must fail, not share the port) and listens;
   // with `inherited` (a predecessor's admin socket at this address), takes that one instead.
-  Status start(const config::SocketAddress& bind, core::Fd inherited = {});
+  // `tls`: HTTPS with these certificates (admin.tls), null: plain HTTP.
+  Status start(const config::SocketAddress& bind, core::Fd inherited = {},
+               std::shared_ptr<const tls::ServerContext> tls = nullptr);
   // Stops accepting; open connections are answered (an upgrade: the successor accepts now).
   void stopAccepting();
   // The listening socket, for a successor; -1 before start().

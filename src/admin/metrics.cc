@@ -48,6 +48,8 @@ constexpr FamilySpec kFamilies[] = {
     {"fulcrum_listener_bytes_sent_total", Type::Counter, "Bytes sent to clients."},
     {"fulcrum_listener_rate_limited_total", Type::Counter, "Requests refused by the rate limit or the per-client connection limit."},
     {"fulcrum_listener_tls_handshakes_total", Type::Counter, "TLS handshakes by version and result (full, resumed, failed, abandoned)."},
+    {"fulcrum_listener_tls_client_certificate_failures_total", Type::Counter,
+     "Handshakes refused for the client certificate (mTLS), by reason (missing, untrusted, revoked, expired, invalid)."},
     {"fulcrum_tls_certificate_expiry_seconds", Type::Gauge, "Seconds until a served certificate expires (negative: expired)."},
     {"fulcrum_acme_orders_total", Type::Counter, "ACME orders by result: success (a certificate stored) or failure (retried after a backoff)."},
     {"fulcrum_listener_sni_refused_total", Type::Counter, "TCP connections closed before a pool was picked: not a TLS ClientHello, or an SNI that no sni_routes entry or default pool takes."},
@@ -150,6 +152,17 @@ std::string renderMetrics(const View& v) {
       hs("TLSv1.3", "resumed", t.tls13_resumed);
       hs("none", "failed", t.tls_failed);  // (no version was agreed)
       hs("none", "abandoned", t.tls_abandoned);
+      if (l.config->tls.client_certificates.enabled()) {
+        auto cf = [&](const char* reason, uint64_t n) {
+          w.sample("fulcrum_listener_tls_client_certificate_failures_total", {{"listener", name}, {"reason", reason}},
+                   static_cast<double>(n));
+        };
+        cf("missing", t.client_cert_missing);
+        cf("untrusted", t.client_cert_untrusted);
+        cf("revoked", t.client_cert_revoked);
+        cf("expired", t.client_cert_expired);
+        cf("invalid", t.client_cert_invalid);
+      }
       for (const auto& c : l.certificates) {
         w.sample("fulcrum_tls_certificate_expiry_seconds", {{"listener", name}, {"file", c.file}, {"names", c.names}},
                  static_cast<double>(c.not_after) - v.now);

@@ -4,13 +4,14 @@
 #include <sstream>
 
 #include "config/address.h"
+#include "config/schema.h"
 
 namespace fulcrum::config::detail {
 
 namespace {
 const std::vector<std::string_view> kAdminKeys = {"enabled",   "bind",         "token",
                                                   "token_file", "state_file", "audit_log", "control_socket",
-                                                  "head_timeout", "max_connections_per_client"};
+                                                  "head_timeout", "max_connections_per_client", "tls"};
 const std::vector<std::string_view> kAccessLogKeys = {"path", "format"};
 constexpr size_t kMinTokenLength = 16;
 
@@ -86,11 +87,24 @@ void readAdmin(YamlReader& r, const Entry* e, Admin& out) {
   if (const Entry* p = map->find("max_connections_per_client")) {
     r.readUint(*p, 1, 1024, out.max_connections_per_client);
   }
-  if (out.enabled && out.token.empty() && !config::isLoopback(out.bind)) {
+  if (const Entry* p = map->find("tls")) {
+    ListenerRefs refs;
+    readListenerTls(r, *p, out.tls, Protocol::Http, refs);
+    if (!refs.acmePath.empty()) {
+      r.error(refs.acmePos, refs.acmePath + ": ACME certificates are for listeners; expected certificates "
+                                            "(the admin API's own, or one ACME obtained for a listener)");
+      out.tls.acme.clear();
+    }
+  }
+  // Reachable from other hosts: the token proves who asks, TLS keeps it (and the answers) secret.
+  if (out.enabled && !config::isLoopback(out.bind) && (out.token.empty() || !out.tls.enabled())) {
     const Entry* at = bind ? bind : e;
-    r.error(at->pos, at->path + ": the admin API on " + out.bind.text +
-                         " is reachable from other hosts: set admin.token (or token_file), or bind it to "
-                         "127.0.0.1");
+    std::string missing = out.token.empty() && !out.tls.enabled() ? "set admin.token (or token_file) and admin.tls"
+                          : out.token.empty()                      ? "set admin.token (or token_file)"
+                                                                   : "set admin.tls (certificates: a token sent in clear "
+                                                                     "text is anyone's)";
+    r.error(at->pos, at->path + ": the admin API on " + out.bind.text + " is reachable from other hosts: " + missing +
+                         ", or bind it to 127.0.0.1");
   }
 }
 

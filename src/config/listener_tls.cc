@@ -1,5 +1,5 @@
 // listeners[].tls: certificate files, versions, cipher lists, ALPN, what an unknown SNI gets.
-// http listeners only for now (tcp: an error, never a silent plain relay).
+// tcp listeners terminate it and relay the plaintext (no ALPN by default); udp ones cannot.
 // The files are only named here; tls/ loads and checks them (server start, reload, `check`),
 // and its errors begin with the `where` recorded here.
 #include "config/schema.h"
@@ -9,9 +9,9 @@
 namespace fulcrum::config::detail {
 namespace {
 
-const std::vector<std::string_view> kTlsKeys = {"certificates", "min_version", "max_version", "ciphers",
-                                                "ciphersuites", "alpn",        "unknown_sni", "acme",
-                                                "session_tickets"};
+const std::vector<std::string_view> kTlsKeys = {"certificates", "min_version",     "max_version",        "ciphers",
+                                                "ciphersuites", "alpn",            "unknown_sni",        "acme",
+                                                "session_tickets", "client_certificates"};
 const std::vector<std::string_view> kCertificateKeys = {"cert", "key", "ocsp"};
 const std::vector<std::string_view> kTicketKeys = {"key_file", "rotate", "lifetime"};
 const std::vector<std::string_view> kVersions = {"1.2", "1.3"};
@@ -93,10 +93,6 @@ void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol p
   if (protocol == Protocol::Udp) {
     r.error(e.keyPos, e.path + ": TLS is for tcp and http listeners (DTLS is not supported); expected no tls "
                                "section on a udp listener");
-  } else if (protocol == Protocol::Tcp) {
-    // Not silently plain: a tcp listener that was asked to terminate TLS must not relay it.
-    r.error(e.keyPos, e.path + ": TLS termination on tcp listeners is not supported yet (issue #15); expected "
-                               "protocol: http, or no tls section (a tcp listener relays TLS untouched)");
   }
   out.where = r.where(e.pos) + ": " + e.path;
   auto map = r.readSection(e, kTlsKeys);
@@ -173,6 +169,9 @@ void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol p
     }
   } else if (protocol == Protocol::Http) {
     out.alpn = {"http/1.1"};
+  }
+  if (const Entry* p = map->find("client_certificates")) {
+    readClientCertificates(r, *p, out.client_certificates, protocol);
   }
   if (const Entry* p = map->find("unknown_sni")) {
     if (auto i = r.readChoice(*p, {"default", "refuse"})) {

@@ -258,6 +258,9 @@ struct RouteMatch {
   std::vector<ValueMatch> headers;
   std::vector<ValueMatch> query;
   std::vector<ValueMatch> cookies;
+  // On the verified client certificate's subject (mTLS): Present/Absent, or Exact/Regex of the
+  // RFC 2253 subject ("CN=alice,O=Example"). Empty: any.
+  std::vector<ValueMatch> client_certificate;
 };
 
 struct WeightedPool {
@@ -345,6 +348,21 @@ struct TlsSessionTickets {
   Millis lifetime = Millis(2 * 3600 * 1000);  // of a session (ticket or cache); generated keys: at most 2 x rotate
   std::string where;                   // "file:line:column: listeners[0].tls.session_tickets", for errors
 };
+// Client certificates (mTLS) on a TLS listener: verified against `ca` (and `crl`), the verified
+// identity passed to the servers in headers (http listeners), and matched by routes.
+enum class ClientCertificateMode { Off, Optional, Required };
+struct ClientCertificates {
+  ClientCertificateMode mode = ClientCertificateMode::Off;  // Optional: a certificate sent must verify
+  std::string ca;   // PEM bundle of the CAs a client certificate must chain to
+  std::string crl;  // PEM CRLs of those CAs; empty: no revocation check
+  // Headers to the server (empty: not sent); always removed from the client's request first.
+  std::string subject_header = "X-Client-Subject";          // RFC 2253: "CN=alice,O=Example"
+  std::string sans_header = "X-Client-SANs";                // "DNS:a.example, email:x@example, ..."
+  std::string fingerprint_header = "X-Client-Fingerprint";  // SHA-256 of the DER, lower-case hex
+  // "file:line:column: listeners[0].tls.client_certificates.ca" (and .crl), for errors
+  std::string ca_where, crl_where;
+  bool enabled() const { return mode != ClientCertificateMode::Off; }
+};
 struct ListenerTls {
   std::vector<TlsCertificateFiles> certificates;  // empty: no TLS on this listener
   uint16_t min_version = 0x0303;  // TLS 1.2
@@ -357,6 +375,7 @@ struct ListenerTls {
   // certificate for all of them, served beside `certificates`. Lower case, no wildcards.
   std::vector<std::string> acme;
   TlsSessionTickets session_tickets;
+  ClientCertificates client_certificates;
   std::string where;                // "file:line:column: listeners[0].tls", for errors
   bool enabled() const { return !certificates.empty() || !acme.empty(); }
 };
@@ -394,6 +413,8 @@ struct Admin {
   bool enabled = true;
   SocketAddress bind;          // default 127.0.0.1:9900 (set by the loader)
   std::string token;           // bearer token; required when bind is not a loopback address
+  // HTTPS (the listeners' tls block, ALPN http/1.1); required when bind is not a loopback address.
+  ListenerTls tls;
   std::string state_file;      // API changes kept here; empty = "<config file>.state.json"
   std::string audit_log;       // one JSON line per API change; empty = "<config file>.audit.log"
   // The Unix socket `fulcrum upgrade` hands the listening sockets over through; empty =

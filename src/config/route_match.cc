@@ -14,7 +14,8 @@ namespace fulcrum::config::detail {
 namespace {
 
 const std::vector<std::string_view> kMatchKeys = {"host",   "path",    "path_prefix", "path_regex",
-                                                  "method", "headers", "query",       "cookies"};
+                                                  "method", "headers", "query",       "cookies", "client_certificate"};
+const std::vector<std::string_view> kClientCertificateKeys = {"present", "absent", "subject", "subject_regex"};
 const std::vector<std::string_view> kPathKeys = {"path", "path_prefix", "path_regex"};
 const std::vector<std::string_view> kValueMatchKeys = {"name", "present", "exact", "regex", "absent"};
 
@@ -210,6 +211,36 @@ void readValueMatches(YamlReader& r, const Entry& e, std::vector<ValueMatch>& ou
   }
 }
 
+// client_certificate: one of present: true, absent: true, subject: EXACT, subject_regex: RE2.
+void readClientCertificateMatch(YamlReader& r, const Entry& e, std::vector<ValueMatch>& out) {
+  auto map = r.readMap(e.value, e.pos, e.path, kClientCertificateKeys);
+  if (!map) {
+    return;
+  }
+  if (map->entries.size() != 1) {
+    if (map->rejected == 0) {
+      r.error(map->pos, map->path + ": expected exactly one of present: true, absent: true, subject: "
+                                    "\"CN=...\" or subject_regex: PATTERN");
+    }
+    return;
+  }
+  const Entry& c = map->entries.front();
+  ValueMatch match;
+  match.name = "subject";
+  if (c.key == "present" || c.key == "absent") {
+    readCondition(r, c, match);
+  } else if (c.key == "subject") {
+    Entry exact = c;
+    exact.key = "exact";
+    readCondition(r, exact, match);
+  } else {
+    Entry regex = c;
+    regex.key = "regex";
+    readCondition(r, regex, match);
+  }
+  out.push_back(std::move(match));
+}
+
 }  // namespace
 
 void readMatch(YamlReader& r, const Entry& e, RouteMatch& out) {
@@ -245,6 +276,9 @@ void readMatch(YamlReader& r, const Entry& e, RouteMatch& out) {
   }
   if (const Entry* p = map->find("cookies")) {
     readValueMatches(r, *p, out.cookies, "cookie", "{name: session, regex: \"^a\"}");
+  }
+  if (const Entry* p = map->find("client_certificate")) {
+    readClientCertificateMatch(r, *p, out.client_certificate);
   }
 }
 

@@ -107,6 +107,9 @@ void readOutlierDetection(YamlReader& r, const Entry& e, OutlierDetection& o);
 // `refs`: where tls.acme was (checkAcme).
 void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol protocol, ListenerRefs& refs);
 
+// listeners[].tls.client_certificates (client_certificates.cc): mode, CA bundle, CRL, headers.
+void readClientCertificates(YamlReader& r, const Entry& e, ClientCertificates& out, Protocol protocol);
+
 // listeners[].sni_routes (sni_routes.cc): names and pools; the pools go to `pools` for the
 // cross-check. `protocol`: the listener's (only tcp may have them).
 void readSniRoutes(YamlReader& r, const Entry& e, std::vector<SniRoute>& out, std::vector<PoolRef>& pools);

@@ -112,9 +112,15 @@ int main(int argc, char** argv) {
 
   fulcrum::admin::CtlOptions ctlOptions;
   auto* ctl = app.add_subcommand("ctl", "Query and change a running fulcrum through its admin API");
-  ctl->add_option("--admin", ctlOptions.admin, "Admin listener host:port (default: from --config, else 127.0.0.1:9900)");
+  ctl->add_option("--admin", ctlOptions.admin,
+                  "Admin listener [https://]host:port (default: from --config, else 127.0.0.1:9900)");
   ctl->add_option("-c,--config", ctlOptions.config_path, "Read the admin address and token from this config");
   ctl->add_option("--token", ctlOptions.token, "Bearer token (default: the config's, or $FULCRUM_ADMIN_TOKEN)");
+  ctl->add_option("--cacert", ctlOptions.cacert,
+                  "HTTPS: the CAs the admin's certificate must lead to (default with --config and admin.tls: "
+                  "its own certificates, trusted as they are)");
+  ctl->add_option("--servername", ctlOptions.servername,
+                  "HTTPS: the name the admin's certificate must be for (default: the --admin address)");
   ctl->add_flag("--json", ctlOptions.json, "Print the API's JSON instead of a table");
   ctl->require_subcommand(1);
   struct CtlCommand {

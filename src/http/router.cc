@@ -55,6 +55,7 @@ Router::Router(const std::vector<config::Route>& routes) {
     rules(r.match.headers, c.headers);
     rules(r.match.query, c.query);
     rules(r.match.cookies, c.cookies);
+    rules(r.match.client_certificate, c.client_certificate);
     routes_.push_back(std::move(c));
   }
 }
@@ -145,6 +146,12 @@ bool Router::matches(const Compiled& c, const Request& request) const {
     bool found = false;
     std::string_view v = cookieValue(request, rule.name, found);
     if (!valueMatches(rule, found, v)) {
+      return false;
+    }
+  }
+  for (const auto& rule : c.client_certificate) {
+    const net::ClientCertificate* cert = request.client_certificate;
+    if (!valueMatches(rule, cert != nullptr, cert ? std::string_view(cert->subject) : std::string_view())) {
       return false;
     }
   }

@@ -42,6 +42,7 @@ class Router {
     std::vector<ValueRule> headers;
     std::vector<ValueRule> query;
     std::vector<ValueRule> cookies;
+    std::vector<ValueRule> client_certificate;  // on the verified subject
   };
   static bool hostMatches(const Compiled& c, std::string_view host);
   static bool valueMatches(const ValueRule& rule, bool found, std::string_view value);

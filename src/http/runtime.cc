@@ -5,6 +5,7 @@
 #include "http/filters/acme_challenge_filter.h"
 #include "http/filters/affinity_filter.h"
 #include "http/filters/client_limit_filter.h"
+#include "http/filters/client_certificate_filter.h"
 #include "http/filters/forwarded_filter.h"
 #include "http/filters/header_edits_filter.h"
 #include "http/filters/observer.h"
@@ -41,7 +42,8 @@ bool sameValues(const std::vector<config::ValueMatch>& a, const std::vector<conf
 
 bool sameMatch(const config::RouteMatch& a, const config::RouteMatch& b) {
   return a.hosts == b.hosts && a.path_kind == b.path_kind && a.path == b.path && a.methods == b.methods &&
-         sameValues(a.headers, b.headers) && sameValues(a.query, b.query) && sameValues(a.cookies, b.cookies);
+         sameValues(a.headers, b.headers) && sameValues(a.query, b.query) && sameValues(a.cookies, b.cookies) &&
+         sameValues(a.client_certificate, b.client_certificate);
 }
 
 }  // namespace
@@ -107,6 +109,9 @@ std::shared_ptr<ListenerRuntime> buildRuntime(
     rt->filters.add(std::make_unique<AcmeChallengeFilter>(*acme));
   }
   rt->filters.add(std::make_unique<ForwardedFilter>(h.forwarded));
+  if (listener.tls.client_certificates.enabled()) {
+    rt->filters.add(std::make_unique<ClientCertificateFilter>(listener.tls.client_certificates));
+  }
   if (h.rate_limit.enabled) {
     rt->filters.add(std::make_unique<RateLimitFilter>(
         h.rate_limit, rt->shared->rate_limiter,

@@ -17,6 +17,8 @@
 #include "net/address.h"
 #include "net/proxy_protocol.h"
 #include "net/socket.h"
+#include "tls/client_verify.h"
+#include "tls/tls_transport.h"
 
 namespace fulcrum::http {
 
@@ -194,12 +196,16 @@ void HttpSession::readHead() {
       // client that never completes it meets the first request's head timeout.
       auto io = conn_.handshake();
       if (io == ClientConnection::Io::Error) {
-        log::debug("handshake failed", {{"listener", rt_->listener->name}, {"client", client_ip_},
-                                        {"reason", conn_.failure()}});
+        // A refused client certificate is worth an operator's eye; scanners' broken handshakes are not.
+        (tls::isClientCertificateRefusal(conn_.failure()) ? log::info : log::debug)(
+            "handshake failed", {{"listener", rt_->listener->name}, {"client", client_ip_}, {"reason", conn_.failure()}});
         close("handshake failed", true);
         return;
       }
       if (io == ClientConnection::Io::Ok) {
+        if (const auto* t = dynamic_cast<const tls::TlsTransport*>(conn_.transport)) {
+          client_cert_ = t->clientCertificate();
+        }
         continue;
       }
       return;  // the next readiness edge it asked for resumes it
@@ -282,6 +288,7 @@ void HttpSession::onHead(size_t headLength) {
   }
   if (rt_->tls) {
     info.scheme = "https";  // what X-Forwarded-Proto and redirects say
+    info.client_certificate = client_cert_;
   }
   RequestState state(info);
   state.client_ip = client_ip_;

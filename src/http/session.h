@@ -152,6 +152,8 @@ class HttpSession final : public upstream::Session,
   bool resume_pending_ = false;
   bool quick_close_ = false;   // the client is done sending: close at once, no lingering (lingerClose)
   std::string client_ip_;
+  // The verified client certificate (mTLS), once the handshake is done; owned by the transport.
+  const net::ClientCertificate* client_cert_ = nullptr;
   uint64_t requests_ = 0;
   uint64_t head_started_ms_ = 0;
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/model.h"
+#include "tls/server_context.h"
 #include "upstream/access_log.h"
 #include "upstream/cluster.h"
 #include "upstream/worker_context.h"
@@ -23,6 +24,9 @@ struct ListenerRuntime {
   std::vector<std::shared_ptr<const upstream::Cluster>> sni_clusters;
   std::shared_ptr<stats::TrafficSet> stats;            // the listener's figures (never null)
   std::shared_ptr<upstream::AccessLog> access_log;     // null when off
+  // A TLS-terminating listener's certificates and handshake settings (null: the bytes are relayed as
+  // they come, TLS or not).
+  std::shared_ptr<const tls::ServerContext> tls;
 };
 
 using upstream::clientHash;

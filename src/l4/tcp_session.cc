@@ -13,6 +13,7 @@
 #include "net/address.h"
 #include "net/proxy_protocol.h"
 #include "net/socket.h"
+#include "tls/client_verify.h"
 #include "upstream/outlier.h"
 #include "upstream/retry_policy.h"
 #include "upstream/take_host.h"
@@ -65,6 +66,14 @@ void TcpSession::start() {
     close("epoll add failed", true);
     return;
   }
+  if (rt_->tls) {
+    client_tls_ = rt_->tls->accept(client_.fd(), &traffic_);
+    if (!client_tls_) {
+      log::warn("cannot start a TLS connection (out of memory?)", {{"listener", rt_->listener->name}});
+      close("tls setup failed", true);
+      return;
+    }
+  }
   if (rt_->listener->accept_proxy) {
     const auto& trusted = rt_->listener->trusted_proxies;
     if (!trusted.empty()) {
@@ -84,13 +93,20 @@ void TcpSession::start() {
     ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.handshake.count());
     return;  // wait for readability
   }
-  if (sni) {
+  if (sni || client_tls_) {
     ctx_.loop.timers().schedule(timer_, rt_->config->timeouts.handshake.count());
   }
   afterProxyHeader(false);
 }
 
 void TcpSession::afterProxyHeader(bool peerClosed) {
+  if (client_tls_) {
+    // The handshake timer runs on: it bounds the PROXY header and the handshake together.
+    phase_ = Phase::TlsHandshake;
+    client_readable_ = client_writable_ = true;  // (edge-triggered: bytes may be queued already)
+    tlsHandshake();
+    return;
+  }
   if (rt_->listener->sni_routes.empty()) {
     connectNext();
     return;
@@ -145,6 +161,31 @@ void TcpSession::readClientHello(bool peerClosed) {
   connectNext();
 }
 
+void TcpSession::tlsHandshake() {
+  switch (client_tls_->handshake()) {
+    case net::HandshakeStatus::Done:
+      // The client's first bytes may have come with its last flight: already inside the
+      // transport, or on the socket with their edge spent by the handshake's reads.
+      client_readable_ = true;
+      connectNext();
+      return;
+    case net::HandshakeStatus::WantRead:
+      client_readable_ = false;
+      return;
+    case net::HandshakeStatus::WantWrite:
+      client_writable_ = false;
+      return;
+    case net::HandshakeStatus::Failed:
+      // A refused client certificate is worth an operator's eye; scanners' broken handshakes are not.
+      (tls::isClientCertificateRefusal(client_tls_->failure()) ? log::info : log::debug)(
+          "handshake failed", {{"listener", rt_->listener->name},
+                               {"client", net::formatIp(reinterpret_cast<const sockaddr*>(&src_))},
+                               {"reason", client_tls_->failure()}});
+      close("handshake failed", true);
+      return;
+  }
+}
+
 void TcpSession::onEvents(int side, uint32_t events) {
   if (phase_ == Phase::Closed) {
     return;
@@ -174,6 +215,11 @@ void TcpSession::onEvents(int side, uint32_t events) {
     case Phase::ClientHello:
       if (client && in) {
         readClientHello(events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR));
+      }
+      return;
+    case Phase::TlsHandshake:
+      if (client && (in || out)) {
+        tlsHandshake();
       }
       return;
     case Phase::Connecting:
@@ -398,7 +444,7 @@ void TcpSession::startRelay() {
 void TcpSession::pump() {
   uint64_t up = 0;
   uint64_t down = 0;
-  auto a = up_.run(client_, client_readable_, client_hup_, server_, server_writable_, up);
+  auto a = up_.run(client(), client_readable_, client_hup_, server_, server_writable_, up);
   if (a == net::Pump::State::Error) {
     if (!up_.errorOnRead()) {
       serverFailed();
@@ -406,7 +452,7 @@ void TcpSession::pump() {
     close(up_.errorOnRead() ? "client reset" : "server reset", true);
     return;
   }
-  auto b = down_.run(server_, server_readable_, server_hup_, client_, client_writable_, down);
+  auto b = down_.run(server_, server_readable_, server_hup_, client(), client_writable_, down);
   if (b == net::Pump::State::Error) {
     if (down_.errorOnRead()) {
       serverFailed();
@@ -437,6 +483,10 @@ void TcpSession::onTimer() {
       return;
     case Phase::ClientHello:
       log::debug("ClientHello timeout", {{"listener", rt_->listener->name}});
+      close("handshake timeout", true);
+      return;
+    case Phase::TlsHandshake:
+      log::debug("handshake timeout", {{"listener", rt_->listener->name}});
       close("handshake timeout", true);
       return;
     case Phase::Queued:
@@ -564,6 +614,7 @@ void TcpSession::close(const char* reason, bool reset) {
   if (server_.fd() >= 0) {
     ctx_.loop.remove(server_.fd());
   }
+  client_tls_.reset();  // (before its socket is closed)
   client_.ownedFd().reset();
   server_.ownedFd().reset();
   // Unlink before giving the slot back: onSlotFreed may start queued sessions.

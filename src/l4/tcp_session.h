@@ -4,6 +4,9 @@
 //   Handshake (PROXY header from a trusted front, optional)
 //     -> ClientHello (listeners with sni_routes: peek until the TLS ClientHello is complete,
 //        pick the pool by its SNI; handshake timeout for this and the PROXY header together)
+//     or TlsHandshake (listeners with tls: the whole handshake before any server is chosen, so a
+//        client that fails it, or never finishes it, costs no server a connection; the same
+//        handshake timeout from the accept)
 //     -> Connecting (non-blocking connect, connect timeout; on failure the next server,
 //        at most 1 + retries attempts) [-> Queued while every server is full]
 //     -> Relaying (two Pumps; a FIN is passed on per direction; idle timeout)
@@ -42,7 +45,7 @@ class TcpSession final : public upstream::Session {
   bool usesHost(const upstream::HostState* state) const override;
 
  private:
-  enum class Phase { Handshake, ClientHello, Connecting, Queued, Relaying, Closed };
+  enum class Phase { Handshake, ClientHello, TlsHandshake, Connecting, Queued, Relaying, Closed };
   // Registered per fd. Server attempts alternate between two Sides, so an event left in
   // the epoll batch for a previous attempt's (closed) fd is recognised and ignored.
   struct Side : core::IoHandler {
@@ -60,6 +63,11 @@ class TcpSession final : public upstream::Session {
   // Peeks at the client's bytes; once the ClientHello is complete, picks cluster_ by its SNI and
   // connects, or closes on a bad ClientHello or an SNI no route or default pool takes.
   void readClientHello(bool peerClosed);
+  // Advances the TLS handshake as far as the socket allows; connects once it is done.
+  void tlsHandshake();
+  // What the relay reads from and writes to on the client's side: the TLS transport when the
+  // listener terminates TLS, else the socket.
+  net::Transport& client() { return client_tls_ ? *client_tls_ : static_cast<net::Transport&>(client_); }
   // Picks a server and starts connecting; returns false when the session was closed or queued.
   void connectNext();
   void onConnectResult(int err);
@@ -77,7 +85,8 @@ class TcpSession final : public upstream::Session {
   // The pool relayed to: the listener's, or the one its SNI routes pick (null until then when the
   // listener has no default pool).
   std::shared_ptr<const upstream::Cluster> cluster_;
-  net::RawTransport client_;
+  net::RawTransport client_;  // owns the client's fd
+  std::unique_ptr<net::Transport> client_tls_;  // over client_'s fd, on a TLS listener
   net::RawTransport server_{core::Fd()};
   Side client_side_{*this, 0};
   Side server_sides_[2] = {{*this, 1}, {*this, 2}};

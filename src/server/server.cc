@@ -268,7 +268,11 @@ int Server::run() {
     // The old one's admin socket, if it was at this address (nothing else may bind it meanwhile).
     core::Fd adminFd = inherited.take(
         handover::socketKey(handover::SocketKind::Tcp, net::formatAddress(admin_config_.bind.sa())), 0);
-    if (auto st = admin_listener_->start(admin_config_.bind, std::move(adminFd)); !st) {
+    std::shared_ptr<const tls::ServerContext> adminTls;
+    if (auto it = tls_.listeners.find(kAdminTls); it != tls_.listeners.end()) {
+      adminTls = it->second;  // (built with the listeners' contexts: a bad certificate failed the start)
+    }
+    if (auto st = admin_listener_->start(admin_config_.bind, std::move(adminFd), adminTls); !st) {
       log::error("not started", {{"error", st.message()}});
       health_->stop();
       return 1;
@@ -276,6 +280,7 @@ int Server::run() {
     log::info("admin listener", {{"bind", admin_config_.bind.text},
                                  {"port", admin_listener_->port()},
                                  {"token", admin_config_.token.empty() ? "none (loopback only)" : "required"},
+                                 {"tls", admin_config_.tls.enabled() ? "on" : "off"},
                                  {"state_file", state_path_}});
   }
   for (const auto& gone : inherited.closeRest()) {

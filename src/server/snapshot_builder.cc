@@ -78,6 +78,9 @@ std::shared_ptr<Snapshot> SnapshotBuilder::build(std::shared_ptr<const config::C
       }
       rt->stats = statsFor("l:" + l.name);
       rt->access_log = snap->access_log;
+      if (auto it = tls.listeners.find(l.name); it != tls.listeners.end()) {
+        rt->tls = it->second;
+      }
       entry.runtime = std::move(rt);
     }
     snap->listeners.push_back(std::move(entry));

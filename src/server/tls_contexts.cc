@@ -59,6 +59,14 @@ TlsContexts buildTlsContexts(const config::Config& config, int64_t nowSeconds, s
     }
     out.pools[p.name] = std::move(ctx);
   }
+  if (config.admin.enabled && config.admin.tls.enabled()) {
+    std::string error;
+    if (auto ctx = tls::ServerContext::build(config.admin.tls, nowSeconds, error)) {
+      out.listeners[kAdminTls] = std::move(ctx);
+    } else {
+      errors.push_back(error);
+    }
+  }
   return out;
 }
 

@@ -23,6 +23,9 @@ struct TlsContexts {
   // By pool name; only pools with a tls section have one.
   std::unordered_map<std::string, std::shared_ptr<const tls::ClientContext>> pools;
 };
+// The admin listener's context (admin.tls) is in `listeners` under kAdminTls, a key no
+// listener name can be.
+inline constexpr const char* kAdminTls = " admin";
 
 // What a listener's contexts are built with besides its config.
 struct TlsBuildSources {

@@ -92,6 +92,11 @@ TrafficTotals TrafficSet::sum() const {
     t.tls_failed += s.tls_failed.get();
     t.tls_certificate_rejected += s.tls_certificate_rejected.get();
     t.tls_abandoned += s.tls_abandoned.get();
+    t.client_cert_missing += s.client_cert_missing.get();
+    t.client_cert_untrusted += s.client_cert_untrusted.get();
+    t.client_cert_revoked += s.client_cert_revoked.get();
+    t.client_cert_expired += s.client_cert_expired.get();
+    t.client_cert_invalid += s.client_cert_invalid.get();
     t.queued += s.queued.get();
     addHist(t.request_time, s.request_time);
     addHist(t.response_time, s.response_time);

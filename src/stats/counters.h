@@ -85,6 +85,8 @@ struct Traffic {
   // Pools with TLS to servers: the handshakes above, and of the failed ones those where the
   // server's certificate was refused (expired, another CA, another name).
   Counter tls_certificate_rejected;
+  // Client certificates refused (mTLS), by reason (counted among tls_failed as well).
+  Counter client_cert_missing, client_cert_untrusted, client_cert_revoked, client_cert_expired, client_cert_invalid;
   Gauge queued;
   Histogram request_time;   // whole request, as the client saw it
   Histogram response_time;  // request sent to the server -> its response head
@@ -101,6 +103,8 @@ struct TrafficTotals {
            queue_timeouts = 0;
   uint64_t tls12_full = 0, tls12_resumed = 0, tls13_full = 0, tls13_resumed = 0, tls_failed = 0, tls_abandoned = 0;
   uint64_t tls_certificate_rejected = 0;
+  uint64_t client_cert_missing = 0, client_cert_untrusted = 0, client_cert_revoked = 0, client_cert_expired = 0,
+           client_cert_invalid = 0;
   int64_t queued = 0;
   struct Hist {
     uint64_t buckets[Histogram::kBounds + 1] = {};

@@ -8,6 +8,7 @@
 #include "tls/acme_challenge_cert.h"
 #include "tls/certificate_data.h"
 #include "tls/ocsp.h"
+#include "tls/client_verify.h"
 #include "tls/openssl_util.h"
 #include "tls/tls_transport.h"
 
@@ -222,6 +223,10 @@ std::shared_ptr<const ServerContext> ServerContext::build(const config::Listener
     self->data_->alpn_wire.push_back(static_cast<char>(p.size()));
     self->data_->alpn_wire += p;
   }
+  std::unique_ptr<ClientVerify> verify;  // mTLS: every group's context verifies the same way
+  if (tls.client_certificates.enabled() && !(verify = ClientVerify::load(tls.client_certificates, error))) {
+    return nullptr;
+  }
   for (const auto& files : all) {
     std::string why;
     auto cert = Certificate::load(files.cert, files.key, nowSeconds, why);
@@ -239,7 +244,8 @@ std::shared_ptr<const ServerContext> ServerContext::build(const config::Listener
       ServerContextData::Group group;
       group.names = cert->names();
       group.ctx.reset(SSL_CTX_new(TLS_server_method()));
-      if (!group.ctx || !configure(group.ctx.get(), tls, self.get(), *self->data_, self->challenges_ != nullptr, error)) {
+      if (!group.ctx || !configure(group.ctx.get(), tls, self.get(), *self->data_, self->challenges_ != nullptr, error) ||
+          (verify && !verify->apply(group.ctx.get(), error))) {
         if (error.empty()) {
           error = tls.where + ": cannot make a TLS context: " + drainErrors();
         }
@@ -292,7 +298,8 @@ std::shared_ptr<const ServerContext> ServerContext::build(const config::Listener
     // every handshake but a TLS-ALPN-01 challenge's.
     ServerContextData::Group group;
     group.ctx.reset(SSL_CTX_new(TLS_server_method()));
-    if (!group.ctx || !configure(group.ctx.get(), tls, self.get(), *self->data_, self->challenges_ != nullptr, error)) {
+    if (!group.ctx || !configure(group.ctx.get(), tls, self.get(), *self->data_, self->challenges_ != nullptr, error) ||
+        (verify && !verify->apply(group.ctx.get(), error))) {
       if (error.empty()) {
         error = tls.where + ": cannot make a TLS context: " + drainErrors();
       }

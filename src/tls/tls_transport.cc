@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "tls/client_verify.h"
 #include "tls/openssl_util.h"
 
 namespace fulcrum::tls {
@@ -132,6 +133,9 @@ net::HandshakeStatus TlsTransport::handshake() {
       }
     }
     ended_ = true;
+    if (SSL_is_server(ssl_)) {
+      client_cert_ = readClientCertificate(ssl_);
+    }
     return net::HandshakeStatus::Done;
   }
   int err = SSL_get_error(ssl_, ret);
@@ -158,7 +162,9 @@ net::HandshakeStatus TlsTransport::handshake() {
                           : "the client closed the connection during the handshake";
     ERR_clear_error();
   } else {
+    unsigned long code = ERR_peek_error();
     failure_ = drainErrors("handshake failed");
+    noteClientCertificateFailure(ssl_, code, stats_, failure_);
   }
   if (!ended_ && stats_) {
     stats_->tls_failed.add();

@@ -5,9 +5,11 @@
 // readiness it asks for, records decrypted past what a read asked for are announced by
 // hasBufferedInput() (no edge will), and shutdownWrite() sends close_notify before the FIN.
 // The socket is borrowed: its owner (ClientConnection's RawTransport) closes it.
+#include <memory>
 #include <string>
 #include <utility>
 
+#include "net/tls_peer.h"
 #include "net/transport.h"
 #include "stats/counters.h"
 
@@ -51,6 +53,8 @@ class TlsTransport final : public net::Transport {
   // Client side: the handshake failed because the server's certificate was refused (failure()
   // says why: "certificate has expired", "hostname mismatch", ...).
   bool certificateRejected() const { return certificate_rejected_; }
+  // After the handshake: the client's verified certificate (mTLS), null when it sent none.
+  const net::ClientCertificate* clientCertificate() const { return client_cert_.get(); }
 
  private:
   net::IoResult fromError(int ret, bool reading);
@@ -63,6 +67,7 @@ class TlsTransport final : public net::Transport {
   bool certificate_rejected_ = false;
   std::string failure_;
   std::string peer_name_;
+  std::unique_ptr<net::ClientCertificate> client_cert_;  // (allocated only when there is one)
 };
 
 }  // namespace fulcrum::tls

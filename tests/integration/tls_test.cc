@@ -266,15 +266,3 @@ TEST(Tls, AWebSocketOverTlsRelaysBothWaysAndBigBodiesArriveWhole) {
                   "https://site.test:" + std::to_string(env.port) + "/sink"});
   EXPECT_NE(up.output.find("8388608"), std::string::npos) << up.output;
 }
-
-TEST(Tls, ATcpListenerAskedToTerminateTlsIsAConfigErrorNotAPlainRelay) {
-  TempDir dir;
-  writeFile(dir.file("tcp.yaml"), "listeners:\n  - name: t\n    bind: 127.0.0.1:1\n    protocol: tcp\n    pool: p\n"
-                                  "    tls:\n      certificates:\n        - {cert: a.pem, key: a.key}\npools:\n"
-                                  "  - name: p\n    servers:\n      - address: 127.0.0.1:2\n");
-  auto r = runCommand({FULCRUM_BIN, "check", dir.file("tcp.yaml")});
-  EXPECT_EQ(r.code, 1);
-  EXPECT_NE(r.output.find("tcp.yaml:6:5: error: listeners[0].tls: TLS termination on tcp listeners is not supported yet"),
-            std::string::npos)
-      << r.output;
-}

@@ -12,7 +12,8 @@
 namespace fulcrum::http {
 
 struct FieldEdits {
-  static constexpr size_t kMax = 8;
+  // Forwarded headers remove 5 and add 4, client certificate headers remove and add 3 each.
+  static constexpr size_t kMax = 12;
 
   // A field to add, written "prefix, value" (or "value" when prefix is empty): an appended list.
   struct Added {

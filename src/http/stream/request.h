@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "codec/message.h"
+#include "net/tls_peer.h"
 
 namespace fulcrum::http {
 
@@ -28,6 +29,9 @@ struct Request {
   std::span<const Header> headers;
   bool upgrade = false;        // asks to switch protocols (WebSocket); `upgrade_protocol` names it
   std::string_view upgrade_protocol;
+  // The connection's verified client certificate (mTLS), null when there is none: what the
+  // identity headers carry and routes match on. Lives as long as the connection.
+  const net::ClientCertificate* client_certificate = nullptr;
 
   // First field with this name (case-insensitive), or null.
   const Header* find(std::string_view name) const { return findField(headers, name); }

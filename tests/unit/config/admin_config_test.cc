@@ -45,10 +45,19 @@ TEST(AdminConfig, TheControlSocketIsAPathAUnixSocketCanHave) {
   EXPECT_TRUE(onlyError(load(kBase + "admin:\n  control_socket: \"\"\n"), 9, 19, "expected a path of 1 to 107"));
 }
 
-TEST(AdminConfig, AwayFromLoopbackATokenIsRequired) {
-  EXPECT_TRUE(onlyError(load(kBase + "admin:\n  bind: \"*:9900\"\n"), 9, 9, "set admin.token"));
+TEST(AdminConfig, AwayFromLoopbackATokenAndTlsAreRequired) {
+  EXPECT_TRUE(onlyError(load(kBase + "admin:\n  bind: \"*:9900\"\n"), 9, 9, "set admin.token (or token_file) and admin.tls"));
   EXPECT_TRUE(onlyError(load(kBase + "admin:\n  bind: 10.1.2.3:9900\n"), 9, 9, "reachable from other hosts"));
-  EXPECT_TRUE(load(kBase + "admin:\n  bind: \"*:9900\"\n  token: abcdefghijklmnop-1\n").ok());
+  // And TLS: a token in clear text is anyone's who can see the traffic.
+  EXPECT_TRUE(onlyError(load(kBase + "admin:\n  bind: \"*:9900\"\n  token: abcdefghijklmnop-1\n"), 9, 9,
+                        "set admin.tls"));
+  EXPECT_TRUE(onlyError(load(kBase + "admin:\n  bind: 0.0.0.0:9900\n  tls: {certificates: [{cert: a.pem, key: a.key}]}\n"),
+                        9, 9, "set admin.token (or token_file), or bind it to 127.0.0.1"));
+  auto r = load(kBase + "admin:\n  bind: \"*:9900\"\n  token: abcdefghijklmnop-1\n  tls:\n    certificates:\n"
+                        "      - {cert: /etc/fulcrum/admin.pem, key: /etc/fulcrum/admin.key}\n");
+  ASSERT_TRUE(r.ok()) << testing::dump(r);
+  EXPECT_EQ(r.config->admin.tls.certificates.at(0).cert, "/etc/fulcrum/admin.pem");
+  EXPECT_EQ(r.config->admin.tls.alpn, std::vector<std::string>{"http/1.1"});
   EXPECT_TRUE(load(kBase + "admin:\n  bind: \"*:9900\"\n  enabled: false\n").ok());
 }
 

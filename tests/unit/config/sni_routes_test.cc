@@ -95,9 +95,7 @@ TEST(SniRoutesConfig, NotOnHttpOrWithTls) {
 )" + kPools);
   EXPECT_TRUE(hasError(r, 6, 5, "SNI passthrough routes are for tcp listeners"));
   EXPECT_TRUE(hasError(r, 11, 5, "either terminates TLS (tls) or passes it through by SNI"));
-  // (and, while termination on tcp listeners has not landed, the tls section itself)
-  EXPECT_TRUE(hasError(r, 10, 5, "TLS termination on tcp listeners is not supported yet"));
-  EXPECT_EQ(r.errors.size(), 3u) << testing::dump(r);
+  EXPECT_EQ(r.errors.size(), 2u) << testing::dump(r);
 }
 
 TEST(SniRoutesConfig, TcpWithoutEitherNeedsAPool) {

@@ -4,6 +4,7 @@
 #include "codec/parser.h"
 #include "http/h1/request_decoder.h"
 #include "http/filters/affinity_filter.h"
+#include "http/filters/client_certificate_filter.h"
 #include "http/filters/forwarded_filter.h"
 #include "http/filters/header_edits_filter.h"
 #include "http/filters/rate_limit_filter.h"
@@ -351,4 +352,26 @@ TEST(AffinityFilter, SharedClientAddressKeepsTheStoredServerWhileUsable) {
   report = tables.takeReport();
   ASSERT_EQ(report.sticky.size(), 1u);
   EXPECT_TRUE(report.sticky[0].replace);
+}
+
+TEST(ClientCertificateFilter, RemovesTheClientsOwnAndAddsTheVerifiedIdentity) {
+  config::ClientCertificates cc;
+  cc.mode = config::ClientCertificateMode::Optional;
+  cc.sans_header.clear();  // "": not sent (and not removed: it is no identity header then)
+  Req r("GET / HTTP/1.1\r\nHost: a\r\nX-Client-Subject: CN=root\r\n\r\n");
+  FieldEdits anon;
+  clientCertificateEdits(r.request, cc, anon);
+  EXPECT_TRUE(anon.removes("x-client-subject"));
+  EXPECT_TRUE(anon.removes("X-Client-Fingerprint"));
+  EXPECT_FALSE(anon.removes("X-Client-SANs"));
+  EXPECT_EQ(anon.added_count, 0u);
+  net::ClientCertificate cert{"CN=alice", "DNS:alice", "ab12"};
+  r.request.client_certificate = &cert;
+  FieldEdits id;
+  clientCertificateEdits(r.request, cc, id);
+  ASSERT_EQ(id.added_count, 2u);
+  EXPECT_EQ(id.added[0].name, "X-Client-Subject");
+  EXPECT_EQ(id.added[0].value, "CN=alice");
+  EXPECT_EQ(id.added[1].name, "X-Client-Fingerprint");
+  EXPECT_EQ(id.added[1].value, "ab12");
 }

@@ -122,3 +122,22 @@ TEST(Request, QueryAndCookieLookups) {
   cookieValue(req, "w", found);
   EXPECT_FALSE(found);
 }
+
+TEST(Router, ClientCertificateSubjectExactRegexPresentAbsent) {
+  std::vector<config::Route> routes{route("alice"), route("ops"), route("any"), route("none")};
+  routes[0].match.client_certificate = {{"subject", config::ValueMatchKind::Exact, "CN=alice,O=Example"}};
+  routes[1].match.client_certificate = {{"subject", config::ValueMatchKind::Regex, "CN=[a-z]+,OU=ops,.*"}};
+  routes[2].match.client_certificate = {{"subject", config::ValueMatchKind::Present, ""}};
+  routes[3].match.client_certificate = {{"subject", config::ValueMatchKind::Absent, ""}};
+  Router router(routes);
+  Req req("GET / HTTP/1.1\r\nHost: a\r\nX-Client-Subject: CN=alice,O=Example\r\n\r\n");
+  EXPECT_EQ(router.match(req.request), 3) << "a header is no certificate";
+  net::ClientCertificate cert;
+  req.request.client_certificate = &cert;
+  cert.subject = "CN=alice,O=Example";
+  EXPECT_EQ(router.match(req.request), 0);
+  cert.subject = "CN=bob,OU=ops,O=Example";
+  EXPECT_EQ(router.match(req.request), 1);
+  cert.subject = "CN=carol,O=Example";
+  EXPECT_EQ(router.match(req.request), 2);
+}
