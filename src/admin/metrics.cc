@@ -48,6 +48,8 @@ constexpr FamilySpec kFamilies[] = {
     {"fulcrum_listener_bytes_sent_total", Type::Counter, "Bytes sent to clients."},
     {"fulcrum_listener_rate_limited_total", Type::Counter, "Requests refused by the rate limit or the per-client connection limit."},
     {"fulcrum_listener_tls_handshakes_total", Type::Counter, "TLS handshakes by version and result (full, resumed, failed, abandoned)."},
+    {"fulcrum_listener_tls_cipher_handshakes_total", Type::Counter, "Completed TLS handshakes by version, cipher and result (full, resumed); at most 8 ciphers per listener, the rest as cipher=\"other\"."},
+    {"fulcrum_listener_tls_handshake_duration_seconds", Type::Histogram, "TLS handshake time of completed handshakes, from the accept to the handshake's end."},
     {"fulcrum_tls_certificate_expiry_seconds", Type::Gauge, "Seconds until a served certificate expires (negative: expired)."},
     {"fulcrum_listener_sni_refused_total", Type::Counter, "TCP connections closed before a pool was picked: not a TLS ClientHello, or an SNI that no sni_routes entry or default pool takes."},
     {"fulcrum_listener_request_duration_seconds", Type::Histogram, "HTTP request time, from the complete request head to the end of the response."},
@@ -142,6 +144,18 @@ std::string renderMetrics(const View& v) {
       hs("TLSv1.3", "resumed", t.tls13_resumed);
       hs("none", "failed", t.tls_failed);  // (no version was agreed)
       hs("none", "abandoned", t.tls_abandoned);
+      for (const auto& [cipher, n] : t.tls_ciphers) {
+        // OpenSSL names the TLS 1.3 suites TLS_*; every other suite it negotiates here is TLS 1.2.
+        const char* version = cipher == "other" ? "other" : cipher.starts_with("TLS_") ? "TLSv1.3" : "TLSv1.2";
+        auto byCipher = [&](const char* result, uint64_t count) {
+          w.sample("fulcrum_listener_tls_cipher_handshakes_total",
+                   {{"listener", name}, {"version", version}, {"cipher", cipher}, {"result", result}},
+                   static_cast<double>(count));
+        };
+        byCipher("full", n.full);
+        byCipher("resumed", n.resumed);
+      }
+      w.histogram("fulcrum_listener_tls_handshake_duration_seconds", {{"listener", name}}, t.tls_handshake_time);
       for (const auto& c : l.certificates) {
         w.sample("fulcrum_tls_certificate_expiry_seconds", {{"listener", name}, {"file", c.file}, {"names", c.names}},
                  static_cast<double>(c.not_after) - v.now);

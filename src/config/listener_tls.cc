@@ -8,7 +8,7 @@ namespace fulcrum::config::detail {
 namespace {
 
 const std::vector<std::string_view> kTlsKeys = {"certificates", "min_version", "max_version", "ciphers",
-                                                "ciphersuites", "alpn",        "unknown_sni"};
+                                                "ciphersuites", "alpn",        "unknown_sni", "ktls"};
 const std::vector<std::string_view> kCertificateKeys = {"cert", "key"};
 const std::vector<std::string_view> kVersions = {"1.2", "1.3"};
 const std::vector<std::string_view> kAlpn = {"http/1.1", "h2"};
@@ -93,6 +93,9 @@ void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol p
     if (auto i = r.readChoice(*p, {"default", "refuse"})) {
       out.refuse_unknown_sni = *i == 1;
     }
+  }
+  if (const Entry* p = map->find("ktls")) {
+    r.readBool(*p, out.ktls);
   }
 }
 

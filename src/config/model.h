@@ -321,6 +321,7 @@ struct ListenerTls {
   std::string ciphersuites = kDefaultTlsCiphersuites;  // TLS 1.3
   std::vector<std::string> alpn;  // offered protocols; http listeners: http/1.1 by default
   bool refuse_unknown_sni = false;  // unknown_sni: refuse (else the first certificate answers)
+  bool ktls = false;                // kernel TLS where the kernel offers it (tls/kernel_tls.h)
   std::string where;                // "file:line:column: listeners[0].tls", for errors
   bool enabled() const { return !certificates.empty(); }
 };

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 
 namespace fulcrum::stats {
 
@@ -65,6 +66,26 @@ class StatusCounts {
   Counter other_;
 };
 
+// Completed TLS handshakes by negotiated cipher, full or resumed: a few slots (a listener
+// negotiates a handful of suites; more are counted under a null name, "other"), so the
+// label's cardinality stays bounded whatever the config allows. Names must have static
+// storage (OpenSSL's cipher table): they are compared and kept by address.
+class CipherCounts {
+ public:
+  static constexpr size_t kSlots = 8;
+  void add(const char* name, bool resumed);
+  struct Totals {
+    uint64_t full = 0, resumed = 0;
+  };
+  // Adds this table's counts into out (name -> counts; "other" for the overflow).
+  void sumInto(std::map<std::string, Totals>& out) const;
+
+ private:
+  std::atomic<const char*> names_[kSlots] = {};
+  Counter full_[kSlots], resumed_[kSlots];
+  Counter other_full_, other_resumed_;
+};
+
 // One worker's figures for one listener, route, pool or server. Each kind uses the fields
 // that mean something for it (docs/design/observability.md).
 struct Traffic {
@@ -82,6 +103,8 @@ struct Traffic {
   // TLS listeners: handshakes completed by version (full or resumed), failed (a bad or
   // refused hello, an alert), and abandoned before the end (a timeout, a client gone).
   Counter tls12_full, tls12_resumed, tls13_full, tls13_resumed, tls_failed, tls_abandoned;
+  CipherCounts tls_ciphers;     // completed handshakes by cipher
+  Histogram tls_handshake_time;  // the accept to the handshake's end (completed ones)
   Gauge queued;
   Histogram request_time;   // whole request, as the client saw it
   Histogram response_time;  // request sent to the server -> its response head
@@ -97,13 +120,14 @@ struct TrafficTotals {
            sni_refused = 0,
            queue_timeouts = 0;
   uint64_t tls12_full = 0, tls12_resumed = 0, tls13_full = 0, tls13_resumed = 0, tls_failed = 0, tls_abandoned = 0;
+  std::map<std::string, CipherCounts::Totals> tls_ciphers;
   int64_t queued = 0;
   struct Hist {
     uint64_t buckets[Histogram::kBounds + 1] = {};
     uint64_t sum_us = 0;
     uint64_t count() const;
   };
-  Hist request_time, response_time;
+  Hist request_time, response_time, tls_handshake_time;
 };
 
 // One Traffic per worker, each on its own cache lines. Shared (shared_ptr) by every
