@@ -19,8 +19,10 @@ echo "== release tests ($(date +%T))"
 (cd build-release && ctest --output-on-failure --timeout 600 -j2)
 echo "== benchmark smoke run ($(date +%T))"
 # Not a measurement (nothing is timed or compared): the side-by-side suite runs end to end
-# with tiny sizes against HAProxy and NGINX, so that it cannot rot.
+# with tiny sizes against HAProxy and NGINX (and the TLS suite against Caddy too), so that it
+# cannot rot.
 bench/run --smoke
+bench/tls --smoke
 
 echo "== asan+ubsan build ($(date +%T))"
 scripts/build.sh asan

@@ -178,11 +178,12 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     md = report.markdown(meta, summary, rows, names)
     md_path = os.path.join(a.out, "benchmarks.md")
-    if os.path.exists(md_path):  # keep the section bench/l4_small writes
+    if os.path.exists(md_path):  # keep the sections bench/l4_small and bench/tls write
         old = open(md_path).read()
-        begin, end = old.find("<!-- l4_small: begin"), old.find("<!-- l4_small: end -->")
-        if 0 <= begin < end:
-            md = md.rstrip("\n") + "\n\n" + old[begin:end + len("<!-- l4_small: end -->")] + "\n"
+        for name in ("l4_small", "tls"):
+            begin, end = old.find(f"<!-- {name}: begin"), old.find(f"<!-- {name}: end -->")
+            if 0 <= begin < end:
+                md = md.rstrip("\n") + "\n\n" + old[begin:end + len(f"<!-- {name}: end -->")] + "\n"
     with open(md_path, "w") as f:
         f.write(md)
     with open(os.path.join(a.out, "benchmarks.json"), "w") as f:

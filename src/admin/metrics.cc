@@ -50,6 +50,8 @@ constexpr FamilySpec kFamilies[] = {
     {"fulcrum_listener_tls_handshakes_total", Type::Counter, "TLS handshakes by version and result (full, resumed, failed, abandoned)."},
     {"fulcrum_listener_tls_client_certificate_failures_total", Type::Counter,
      "Handshakes refused for the client certificate (mTLS), by reason (missing, untrusted, revoked, expired, invalid)."},
+    {"fulcrum_listener_tls_cipher_handshakes_total", Type::Counter, "Completed TLS handshakes by version, cipher and result (full, resumed); at most 8 ciphers per listener, the rest as cipher=\"other\"."},
+    {"fulcrum_listener_tls_handshake_duration_seconds", Type::Histogram, "TLS handshake time of completed handshakes, from the accept to the handshake's end."},
     {"fulcrum_tls_certificate_expiry_seconds", Type::Gauge, "Seconds until a served certificate expires (negative: expired)."},
     {"fulcrum_acme_orders_total", Type::Counter, "ACME orders by result: success (a certificate stored) or failure (retried after a backoff)."},
     {"fulcrum_listener_sni_refused_total", Type::Counter, "TCP connections closed before a pool was picked: not a TLS ClientHello, or an SNI that no sni_routes entry or default pool takes."},
@@ -163,6 +165,18 @@ std::string renderMetrics(const View& v) {
         cf("expired", t.client_cert_expired);
         cf("invalid", t.client_cert_invalid);
       }
+      for (const auto& [cipher, n] : t.tls_ciphers) {
+        // OpenSSL names the TLS 1.3 suites TLS_*; every other suite it negotiates here is TLS 1.2.
+        const char* version = cipher == "other" ? "other" : cipher.starts_with("TLS_") ? "TLSv1.3" : "TLSv1.2";
+        auto byCipher = [&](const char* result, uint64_t count) {
+          w.sample("fulcrum_listener_tls_cipher_handshakes_total",
+                   {{"listener", name}, {"version", version}, {"cipher", cipher}, {"result", result}},
+                   static_cast<double>(count));
+        };
+        byCipher("full", n.full);
+        byCipher("resumed", n.resumed);
+      }
+      w.histogram("fulcrum_listener_tls_handshake_duration_seconds", {{"listener", name}}, t.tls_handshake_time);
       for (const auto& c : l.certificates) {
         w.sample("fulcrum_tls_certificate_expiry_seconds", {{"listener", name}, {"file", c.file}, {"names", c.names}},
                  static_cast<double>(c.not_after) - v.now);

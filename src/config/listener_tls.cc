@@ -11,7 +11,7 @@ namespace {
 
 const std::vector<std::string_view> kTlsKeys = {"certificates", "min_version",     "max_version",        "ciphers",
                                                 "ciphersuites", "alpn",            "unknown_sni",        "acme",
-                                                "session_tickets", "client_certificates"};
+                                                "session_tickets", "client_certificates", "ktls"};
 const std::vector<std::string_view> kCertificateKeys = {"cert", "key", "ocsp"};
 const std::vector<std::string_view> kTicketKeys = {"key_file", "rotate", "lifetime"};
 const std::vector<std::string_view> kVersions = {"1.2", "1.3"};
@@ -180,6 +180,9 @@ void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol p
   }
   if (const Entry* p = map->find("session_tickets")) {
     readSessionTickets(r, *p, out.session_tickets);
+  }
+  if (const Entry* p = map->find("ktls")) {
+    r.readBool(*p, out.ktls);
   }
 }
 

@@ -376,6 +376,7 @@ struct ListenerTls {
   std::vector<std::string> acme;
   TlsSessionTickets session_tickets;
   ClientCertificates client_certificates;
+  bool ktls = false;                // kernel TLS where the kernel offers it (tls/kernel_tls.h)
   std::string where;                // "file:line:column: listeners[0].tls", for errors
   bool enabled() const { return !certificates.empty() || !acme.empty(); }
 };

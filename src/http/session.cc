@@ -66,7 +66,7 @@ void HttpSession::start() {
   }
   conn_.handshaken = !rt_->tls;  // (a plain socket has no handshake)
   if (rt_->tls) {
-    auto tls = rt_->tls->accept(conn_.raw.fd(), &listenerStats());
+    auto tls = rt_->tls->accept(conn_.raw.fd(), &listenerStats(), &ctx_.loop.clock());
     if (!tls) {
       log::warn("cannot start a TLS connection (out of memory?)", {{"listener", rt_->listener->name}});
       close("tls setup failed", true);

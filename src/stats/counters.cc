@@ -51,6 +51,37 @@ void StatusCounts::sumInto(std::map<uint16_t, uint64_t>& out) const {
   }
 }
 
+void CipherCounts::add(const char* name, bool resumed) {
+  for (size_t i = 0; name && i < kSlots; ++i) {
+    const char* n = names_[i].load(std::memory_order_relaxed);
+    if (n == nullptr) {
+      // Only this worker writes the table: claim the slot, then count (as StatusCounts).
+      names_[i].store(name, std::memory_order_release);
+      n = name;
+    }
+    if (n == name) {
+      (resumed ? resumed_[i] : full_[i]).add();
+      return;
+    }
+  }
+  (resumed ? other_resumed_ : other_full_).add();
+}
+
+void CipherCounts::sumInto(std::map<std::string, Totals>& out) const {
+  for (size_t i = 0; i < kSlots; ++i) {
+    if (const char* n = names_[i].load(std::memory_order_acquire)) {
+      Totals& t = out[n];
+      t.full += full_[i].get();
+      t.resumed += resumed_[i].get();
+    }
+  }
+  if (other_full_.get() + other_resumed_.get() > 0) {
+    Totals& t = out["other"];
+    t.full += other_full_.get();
+    t.resumed += other_resumed_.get();
+  }
+}
+
 uint64_t TrafficTotals::Hist::count() const {
   uint64_t n = 0;
   for (uint64_t b : buckets) {
@@ -97,6 +128,8 @@ TrafficTotals TrafficSet::sum() const {
     t.client_cert_revoked += s.client_cert_revoked.get();
     t.client_cert_expired += s.client_cert_expired.get();
     t.client_cert_invalid += s.client_cert_invalid.get();
+    s.tls_ciphers.sumInto(t.tls_ciphers);
+    addHist(t.tls_handshake_time, s.tls_handshake_time);
     t.queued += s.queued.get();
     addHist(t.request_time, s.request_time);
     addHist(t.response_time, s.response_time);

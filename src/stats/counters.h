@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <string>
 
 namespace fulcrum::stats {
 
@@ -65,6 +66,26 @@ class StatusCounts {
   Counter other_;
 };
 
+// Completed TLS handshakes by negotiated cipher, full or resumed: a few slots (a listener
+// negotiates a handful of suites; more are counted under a null name, "other"), so the
+// label's cardinality stays bounded whatever the config allows. Names must have static
+// storage (OpenSSL's cipher table): they are compared and kept by address.
+class CipherCounts {
+ public:
+  static constexpr size_t kSlots = 8;
+  void add(const char* name, bool resumed);
+  struct Totals {
+    uint64_t full = 0, resumed = 0;
+  };
+  // Adds this table's counts into out (name -> counts; "other" for the overflow).
+  void sumInto(std::map<std::string, Totals>& out) const;
+
+ private:
+  std::atomic<const char*> names_[kSlots] = {};
+  Counter full_[kSlots], resumed_[kSlots];
+  Counter other_full_, other_resumed_;
+};
+
 // One worker's figures for one listener, route, pool or server. Each kind uses the fields
 // that mean something for it (docs/design/observability.md).
 struct Traffic {
@@ -87,6 +108,8 @@ struct Traffic {
   Counter tls_certificate_rejected;
   // Client certificates refused (mTLS), by reason (counted among tls_failed as well).
   Counter client_cert_missing, client_cert_untrusted, client_cert_revoked, client_cert_expired, client_cert_invalid;
+  CipherCounts tls_ciphers;     // completed handshakes by cipher
+  Histogram tls_handshake_time;  // the accept to the handshake's end (completed ones)
   Gauge queued;
   Histogram request_time;   // whole request, as the client saw it
   Histogram response_time;  // request sent to the server -> its response head
@@ -105,13 +128,14 @@ struct TrafficTotals {
   uint64_t tls_certificate_rejected = 0;
   uint64_t client_cert_missing = 0, client_cert_untrusted = 0, client_cert_revoked = 0, client_cert_expired = 0,
            client_cert_invalid = 0;
+  std::map<std::string, CipherCounts::Totals> tls_ciphers;
   int64_t queued = 0;
   struct Hist {
     uint64_t buckets[Histogram::kBounds + 1] = {};
     uint64_t sum_us = 0;
     uint64_t count() const;
   };
-  Hist request_time, response_time;
+  Hist request_time, response_time, tls_handshake_time;
 };
 
 // One Traffic per worker, each on its own cache lines. Shared (shared_ptr) by every

@@ -9,6 +9,7 @@
 #include "tls/certificate_data.h"
 #include "tls/ocsp.h"
 #include "tls/client_verify.h"
+#include "tls/kernel_tls.h"
 #include "tls/openssl_util.h"
 #include "tls/tls_transport.h"
 
@@ -96,6 +97,9 @@ bool configure(SSL_CTX* ctx, const config::ListenerTls& tls, ServerContext* owne
   SSL_CTX_set_max_proto_version(ctx, versionOf(tls.max_version));
   SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE |
                                SSL_OP_IGNORE_UNEXPECTED_EOF);
+  if (tls.ktls && kernelTls().available) {
+    SSL_CTX_set_options(ctx, SSL_OP_ENABLE_KTLS);  // (without support: not even tried per connection)
+  }
   // Partial writes and a moving buffer: the caller's buffers grow and move between retries;
   // released buffers: an idle connection holds no record buffers (memory per idle connection).
   SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER | SSL_MODE_RELEASE_BUFFERS);
@@ -347,7 +351,7 @@ std::vector<std::string> ServerContext::expireOcsp(int64_t nowSeconds) const {
   return expired;
 }
 
-std::unique_ptr<net::Transport> ServerContext::accept(int fd, stats::Traffic* stats) const {
+std::unique_ptr<net::Transport> ServerContext::accept(int fd, stats::Traffic* stats, const core::Clock* clock) const {
   SSL* ssl = SSL_new(data_->groups[0].ctx.get());
   if (!ssl) {
     ERR_clear_error();
@@ -359,7 +363,7 @@ std::unique_ptr<net::Transport> ServerContext::accept(int fd, stats::Traffic* st
     return nullptr;
   }
   SSL_set_accept_state(ssl);
-  return std::make_unique<TlsTransport>(ssl, fd, stats);
+  return std::make_unique<TlsTransport>(ssl, fd, stats, clock);
 }
 
 }  // namespace fulcrum::tls

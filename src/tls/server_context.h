@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "config/model.h"
+#include "core/clock.h"
 #include "net/transport.h"
 #include "stats/counters.h"
 #include "tls/acme_challenges.h"
@@ -50,8 +51,10 @@ class ServerContext {
 
   // A TLS transport over an accepted socket (the fd stays owned by the caller); null when
   // OpenSSL cannot make the connection object (memory).
-  // `stats`: where its handshake is counted (null: nowhere).
-  std::unique_ptr<net::Transport> accept(int fd, stats::Traffic* stats = nullptr) const;
+  // `stats`: where its handshake is counted (null: nowhere); `clock`: the worker loop's, for
+  // the handshake time and record sizing (tls_transport.h).
+  std::unique_ptr<net::Transport> accept(int fd, stats::Traffic* stats = nullptr,
+                                         const core::Clock* clock = nullptr) const;
 
   const std::vector<std::shared_ptr<const Certificate>>& certificates() const { return certificates_; }
   // The group index serving `name` (lower case), or -1 (unknown: the default or a refusal).

@@ -5,6 +5,7 @@
 #include <openssl/x509.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -13,12 +14,12 @@
 
 namespace fulcrum::tls {
 
-namespace {
-// One TLS record's worth of plaintext: a head and a body start that fit go as one record.
-constexpr size_t kCoalesce = 16 * 1024;
-}  // namespace
-
-TlsTransport::TlsTransport(SSL* ssl, int fd, stats::Traffic* stats) : ssl_(ssl), fd_(fd), stats_(stats) {}
+TlsTransport::TlsTransport(SSL* ssl, int fd, stats::Traffic* stats, const core::Clock* clock)
+    : ssl_(ssl), fd_(fd), stats_(stats), clock_(clock) {
+  if (clock_) {
+    started_us_ = last_write_us_ = clock_->nowUs();
+  }
+}
 
 TlsTransport::~TlsTransport() {
   if (!ended_ && stats_) {
@@ -66,17 +67,37 @@ net::IoResult TlsTransport::read(uint8_t* data, size_t len) {
   return fromError(ret, true);
 }
 
+size_t TlsTransport::recordLimit() {
+  if (!write_pending_ && clock_) {
+    uint64_t now = clock_->nowUs();
+    if (now - last_write_us_ >= kIdleResetUs) {
+      small_left_ = kSmallWindow;
+    }
+    last_write_us_ = now;
+  }
+  return small_left_ > 0 ? kSmallRecord : kFullRecord;
+}
+
+net::IoResult TlsTransport::writeRecord(const uint8_t* data, size_t len) {
+  size_t sent = 0;
+  ERR_clear_error();
+  // (SSL_MODE_ENABLE_PARTIAL_WRITE: one record per call, written from the caller's buffer.)
+  int ret = SSL_write_ex(ssl_, data, len, &sent);
+  if (ret == 1) {
+    write_pending_ = false;
+    small_left_ -= std::min(small_left_, sent);
+    return {net::IoStatus::Ok, sent};
+  }
+  auto r = fromError(ret, false);
+  write_pending_ = r.status == net::IoStatus::WouldBlock;
+  return r;
+}
+
 net::IoResult TlsTransport::write(const uint8_t* data, size_t len) {
   if (len == 0) {
     return {net::IoStatus::Ok, 0};
   }
-  size_t sent = 0;
-  ERR_clear_error();
-  int ret = SSL_write_ex(ssl_, data, len, &sent);
-  if (ret == 1) {
-    return {net::IoStatus::Ok, sent};
-  }
-  return fromError(ret, false);
+  return writeRecord(data, std::min(len, recordLimit()));
 }
 
 net::IoResult TlsTransport::write2(const uint8_t* a, size_t alen, const uint8_t* b, size_t blen) {
@@ -86,14 +107,23 @@ net::IoResult TlsTransport::write2(const uint8_t* a, size_t alen, const uint8_t*
   if (blen == 0) {
     return write(a, alen);
   }
-  if (alen < kCoalesce) {
-    // The head and what fits of the body in one record. (A retry after WouldBlock presents
-    // the same bytes again, so the record OpenSSL kept is still what we ask for.)
-    uint8_t buf[kCoalesce];
-    size_t fromB = std::min(blen, kCoalesce - alen);
+  // Same inputs and the same (frozen while pending) limit give the same record on a retry.
+  size_t limit = recordLimit();
+  // How much of b goes with a: all of it when the whole fits one record; else what leaves the
+  // rest of b as whole records (small records: fill the first; the copy is at most one record).
+  size_t fromB = 0;
+  if (alen < limit) {
+    if (alen + blen <= limit || limit == kSmallRecord) {
+      fromB = std::min(blen, limit - alen);
+    } else if (size_t tail = (alen + blen) % limit; tail > alen) {
+      fromB = tail - alen;
+    }
+  }
+  if (fromB > 0) {
+    uint8_t buf[kFullRecord];
     std::memcpy(buf, a, alen);
     std::memcpy(buf + alen, b, fromB);
-    return write(buf, alen + fromB);
+    return writeRecord(buf, alen + fromB);
   }
   auto r = write(a, alen);
   if (r.status != net::IoStatus::Ok || r.bytes < alen) {
@@ -130,6 +160,11 @@ net::HandshakeStatus TlsTransport::handshake() {
         (resumed ? stats_->tls13_resumed : stats_->tls13_full).add();
       } else {
         (resumed ? stats_->tls12_resumed : stats_->tls12_full).add();
+      }
+      // (The name is OpenSSL's static table entry: counted by address.)
+      stats_->tls_ciphers.add(SSL_CIPHER_get_name(SSL_get_current_cipher(ssl_)), resumed);
+      if (clock_) {
+        stats_->tls_handshake_time.observe(clock_->nowUs() - started_us_);
       }
     }
     ended_ = true;

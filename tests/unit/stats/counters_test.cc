@@ -25,6 +25,29 @@ TEST(Histogram, BucketsByUpperBoundInclusive) {
   EXPECT_EQ(h.sumMicros(), 0u + 100 + 101 + 999999 + 1000000 + 61000000);
 }
 
+TEST(CipherCounts, CountsByNameAndResultBoundedWithTheRestAsOther) {
+  // Names are kept by address (OpenSSL's static table): the same text elsewhere is another key.
+  static const char* const kNames[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "A", "B", "C", "D", "E",
+                                       "F", "G", "H"};
+  CipherCounts c;
+  c.add(kNames[0], false);
+  c.add(kNames[0], true);
+  c.add(kNames[0], true);
+  for (const char* n : kNames) {
+    c.add(n, false);
+  }
+  c.add(nullptr, true);  // no cipher name: other
+  std::map<std::string, CipherCounts::Totals> out;
+  c.sumInto(out);
+  EXPECT_EQ(out.size(), CipherCounts::kSlots + 1);
+  EXPECT_EQ(out["TLS_AES_128_GCM_SHA256"].full, 2u);
+  EXPECT_EQ(out["TLS_AES_128_GCM_SHA256"].resumed, 2u);
+  EXPECT_EQ(out["F"].full, 1u);
+  EXPECT_EQ(out.count("G"), 0u);
+  EXPECT_EQ(out["other"].full, 2u);  // G and H: past the 8 slots
+  EXPECT_EQ(out["other"].resumed, 1u);
+}
+
 TEST(StatusCounts, CountsEachCodeAndOverflowsToOther) {
   StatusCounts s;
   for (int i = 0; i < 3; ++i) s.add(200);
