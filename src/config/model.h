@@ -319,7 +319,9 @@ struct ListenerTls {
   uint16_t max_version = 0x0304;  // TLS 1.3
   std::string ciphers = kDefaultTlsCiphers;            // TLS 1.2 (OpenSSL cipher list syntax)
   std::string ciphersuites = kDefaultTlsCiphersuites;  // TLS 1.3
-  std::vector<std::string> alpn;  // offered protocols; http listeners: http/1.1 by default
+  std::vector<std::string> alpn;  // offered protocols; http listeners: http/1.1 by default (h2 first
+                                  // when http2 is enabled)
+  bool alpn_given = false;          // alpn was written in the config (else the default)
   bool refuse_unknown_sni = false;  // unknown_sni: refuse (else the first certificate answers)
   std::string where;                // "file:line:column: listeners[0].tls", for errors
   bool enabled() const { return !certificates.empty(); }
@@ -331,6 +333,16 @@ struct ListenerTls {
 struct SniRoute {
   std::vector<std::string> names;  // lower case, unique across the listener's routes
   std::string pool;                // validated: names an existing pool
+};
+
+// HTTP/2 from clients on an http listener (docs/design/h2.md): `h2` by ALPN on a TLS listener,
+// HTTP/2 with prior knowledge (h2c, the 24-byte preface) on a plain one. Off unless enabled.
+struct Http2 {
+  bool enabled = false;
+  uint32_t max_concurrent_streams = 100;   // 1..10000 (SETTINGS_MAX_CONCURRENT_STREAMS)
+  uint32_t initial_window_size = 65535;    // 1024..2^31-1: what a stream may send us unread
+  uint32_t max_frame_size = 16384;         // 16384..16777215 (SETTINGS_MAX_FRAME_SIZE)
+  uint32_t max_header_list_size = 65536;   // 1024..16 MiB (SETTINGS_MAX_HEADER_LIST_SIZE)
 };
 
 struct Listener {
@@ -350,6 +362,7 @@ struct Listener {
   uint32_t udp_max_flows = 10000; // UDP: flows per worker; beyond it new flows are dropped
   HttpListener http;             // protocol http only
   ListenerTls tls;               // tcp and http listeners
+  Http2 http2;                   // http listeners
   std::vector<SniRoute> sni_routes;  // tcp only, without tls: route by SNI, relay untouched
 };
 

@@ -102,6 +102,8 @@ void readOutlierDetection(YamlReader& r, const Entry& e, OutlierDetection& o);
 // listeners[].tls (listener_tls.cc): certificate files (resolved against the config's
 // directory), versions, ciphers, ALPN, unknown SNI. `protocol`: the listener's (udp has none).
 void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol protocol);
+// listeners[].http2 (http listeners): enabled and the HTTP/2 settings.
+void readListenerHttp2(YamlReader& r, const Entry& e, Http2& out);
 
 // listeners[].sni_routes (sni_routes.cc): names and pools; the pools go to `pools` for the
 // cross-check. `protocol`: the listener's (only tcp may have them).

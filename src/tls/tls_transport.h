@@ -41,7 +41,7 @@ class TlsTransport final : public net::Transport {
   // After the handshake: the negotiated version ("TLSv1.3"), cipher and ALPN protocol.
   std::string version() const;
   std::string cipher() const;
-  std::string alpn() const;
+  std::string alpn() const override;
 
  private:
   net::IoResult fromError(int ret, bool reading);
