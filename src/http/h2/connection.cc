@@ -67,6 +67,11 @@ std::optional<Connection::End> Connection::drive() {
       }
       progress = true;
     }
+    // Frames first, streams after: a stream the same bytes made malformed (a content-length
+    // the DATA broke) has its RST_STREAM sent and is closed before it could reach a server.
+    if (!writeOut(blocked)) {
+      return End{"client write failed", true};
+    }
     runStreams();
     if (c.eof && c.in.empty()) {
       // The client closed its side: what it asked is not wanted any more.
