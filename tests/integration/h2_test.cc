@@ -7,7 +7,10 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <signal.h>
 #include <unistd.h>
+
+#include <thread>
 
 #include "../tls_certs.h"
 #include "harness.h"
@@ -204,4 +207,39 @@ TEST(Http2, ASlowReaderOfOneStreamDoesNotStallAnother) {
   auto r = env.probe("slow-reader");
   EXPECT_NE(r.output.find("stream 1 status 200 bytes 65535\n"), std::string::npos) << r.output;
   EXPECT_NE(r.output.find("stream 3 status 200 bytes 14 ended"), std::string::npos) << r.output;
+}
+
+TEST(Http2, StopSendsTwoGoawaysAndServesWhatCameBeforeTheFinalOne) {
+  H2Env env;
+  env.start();
+  // Stream 1 is in flight at SIGTERM; stream 3 is sent after the first GOAWAY (NO_ERROR, the
+  // highest id): both are answered, then the final GOAWAY names the last one, then the close.
+  auto r = runCommand({"/usr/bin/python3", kProbe, std::to_string(env.port), "drain", std::to_string(env.fulcrum->pid())},
+                      20s);
+  EXPECT_NE(r.output.find("goaway 0 last 2147483647\ngoaway 0 last 3\n"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("stream 1 status 200 bytes 10 ended"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("stream 3 status 200 bytes 14 ended"), std::string::npos) << r.output;
+  EXPECT_EQ(env.fulcrum->wait(10s), 0);
+}
+
+TEST(Http2, AReloadDuringH2loadLosesNoRequest) {
+  H2Env env;
+  HttpBackend b2 = startHttpBackend(env.dir, "b2");
+  env.start();
+  RunResult load;
+  std::thread client([&] {
+    load = runCommand({"/usr/bin/h2load", "-n", "6000", "-c", "4", "-m", "10", url(env.port, "/")}, 60s);
+  });
+  std::this_thread::sleep_for(50ms);
+  writeFile(env.dir.file("fulcrum.yaml"),
+            httpConfig(env.port, httpPool("web", {env.backend.port, b2.port}), "    http2:\n      enabled: true\n"));
+  env.fulcrum->signal(SIGHUP);
+  client.join();
+  EXPECT_TRUE(waitFor([&] { return count(env.fulcrum->log(), "config applied") == 2; }, 5s)) << env.fulcrum->log();
+  EXPECT_NE(load.output.find("requests: 6000 total, 6000 started, 6000 done, 6000 succeeded, 0 failed"),
+            std::string::npos)
+      << load.output;
+  // New streams on the open connections follow the new config.
+  auto after = curl({"--http2-prior-knowledge", url(env.port, "/"), url(env.port, "/"), url(env.port, "/")});
+  EXPECT_NE(after.output.find("hello from b2"), std::string::npos) << after.output;
 }

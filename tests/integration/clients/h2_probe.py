@@ -23,7 +23,12 @@ usage: h2_probe.py PORT CASE
   cookie         GET /cookie with the crumbs "a=1" and "b=2" as two fields
   trailers       POST /sink without content-length, DATA, then trailers ending the stream
   slow-reader    stream 1 GET /source/4194304 never given window; stream 3 GET / meanwhile
+  drain PID      stream 1 GET /sleep/300, then SIGTERM to PID; after the first GOAWAY, stream 3
+                 GET /; prints every GOAWAY with its last stream id ("goaway <code> last <id>")
+                 and reads until the proxy closes
 """
+import os
+import signal
 import socket
 import sys
 import time
@@ -87,7 +92,7 @@ def base(method, path, extra=()):
     return [(":method", method), (":scheme", "http"), (":authority", "127.0.0.1"), (":path", path)] + list(extra)
 
 
-def run(port, case):
+def run(port, case, arg=None):
     c = Conn(port)
     want = {1}
     if case == "cl-excess":
@@ -120,6 +125,12 @@ def run(port, case):
         c.send(WindowUpdateFrame(0, window_increment=1 << 30))
         c.headers(1, base("GET", "/source/4194304"))
         want = {3}
+    elif case == "drain":
+        c.headers(1, base("GET", "/sleep/300"))
+        c.flush()
+        time.sleep(0.1)
+        os.kill(int(arg), signal.SIGTERM)
+        want = {1, 3}
     else:
         print("unknown case", case)
         return 2
@@ -162,13 +173,18 @@ def run(port, case):
             print("stream %d rst %d" % (f.stream_id, f.error_code))
             ended.add(f.stream_id)
         elif isinstance(f, GoAwayFrame):
-            print("goaway %d" % f.error_code)
-            break
+            if case != "drain":
+                print("goaway %d" % f.error_code)
+                break
+            print("goaway %d last %d" % (f.error_code, f.last_stream_id), flush=True)
+            if 3 not in statuses and 3 not in ended and f.last_stream_id > 3:
+                c.headers(3, base("GET", "/"))  # sent between the two GOAWAYs: still served
+                c.flush()
         if case == "slow-reader" and not started3 and len(got.get(1, b"")) >= 65535:
             started3 = True  # stream 1 is stalled on its window: another stream must still be served
             c.headers(3, base("GET", "/"))
             c.flush()
-        if want <= ended:
+        if want <= ended and case != "drain":
             break
     for sid in sorted(set(statuses) | set(got)):
         if sid in statuses:
@@ -181,4 +197,4 @@ def run(port, case):
 
 
 if __name__ == "__main__":
-    sys.exit(run(int(sys.argv[1]), sys.argv[2]))
+    sys.exit(run(int(sys.argv[1]), sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else None))
