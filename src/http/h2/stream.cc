@@ -135,13 +135,14 @@ void Stream::onRequestHead(bool endStream) {
 void Stream::onData(std::span<const uint8_t> data) {
   last_client_ms_ = conn_.ctx().loop.nowMs();
   in_bytes_ += data.size();
-  if (closed_ || (!start_pending_ && !upstream_)) {
-    conn_.codec().consume(id_, data.size());  // answered locally: the body is dropped
+  if (closed_ || (!start_pending_ && !upstream_) || exchange_over_) {
+    conn_.codec().consume(id_, data.size());  // answered already: the rest of the body is dropped
     return;
   }
   if (data.empty()) {
     return;
   }
+  size_t before = req_buf_.size();
   if (req_chunked_) {
     appendHex(req_buf_, data.size());
     req_buf_.append("\r\n");
@@ -150,7 +151,7 @@ void Stream::onData(std::span<const uint8_t> data) {
   if (req_chunked_) {
     req_buf_.append("\r\n");
   }
-  req_framed_ += req_buf_.size() - req_sent_ - (req_framed_ - req_framed_sent_);
+  req_framed_ += req_buf_.size() - before;
   req_pieces_.emplace_back(req_framed_, data.size());
   req_payload_ += data.size();
   conn_.markDirty(*this);
