@@ -33,6 +33,7 @@
 #include "http/client_connection.h"
 #include "http/filters/terminal_filter.h"
 #include "http/h1/head_writer.h"
+#include "http/frontend.h"
 #include "http/h2/connection.h"
 #include "http/recycler.h"
 #include "http/request_accounting.h"
@@ -56,6 +57,7 @@ class HttpFrontend;
 class HttpSession final : public upstream::Session,
                           public core::IoHandler,
                           public ExchangeOwner,
+                          public QueuedRequest,
                           private RequestBodySource,
                           private ResponseSink {
  public:
@@ -72,7 +74,7 @@ class HttpSession final : public upstream::Session,
   void onExchangeDeadline() override { scheduleTimer(); }
   void onSlotFreed() override;
   // The frontend's max_requests queue: false while still waiting.
-  bool retryFromQueue();
+  bool retryFromQueue() override;
 
  private:
   // Upstream: the request's UpstreamExchange runs (connecting, sending, receiving, retrying).

@@ -243,3 +243,18 @@ TEST(Http2, AReloadDuringH2loadLosesNoRequest) {
   auto after = curl({"--http2-prior-knowledge", url(env.port, "/"), url(env.port, "/"), url(env.port, "/")});
   EXPECT_NE(after.output.find("hello from b2"), std::string::npos) << after.output;
 }
+
+TEST(Http2, StreamsBeyondThePoolsMaxRequestsWaitInTheQueue) {
+  H2Env env;
+  env.fulcrum = startFulcrum(env.dir,
+                             httpConfig(env.port, httpPool("web", {env.backend.port}, "    http:\n      max_requests: 1\n"),
+                                        "    http2:\n      enabled: true\n"),
+                             env.port);
+  // Three streams at once on one connection: one at a time reaches the server, none is refused.
+  auto ng = runCommand({"/usr/bin/nghttp", "-n", "-s", url(env.port, "/sleep/150"), url(env.port, "/sleep/150"),
+                        url(env.port, "/sleep/150")},
+                       20s);
+  EXPECT_EQ(ng.code, 0) << ng.output;
+  EXPECT_EQ(count(ng.output, " 200 "), 3u) << ng.output;
+  EXPECT_EQ(curl({url(env.backend.port, "/peak")}).output, "1\n");
+}

@@ -297,7 +297,7 @@ void Stream::start() {
 }
 
 void Stream::pump() {
-  if (closed_ || !upstream_ || exchange_over_ || wait_until_ms_ != 0) {
+  if (closed_ || !upstream_ || exchange_over_ || wait_until_ms_ != 0 || queued_) {
     return;
   }
   onExchange(upstream_->pump());
@@ -313,17 +313,66 @@ void Stream::onUpstreamEvents(uint32_t events) {
 
 void Stream::onSlotFreed() { frontend_->queue().onSlotFreed(); }
 
+void Stream::enqueue() {
+  const auto& cluster = upstream_->upstream().cluster();
+  if (!frontend_->queue().enqueue(this, cluster.config.queue_size)) {
+    acct_->termination = "queue_full";
+    upstream_->abandon();
+    exchange_over_ = true;
+    respond(503, errorBody(503), {}, {}, nullptr, "queue_full");
+    return;
+  }
+  queued_ = true;
+  auto& ctx = conn_.ctx();
+  if (acct_->wait_us == 0) {
+    acct_->wait_us = ctx.loop.clock().nowUs();
+    cluster.pool_state->traffic->worker(ctx.worker_index).queued.add(1);
+  }
+  queue_until_ms_ = ctx.loop.nowMs() + static_cast<uint64_t>(rt_->config->timeouts.queue.count());
+  scheduleTimer();
+}
+
+void Stream::leaveQueue() {
+  if (!queued_) {
+    return;
+  }
+  queued_ = false;
+  frontend_->queue().dequeue(this);
+  if (acct_ && acct_->wait_us != 0) {
+    acct_->queue_us = static_cast<int64_t>(conn_.ctx().loop.clock().nowUs() - acct_->wait_us);
+    acct_->wait_us = 0;
+    if (acct_->cluster) {
+      acct_->cluster->pool_state->traffic->worker(conn_.ctx().worker_index).queued.add(-1);
+    }
+  }
+}
+
+bool Stream::retryFromQueue() {
+  if (!queued_ || closed_ || !upstream_) {
+    return true;
+  }
+  auto status = upstream_->fromQueue();
+  if (!status) {
+    return false;  // still no slot: wait on, in place
+  }
+  queued_ = false;  // (the queue drops this waiter: it returns true)
+  if (acct_->wait_us != 0) {
+    acct_->queue_us = static_cast<int64_t>(conn_.ctx().loop.clock().nowUs() - acct_->wait_us);
+    acct_->wait_us = 0;
+    acct_->cluster->pool_state->traffic->worker(conn_.ctx().worker_index).queued.add(-1);
+  }
+  onExchange(*status);
+  conn_.flush();
+  return true;
+}
+
 void Stream::onExchange(UpstreamExchange::Status status) {
   switch (status) {
     case UpstreamExchange::Status::Pending:
       scheduleTimer();
       return;
     case UpstreamExchange::Status::Queued:
-      // The listener's queue holds HTTP/1 sessions; an HTTP/2 stream is answered at once.
-      acct_->termination = "queue_full";
-      upstream_->abandon();
-      exchange_over_ = true;
-      respond(503, errorBody(503), {}, {}, nullptr, "queue_full");
+      enqueue();
       return;
     case UpstreamExchange::Status::Done:
       exchange_over_ = true;
@@ -549,7 +598,9 @@ void Stream::scheduleTimer() {
   const auto& t = rt_->config->timeouts;
   uint64_t now = conn_.ctx().loop.nowMs();
   uint64_t deadline = UINT64_MAX;
-  if (wait_until_ms_ != 0) {
+  if (queued_) {
+    deadline = queue_until_ms_;
+  } else if (wait_until_ms_ != 0) {
     deadline = wait_until_ms_;
   } else if (upstream_ && !exchange_over_) {
     deadline = upstream_->deadline(t, true);
@@ -575,6 +626,21 @@ void Stream::onTimer() {
   }
   const auto& t = rt_->config->timeouts;
   uint64_t now = conn_.ctx().loop.nowMs();
+  if (queued_) {
+    if (now < queue_until_ms_) {
+      scheduleTimer();
+      return;
+    }
+    leaveQueue();
+    const upstream::Cluster& cluster = upstream_->upstream().cluster();
+    cluster.pool_state->traffic->worker(conn_.ctx().worker_index).queue_timeouts.add();
+    acct_->termination = "queue_timeout";
+    upstream_->abandon();
+    exchange_over_ = true;
+    respond(503, errorBody(503), {}, {}, nullptr, "queue_timeout");
+    conn_.flush();
+    return;
+  }
   if (wait_until_ms_ != 0) {
     if (now < wait_until_ms_) {
       scheduleTimer();
@@ -630,6 +696,7 @@ void Stream::abort(const char* why) {
 
 void Stream::releaseAll() {
   conn_.ctx().loop.timers().cancel(timer_);
+  leaveQueue();
   if (upstream_ && !exchange_over_) {
     upstream_->abandon();
   }

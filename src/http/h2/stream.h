@@ -27,6 +27,7 @@
 #include "codec/chunked.h"
 #include "core/event_loop.h"
 #include "core/timer_wheel.h"
+#include "http/frontend.h"
 #include "http/h2/request_head.h"
 #include "http/request_accounting.h"
 #include "http/recycler.h"
@@ -36,15 +37,13 @@
 #include "http/stream/stream_state.h"
 #include "http/upstream_exchange.h"
 
-namespace fulcrum::http {
-class HttpFrontend;
-}
 
 namespace fulcrum::http::h2 {
 
 class Connection;
 
 class Stream final : public ExchangeOwner,
+                     public QueuedRequest,
                      public core::DeferredDeletable,
                      private RequestBodySource,
                      private ResponseSink {
@@ -83,9 +82,14 @@ class Stream final : public ExchangeOwner,
   void onUpstreamEvents(uint32_t events) override;
   void onExchangeDeadline() override { scheduleTimer(); }
   void onSlotFreed() override;
+  // The listener's queue (max_requests, max_connections): false while still waiting.
+  bool retryFromQueue() override;
 
  private:
   void onExchange(UpstreamExchange::Status status);
+  // Waits in the listener's queue (timeouts.queue, the pool's queue_size); 503 when it is full.
+  void enqueue();
+  void leaveQueue();
   void exchangeFailed();
   // A local answer (filters, 4xx, 5xx): HEADERS and the body as DATA.
   void respond(uint16_t status, std::string_view body, std::string_view contentType, std::string_view extra,
@@ -142,6 +146,8 @@ class Stream final : public ExchangeOwner,
   uint64_t wait_until_ms_ = 0;   // a rate limit's delay
   uint64_t last_client_ms_ = 0;
   uint64_t in_bytes_ = 0;
+  uint64_t queue_until_ms_ = 0;  // queued: when timeouts.queue ends the wait
+  bool queued_ = false;
   bool start_pending_ = false;
   bool request_head_seen_ = false;
   bool head_request_ = false;
