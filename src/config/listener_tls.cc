@@ -155,15 +155,12 @@ void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol p
     r.readString(*p, out.ciphersuites);
   }
   if (const Entry* p = map->find("alpn")) {
+    out.alpn_given = true;
     if (auto items = r.readOneOrList(*p, "an ALPN protocol")) {
       for (const Item& item : *items) {
         Entry entry = asEntry(item);
         if (auto i = r.readChoice(entry, kAlpn)) {
-          if (*i == 1 && protocol == Protocol::Http) {
-            r.error(item.pos, item.path + ": HTTP/2 is not served yet (issue #16); expected http/1.1");
-            continue;
-          }
-          out.alpn.emplace_back(kAlpn[*i]);
+          out.alpn.emplace_back(kAlpn[*i]);  // h2 needs http2.enabled (checked in listeners.cc)
         }
       }
     }

@@ -14,7 +14,7 @@ namespace {
 
 const std::vector<std::string_view> kListenerKeys = {
     "name", "bind", "protocol", "pool", "proxy_protocol", "trusted_proxies", "backlog", "freebind", "udp", "http", "tls",
-    "sni_routes"};
+    "sni_routes", "http2"};
 const std::vector<std::string_view> kUdpKeys = {"flow_idle", "max_flows"};
 
 bool isUdp(Protocol p) { return p == Protocol::Udp; }
@@ -139,6 +139,23 @@ ListenersRead readListeners(YamlReader& r, const Entry& e, std::vector<Listener>
                                      "(sni_routes); expected only one of them");
       }
       readSniRoutes(r, *p, l.sni_routes, refs.routePools);
+    }
+    if (const Entry* p = map->find("http2")) {
+      if (haveProtocol && !isHttp) {
+        r.error(p->keyPos, p->path + ": HTTP/2 is for http listeners; expected no http2 section on " +
+                               withArticle(l.protocol) + " listener");
+      }
+      readListenerHttp2(r, *p, l.http2);
+    }
+    if (isHttp && l.tls.enabled()) {
+      bool offered = std::find(l.tls.alpn.begin(), l.tls.alpn.end(), "h2") != l.tls.alpn.end();
+      if (offered && !l.http2.enabled) {
+        const Entry* t = map->find("tls");
+        r.error(t->pos, t->path + ".alpn: h2 is offered but HTTP/2 is not enabled; expected http2: {enabled: true} "
+                                  "on the listener, or alpn without h2");
+      } else if (l.http2.enabled && !l.tls.alpn_given) {
+        l.tls.alpn.insert(l.tls.alpn.begin(), "h2");  // preferred when the client offers it
+      }
     }
     HttpListenerRefs http;
     if (const Entry* p = map->find("http")) {

@@ -369,7 +369,9 @@ struct ListenerTls {
   uint16_t max_version = 0x0304;  // TLS 1.3
   std::string ciphers = kDefaultTlsCiphers;            // TLS 1.2 (OpenSSL cipher list syntax)
   std::string ciphersuites = kDefaultTlsCiphersuites;  // TLS 1.3
-  std::vector<std::string> alpn;  // offered protocols; http listeners: http/1.1 by default
+  std::vector<std::string> alpn;  // offered protocols; http listeners: http/1.1 by default (h2 first
+                                  // when http2 is enabled)
+  bool alpn_given = false;          // alpn was written in the config (else the default)
   bool refuse_unknown_sni = false;  // unknown_sni: refuse (else the first certificate answers)
   // Names whose certificate ACME obtains and renews (the top-level acme section): one
   // certificate for all of them, served beside `certificates`. Lower case, no wildcards.
@@ -389,6 +391,16 @@ struct SniRoute {
   std::string pool;                // validated: names an existing pool
 };
 
+// HTTP/2 from clients on an http listener (docs/design/h2.md): `h2` by ALPN on a TLS listener,
+// HTTP/2 with prior knowledge (h2c, the 24-byte preface) on a plain one. Off unless enabled.
+struct Http2 {
+  bool enabled = false;
+  uint32_t max_concurrent_streams = 100;   // 1..10000 (SETTINGS_MAX_CONCURRENT_STREAMS)
+  uint32_t initial_window_size = 65535;    // 1024..2^31-1: what a stream may send us unread
+  uint32_t max_frame_size = 16384;         // 16384..16777215 (SETTINGS_MAX_FRAME_SIZE)
+  uint32_t max_header_list_size = 65536;   // 1024..16 MiB (SETTINGS_MAX_HEADER_LIST_SIZE)
+};
+
 struct Listener {
   std::string name;
   SocketAddress bind;
@@ -406,6 +418,7 @@ struct Listener {
   uint32_t udp_max_flows = 10000; // UDP: flows per worker; beyond it new flows are dropped
   HttpListener http;             // protocol http only
   ListenerTls tls;               // tcp and http listeners
+  Http2 http2;                   // http listeners
   std::vector<SniRoute> sni_routes;  // tcp only, without tls: route by SNI, relay untouched
 };
 

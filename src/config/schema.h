@@ -109,6 +109,8 @@ void readListenerTls(YamlReader& r, const Entry& e, ListenerTls& out, Protocol p
 
 // listeners[].tls.client_certificates (client_certificates.cc): mode, CA bundle, CRL, headers.
 void readClientCertificates(YamlReader& r, const Entry& e, ClientCertificates& out, Protocol protocol);
+// listeners[].http2 (http listeners): enabled and the HTTP/2 settings.
+void readListenerHttp2(YamlReader& r, const Entry& e, Http2& out);
 
 // listeners[].sni_routes (sni_routes.cc): names and pools; the pools go to `pools` for the
 // cross-check. `protocol`: the listener's (only tcp may have them).

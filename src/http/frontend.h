@@ -24,7 +24,15 @@
 
 namespace fulcrum::http {
 
-class HttpSession;
+// A request waiting in the listener's queue for a pool or server slot: an HTTP/1 session, or an
+// HTTP/2 stream. retryFromQueue() as upstream::WaitQueue says.
+class QueuedRequest {
+ public:
+  virtual bool retryFromQueue() = 0;
+
+ protected:
+  ~QueuedRequest() = default;
+};
 
 class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
  public:
@@ -49,7 +57,7 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   ConnectionGuard* guard() { return guard_.get(); }
 
   // Requests waiting for a pool below its max_requests (FIFO per worker).
-  upstream::WaitQueue<HttpSession>& queue() { return queue_; }
+  upstream::WaitQueue<QueuedRequest>& queue() { return queue_; }
 
   // What a request borrows only while it needs it (an idle connection holds none of it).
   Recycler<RequestParser>& requestParsers() { return request_parsers_; }
@@ -68,7 +76,7 @@ class HttpFrontend : public std::enable_shared_from_this<HttpFrontend> {
   ConnPool pool_;
   std::unordered_map<const upstream::PoolState*, RetryBudget> budgets_;
   std::mt19937_64 rng_;
-  upstream::WaitQueue<HttpSession> queue_;
+  upstream::WaitQueue<QueuedRequest> queue_;
   Recycler<RequestParser> request_parsers_{kSpare};
   Recycler<ResponseParser> response_parsers_{kSpare};
   SpareStrings out_strings_{kSpare, 64 * 1024};

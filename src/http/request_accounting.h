@@ -20,6 +20,7 @@ struct RequestAccounting {
   const upstream::Cluster* cluster = nullptr;
   const upstream::Host* host = nullptr;  // the server that answered (or failed last)
   const char* termination = nullptr;     // set by a failure before its local response
+  const char* protocol = nullptr;        // the access log's protocol: null = "http" (HTTP/1)
   std::string method, path;              // kept only when there is an access log
 };
 

@@ -142,6 +142,9 @@ void HttpSession::drive() {
     case Phase::Tunnel:
       pumpTunnel();
       return;
+    case Phase::H2:
+      driveH2();
+      return;
     case Phase::Closing:
       if (flushClient()) {
         lingerClose();
@@ -209,6 +212,12 @@ void HttpSession::readHead() {
         continue;
       }
       return;  // the next readiness edge it asked for resumes it
+    } else if (requests_ == 0 && rt_->listener->http2.enabled && wantsH2() != H2Start::No) {
+      if (wantsH2() == H2Start::Yes) {
+        startH2();
+        return;
+      }
+      // (Maybe: part of what could be the preface; read on.)
     } else if (!conn_.in.empty()) {
       if (head_started_ms_ == 0) {
         head_started_ms_ = ctx_.loop.nowMs();
@@ -796,6 +805,57 @@ void HttpSession::recordRequest(uint16_t status, const char* termination) {
   rt_->filters.onStreamEnd(end);
 }
 
+// --- HTTP/2 ---
+
+HttpSession::H2Start HttpSession::wantsH2() const {
+  if (rt_->tls) {
+    return conn_.transport->alpn() == "h2" ? H2Start::Yes : H2Start::No;
+  }
+  // h2c with prior knowledge (RFC 9113 §3.3): the preface, or a part of it so far.
+  std::string_view in = conn_.in.view();
+  if (in.empty()) {
+    return H2Start::Maybe;
+  }
+  size_t n = std::min(in.size(), h2::kPreface.size());
+  if (in.substr(0, n) != h2::kPreface.substr(0, n)) {
+    return H2Start::No;
+  }
+  return n == h2::kPreface.size() ? H2Start::Yes : H2Start::Maybe;
+}
+
+void HttpSession::startH2() {
+  ++requests_;  // (no HTTP/1 request will be read on this connection)
+  head_started_ms_ = 0;
+  parser_ = nullptr;
+  auto wake = [this] { resumeSoon(); };
+  auto count = [this](uint64_t in, uint64_t out) {
+    if (in > 0) {
+      listenerStats().bytes_in.add(in);
+    }
+    if (out > 0) {
+      listenerStats().bytes_out.add(out);
+    }
+    last_client_ms_ = ctx_.loop.nowMs();
+  };
+  h2::Connection::Env env{ctx_, frontend_, conn_, peer_.get(), client_ip_, trusted_front_, rt_->tls != nullptr,
+                          wake, count};
+  h2_ = std::make_unique<h2::Connection>(std::move(env), rt_->listener->http2);
+  phase_ = Phase::H2;
+  if (draining_) {
+    h2_->drain();
+  }
+  scheduleTimer();
+  driveH2();
+}
+
+void HttpSession::driveH2() {
+  if (auto end = h2_->drive()) {
+    close(end->why, end->reset);
+    return;
+  }
+  scheduleTimer();
+}
+
 // --- tunnel (101 Switching Protocols) ---
 
 void HttpSession::startTunnel() {
@@ -921,6 +981,13 @@ void HttpSession::scheduleTimer() {
     }
     case Phase::Tunnel:
       deadline = last_client_ms_ + static_cast<uint64_t>(t.idle.count());
+      break;
+    case Phase::H2:
+      // While streams are open their own timers watch them; an idle connection gets keepalive.
+      if (!h2_->idle()) {
+        return;
+      }
+      deadline = last_client_ms_ + static_cast<uint64_t>(t.keepalive.count());
       break;
     case Phase::Closing:
       deadline = conn_.lingering ? wait_until_ms_ : last_client_ms_ + static_cast<uint64_t>(t.idle.count());
@@ -1053,6 +1120,13 @@ void HttpSession::onTimer() {
       }
       scheduleTimer();
       return;
+    case Phase::H2:
+      if (h2_->idle() && now - last_client_ms_ >= static_cast<uint64_t>(t.keepalive.count())) {
+        close("keep-alive timeout", false);
+        return;
+      }
+      scheduleTimer();
+      return;
     case Phase::Closing:
       if (conn_.lingering ? now >= wait_until_ms_
                      : now - last_client_ms_ >= static_cast<uint64_t>(t.idle.count())) {
@@ -1068,6 +1142,10 @@ void HttpSession::onTimer() {
 
 void HttpSession::drain() {
   draining_ = true;
+  if (phase_ == Phase::H2) {
+    h2_->drain();  // two GOAWAYs, then closed with its last stream
+    return;
+  }
   if (phase_ == Phase::Head && conn_.in.empty() && conn_.out.empty() && requests_ > 0 && !conn_.readable) {
     close("drain", false);
     return;
@@ -1078,7 +1156,7 @@ void HttpSession::drain() {
 }
 
 bool HttpSession::usesHost(const upstream::HostState* state) const {
-  return x_ && x_->upstream && x_->upstream->usesHost(state);
+  return (x_ && x_->upstream && x_->upstream->usesHost(state)) || (h2_ && h2_->usesHost(state));
 }
 
 void HttpSession::close(const char* reason, bool reset) {
@@ -1106,6 +1184,9 @@ void HttpSession::close(const char* reason, bool reset) {
   }
   if (tunnel_) {
     tunnel_->close(true);
+  }
+  if (h2_) {
+    h2_->abortAll(reason);
   }
   if (reset) {
     net::setLingerZero(conn_.transport->fd());

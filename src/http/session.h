@@ -33,6 +33,8 @@
 #include "http/client_connection.h"
 #include "http/filters/terminal_filter.h"
 #include "http/h1/head_writer.h"
+#include "http/frontend.h"
+#include "http/h2/connection.h"
 #include "http/recycler.h"
 #include "http/request_accounting.h"
 #include "http/stream/request.h"
@@ -55,6 +57,7 @@ class HttpFrontend;
 class HttpSession final : public upstream::Session,
                           public core::IoHandler,
                           public ExchangeOwner,
+                          public QueuedRequest,
                           private RequestBodySource,
                           private ResponseSink {
  public:
@@ -71,11 +74,12 @@ class HttpSession final : public upstream::Session,
   void onExchangeDeadline() override { scheduleTimer(); }
   void onSlotFreed() override;
   // The frontend's max_requests queue: false while still waiting.
-  bool retryFromQueue();
+  bool retryFromQueue() override;
 
  private:
   // Upstream: the request's UpstreamExchange runs (connecting, sending, receiving, retrying).
-  enum class Phase : uint8_t { Head, Terminal, Waiting, Upstream, Tunnel, Closing, Closed };
+  // H2: the connection speaks HTTP/2 (h2/connection.h runs its streams).
+  enum class Phase : uint8_t { Head, Terminal, Waiting, Upstream, Tunnel, H2, Closing, Closed };
 
   void drive();
   // Head phase.
@@ -109,6 +113,12 @@ class HttpSession final : public upstream::Session,
   Taken dechunk(std::string_view chunked);
   // The source or sink cannot go on: how the stream ends (applied by exchangeFailed()).
   void streamFailed(const char* why, uint16_t status = 0);
+  // HTTP/2: the client said so (ALPN h2, or the prior-knowledge preface where enabled).
+  // wantsH2(): Yes, No, or Maybe while the first bytes could still be the preface.
+  enum class H2Start : uint8_t { Yes, No, Maybe };
+  H2Start wantsH2() const;
+  void startH2();
+  void driveH2();
   // Tunnel.
   void startTunnel();
   void pumpTunnel();
@@ -186,6 +196,7 @@ class HttpSession final : public upstream::Session,
   Recycler<RequestAccounting>::Ptr acct_;  // the request being accounted (see endRequest)
   uint64_t bytes_mark_in_ = 0, bytes_mark_out_ = 0;  // where the current request began
   std::unique_ptr<Tunnel> tunnel_;
+  std::unique_ptr<h2::Connection> h2_;
 };
 
 }  // namespace fulcrum::http

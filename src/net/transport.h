@@ -53,6 +53,8 @@ class Transport {
     static const std::string kNone;
     return kNone;
   }
+  // After the handshake: the protocol ALPN selected ("h2"), empty when none (a plain socket).
+  virtual std::string alpn() const { return {}; }
 };
 
 class RawTransport final : public Transport {

@@ -67,7 +67,7 @@ class TlsTransport final : public net::Transport {
   // After the handshake: the negotiated version ("TLSv1.3"), cipher and ALPN protocol.
   std::string version() const;
   std::string cipher() const;
-  std::string alpn() const;
+  std::string alpn() const override;
   bool resumed() const;
 
   // Client side: the server name (or IP address) its certificate is checked for, named by

@@ -30,7 +30,7 @@ void AccessLogObserver::onStreamEnd(const StreamEnd& e) const {
   upstream::AccessRecord r;
   r.client = e.client_ip;
   r.listener = rt_.listener->name;
-  r.protocol = "http";
+  r.protocol = a.protocol ? a.protocol : "http";
   if (a.route >= 0 && static_cast<size_t>(a.route) < rt_.listener->http.routes.size()) {
     r.route = rt_.listener->http.routes[static_cast<size_t>(a.route)].name;
   }

@@ -5,8 +5,6 @@
 
 namespace fulcrum::http {
 
-namespace {
-
 std::string_view stripPort(std::string_view host) {
   if (!host.empty() && host.front() == '[') {
     size_t close = host.find(']');
@@ -15,6 +13,8 @@ std::string_view stripPort(std::string_view host) {
   size_t colon = host.rfind(':');
   return colon == std::string_view::npos ? host : host.substr(0, colon);
 }
+
+namespace {
 
 bool isDot(std::string_view seg) { return seg == "." || equalsIgnoreCase(seg, "%2e"); }
 
@@ -37,6 +37,8 @@ void forEachSegment(std::string_view path, F&& f) {
   }
 }
 
+}  // namespace
+
 bool hasDotSegment(std::string_view path) {
   bool found = false;
   forEachSegment(path, [&](std::string_view seg, bool) {
@@ -45,8 +47,6 @@ bool hasDotSegment(std::string_view path) {
   });
   return found;
 }
-
-}  // namespace
 
 void removeDotSegments(std::string_view path, std::string& out) {
   size_t base = out.size();

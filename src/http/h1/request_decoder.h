@@ -22,6 +22,10 @@ inline bool decodeRequest(const RequestHead& head, Request& out, std::string_vie
   std::string unused;  // (Reject never writes it: no allocation)
   return decodeRequest(head, config::DotSegments::Reject, unused, out, why);
 }
+// Whether an absolute path has a "." or ".." segment ("%2e" read as ".").
+bool hasDotSegment(std::string_view path);
+// "host:port" → "host" ("[::1]:80" → "[::1]").
+std::string_view stripPort(std::string_view host);
 // remove_dot_segments (RFC 3986 §5.2.4) of an absolute path, "%2e" read as "."; appended to out.
 void removeDotSegments(std::string_view path, std::string& out);
 
