@@ -837,8 +837,8 @@ void HttpSession::startH2() {
     }
     last_client_ms_ = ctx_.loop.nowMs();
   };
-  h2::Connection::Env env{ctx_, frontend_, conn_, peer_.get(), client_ip_, trusted_front_, rt_->tls != nullptr,
-                          wake, count};
+  h2::Connection::Env env{ctx_,         frontend_, conn_, peer_.get(), client_ip_, trusted_front_, rt_->tls != nullptr,
+                          client_cert_, wake,      count};
   h2_ = std::make_unique<h2::Connection>(std::move(env), rt_->listener->http2);
   phase_ = Phase::H2;
   if (draining_) {

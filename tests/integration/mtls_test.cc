@@ -155,6 +155,24 @@ TEST(Mtls, RoutesMatchOnTheClientCertificateSubjectOrPresence) {
   EXPECT_NE(anon.output.find("HTTP/1.1 403"), std::string::npos) << anon.output;
 }
 
+// Over HTTP/2 the connection's certificate is every stream's: routes match on it and the
+// servers are told who it is, as over HTTP/1.1.
+TEST(Mtls, OverHttp2RoutesAndIdentityHeadersSeeTheCertificate) {
+  MtlsEnv env;
+  std::string listener = "    http2: {enabled: true}\n"
+                         "    http:\n      routes:\n"
+                         "        - match: {path_prefix: /, client_certificate: {subject: CN=alice.client}}\n"
+                         "          pool: admins\n";
+  env.start(env.config("optional", "", listener));
+  auto alice = env.get("alice", {"--http2", "-D", "-", "-H", "X-Client-Subject: CN=forged"});
+  EXPECT_NE(alice.output.find("HTTP/2 200"), std::string::npos) << alice.output;
+  EXPECT_NE(alice.output.find("x-backend: admins"), std::string::npos) << alice.output;
+  EXPECT_NE(alice.output.find("CN=alice.client"), std::string::npos) << alice.output;
+  EXPECT_EQ(alice.output.find("CN=forged"), std::string::npos) << alice.output;
+  auto bob = env.get("bob", {"--http2", "-D", "-"});
+  EXPECT_NE(bob.output.find("x-backend: web"), std::string::npos) << bob.output;
+}
+
 TEST(Mtls, BadClientCertificateSettingsAreConfigErrorsWithFileLineColumn) {
   MtlsEnv env;
   writeFile(env.dir.file("noca.yaml"), env.config("required"));

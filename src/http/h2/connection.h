@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "http/client_connection.h"
+#include "net/tls_peer.h"
 #include "http/h2/server_codec.h"
 #include "http/runtime.h"
 #include "upstream/worker_context.h"
@@ -44,6 +45,7 @@ class Connection final : private ServerCodec::Handler {
     std::string client_ip;
     bool trusted_front = false;
     bool tls = false;
+    const net::ClientCertificate* client_cert = nullptr;  // verified (mTLS); the connection's, outlives us
     std::function<void()> wake;                       // a pass of drive() on the next loop turn
     std::function<void(uint64_t in, uint64_t out)> count;  // bytes moved, for the listener
   };

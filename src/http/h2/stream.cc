@@ -226,6 +226,7 @@ void Stream::start() {
   }
   // What the connection is, not what the client claims (X-Forwarded-Proto, redirects).
   info.scheme = conn_.env().tls ? "https" : "http";
+  info.client_certificate = conn_.env().client_cert;
   head_request_ = info.method_id == Method::Head;
   if (rt_->access_log) {
     acct_->method = std::string(info.method);
