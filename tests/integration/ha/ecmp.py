@@ -462,6 +462,9 @@ def main():
     if not os.path.exists(BIRD):
         print(f"SKIP: {BIRD} is missing (scripts/deps.sh installs bird2)")
         return 77
+    if BALANCER == "haproxy" and not os.path.exists(HAPROXY):
+        print(f"SKIP: {HAPROXY} is missing (scripts/deps.sh haproxy, as bench/run installs it)")
+        return 77
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     try:

@@ -453,6 +453,9 @@ def main():
     if BALANCER not in ("fulcrum", "haproxy"):
         print(f"FAIL: BALANCER={BALANCER}: fulcrum or haproxy")
         return 1
+    if BALANCER == "haproxy" and not os.path.exists(HAPROXY):
+        print(f"SKIP: {HAPROXY} is missing (scripts/deps.sh haproxy, as bench/run installs it)")
+        return 77
     if BALANCER == "haproxy" and "worker" in SCENARIOS:
         print("FAIL: the worker scenario stops a fulcrum worker thread: not with BALANCER=haproxy")
         return 1
