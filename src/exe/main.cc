@@ -167,6 +167,9 @@ int main(int argc, char** argv) {
                     "BIRD's control socket (e.g. /run/bird/bird.ctl): announce the service route only while ready");
   watch->add_option("--bird-protocol", watchOptions.bird_protocol,
                     "The BIRD protocol holding the service route (enabled = announced), e.g. fulcrum_vip");
+  watch->add_option("--control-socket", watchOptions.control_socket,
+                    "Its control socket (admin.control_socket; by default <config>.sock): after `fulcrum upgrade` "
+                    "the watcher follows the new process instead of reading the old one's exit as a death");
   watch->add_option("--interval", watchOptions.interval_ms, "Milliseconds between readiness probes")
       ->check(CLI::Range(10u, 60'000u))
       ->capture_default_str();

@@ -30,6 +30,12 @@ constexpr size_t kMaxPendingOut = 64 * 1024;
 // Lingering close: how long and how much of a client's input is drained after the last answer.
 constexpr uint64_t kLingerMs = 2000;
 constexpr size_t kLingerMaxBytes = 1024 * 1024;
+// A draining process closes an idle keep-alive connection only once it has been quiet this
+// long (at most half of timeouts.drain): one active a moment ago is likely to send its next
+// request now, and a close crossing it loses that request (the kernel answers it with a reset;
+// the client cannot tell whether it was served). Until then its next request is answered with
+// `Connection: close`, which the client reads before it sends another.
+constexpr uint64_t kDrainQuietMs = 1000;
 
 bool isIdempotent(Method m) {
   return m == Method::Get || m == Method::Head || m == Method::Options || m == Method::Put ||
@@ -245,7 +251,7 @@ void HttpSession::readHead() {
       return;
     }
     if (draining_ && conn_.in.empty() && requests_ > 0 && !conn_.readable) {
-      close("drain", false);  // idle between requests (a new connection gets its first one served)
+      closeIdleWhenQuiet();  // idle between requests (a new connection gets its first one served)
       return;
     }
     if (!conn_.readable) {
@@ -961,6 +967,9 @@ void HttpSession::scheduleTimer() {
                  : head_started_ms_ != 0 ? head_started_ms_ + static_cast<uint64_t>(t.request_head.count())
                  : requests_ == 0      ? last_client_ms_ + static_cast<uint64_t>(t.request_head.count())
                                        : last_client_ms_ + static_cast<uint64_t>(t.keepalive.count());
+      if (draining_ && conn_.handshaken && head_started_ms_ == 0 && requests_ > 0) {
+        deadline = std::min(deadline, last_client_ms_ + drainQuietMs());
+      }
       break;
     case Phase::Terminal:
       deadline = last_client_ms_ + static_cast<uint64_t>(t.request_body.count());
@@ -1032,6 +1041,10 @@ void HttpSession::onTimer() {
         }
         log::debug("handshake timeout", {{"listener", rt_->listener->name}, {"client", client_ip_}});
         close("handshake timeout", true);
+        return;
+      }
+      if (drainIdleDue(now)) {
+        close("drain", false);
         return;
       }
       bool started = head_started_ms_ != 0;
@@ -1147,12 +1160,34 @@ void HttpSession::drain() {
     return;
   }
   if (phase_ == Phase::Head && conn_.in.empty() && conn_.out.empty() && requests_ > 0 && !conn_.readable) {
-    close("drain", false);
+    closeIdleWhenQuiet();
     return;
   }
   if (phase_ == Phase::Head && conn_.readable) {
     drive();  // a connection taken from the accept queue at the stop: serve its request
   }
+}
+
+uint64_t HttpSession::drainQuietMs() const {
+  // Withdrawing only (timeouts.withdraw, not yet draining): the network moves this instance's
+  // flows away, so an idle connection is closed now, before its path goes.
+  if (!ctx_.draining) {
+    return 0;
+  }
+  return std::min<uint64_t>(kDrainQuietMs, static_cast<uint64_t>(rt_->config->timeouts.drain.count()) / 2);
+}
+
+bool HttpSession::drainIdleDue(uint64_t now) const {
+  return draining_ && requests_ > 0 && head_started_ms_ == 0 && conn_.in.empty() && conn_.out.empty() &&
+         now - last_client_ms_ >= drainQuietMs();
+}
+
+void HttpSession::closeIdleWhenQuiet() {
+  if (drainIdleDue(ctx_.loop.nowMs())) {
+    close("drain", false);
+    return;
+  }
+  scheduleTimer();  // its next request, or the quiet time, whichever comes first
 }
 
 bool HttpSession::usesHost(const upstream::HostState* state) const {

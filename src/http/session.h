@@ -82,6 +82,11 @@ class HttpSession final : public upstream::Session,
   enum class Phase : uint8_t { Head, Terminal, Waiting, Upstream, Tunnel, H2, Closing, Closed };
 
   void drive();
+  // Draining: an idle keep-alive connection closes once it has been quiet for drainQuietMs()
+  // (checked now, else by the timer); a request arriving first is answered with Connection: close.
+  void closeIdleWhenQuiet();
+  bool drainIdleDue(uint64_t now) const;
+  uint64_t drainQuietMs() const;
   // Head phase.
   void readHead();
   bool readClient(size_t maxBuffered);

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <span>
+#include <thread>
 
 #include "common/log.h"
 
@@ -149,6 +150,16 @@ void ControlSocket::close() {
   }
 }
 
+void ControlSocket::awaitSuccessorAtPath(std::chrono::milliseconds limit) const {
+  if (handed_inode_ == 0) {
+    return;
+  }
+  auto until = std::chrono::steady_clock::now() + limit;
+  while (inodeOf(path_) == handed_inode_ && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+}
+
 void ControlSocket::onIoEvents(uint32_t) {
   while (listen_fd_) {
     auto channel = handover::acceptChannel(listen_fd_.get());
@@ -234,6 +245,7 @@ void ControlSocket::onMessage(Peer& peer, handover::Received msg) {
       return;
     }
     handed_over_ = true;
+    handed_inode_ = inode_;
     inode_ = 0;  // the path is the successor's from now on (it renames its socket over it)
     uint64_t drainMs = hooks_.hand_over(peer.pid);
     (void)peer.channel.send(handover::encodeDraining(drainMs));

@@ -5,6 +5,7 @@
 // before that changes nothing here: this process serves on and takes the next attempt.
 #include <sys/types.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -46,6 +47,10 @@ class ControlSocket : public core::IoHandler {
   // the one this process made (after an upgrade it is the successor's: left alone).
   void close();
   const std::string& path() const { return path_; }
+  // After a handover: waits (up to limit) until the path names the successor's socket, not
+  // this process's closed one, so a watcher that sees this process exit finds the successor
+  // there (fulcrum watch --control-socket). Returns at once if nothing was handed over.
+  void awaitSuccessorAtPath(std::chrono::milliseconds limit) const;
 
   void onIoEvents(uint32_t events) override;
 
@@ -61,6 +66,7 @@ class ControlSocket : public core::IoHandler {
   std::string path_;       // where clients find it
   std::string bound_at_;   // where it is bound now (a temporary path until publish())
   ino_t inode_ = 0;        // of the socket file we made, to recognise it at close()
+  ino_t handed_inode_ = 0; // that file's inode when the successor took over (0: no handover)
   std::vector<std::unique_ptr<Peer>> peers_;
   Peer* successor_ = nullptr;  // the peer that took the sockets and has not said ready yet
   bool handed_over_ = false;

@@ -311,6 +311,11 @@ int Server::run() {
   admin_listener_.reset();
   health_.reset();
   shared_state_.reset();
+  if (control_) {
+    // The successor publishes its control socket right after we confirm the drain; a drain
+    // with nothing open can end first. Our exit must find it in place (watchers follow it).
+    control_->awaitSuccessorAtPath(std::chrono::seconds(1));
+  }
   log::info("fulcrum stopped");
   return exit_code_;
 }

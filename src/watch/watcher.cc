@@ -9,11 +9,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
 #include "common/time.h"
 #include "core/fd.h"
+#include "handover/channel.h"
+#include "handover/wire.h"
 #include "watch/announcer.h"
 #include "watch/bird_control.h"
 #include "watch/track_file.h"
@@ -24,6 +28,28 @@ namespace fulcrum::watch {
 namespace {
 
 uint64_t nowMs() { return monoMicros() / 1000; }
+
+// The pid of the fulcrum that answers on the control socket at path, if it is not `gone` and
+// not stopping: the successor an upgrade left there; else 0. A socket nobody listens on (the
+// dead process's) refuses at once, so a death is not delayed.
+pid_t successorAt(const std::string& path, pid_t gone) {
+  auto channel = handover::Channel::connect(path);
+  if (!channel || !channel->send(handover::encodeStatusRequest())) {
+    return 0;
+  }
+  auto reply = channel->receive(std::chrono::milliseconds(200));
+  if (!reply) {
+    return 0;
+  }
+  auto m = handover::parseMessage(reply->text);
+  if (!m || m->verb != "running" || m->args.size() < 3 || m->args[2] == "stopping") {
+    return 0;
+  }
+  pid_t pid = static_cast<pid_t>(std::atol(m->args[0].c_str()));
+  return pid > 0 && pid != gone ? pid : 0;
+}
+
+core::Fd openPidfd(pid_t pid) { return core::Fd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }
 
 // The BIRD side: the connection, the announcer, reconnection and the log of what changed.
 class BirdLink {
@@ -128,7 +154,8 @@ int runWatch(const WatchOptions& o, std::ostream& log) {
     }
   };
   // A pidfd becomes readable when the process exits: no polling, no PID reuse race.
-  core::Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, o.pid, 0)));
+  pid_t watched = o.pid;
+  core::Fd pidfd = openPidfd(watched);
   if (pidfd.get() < 0) {
     log << "fulcrum watch: cannot watch process " << o.pid << ": " << std::strerror(errno) << "\n";
     writeDown();
@@ -202,7 +229,17 @@ int runWatch(const WatchOptions& o, std::ostream& log) {
       return leave("watcher failed", kWatchFailed);
     }
     if (n > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-      return leave("the process is gone", kWatchGone);
+      pid_t next = o.control_socket.empty() ? 0 : successorAt(o.control_socket, watched);
+      core::Fd nextFd = next > 0 ? openPidfd(next) : core::Fd();
+      if (nextFd.get() < 0) {
+        return leave("the process is gone", kWatchGone);
+      }
+      log << "fulcrum watch: process " << watched << " exited after an upgrade; watching its successor, process "
+          << next << " (it answers on " << o.control_socket << ")\n";
+      log.flush();
+      watched = next;
+      pidfd = std::move(nextFd);
+      continue;
     }
     if (n > 0 && (fds[1].revents & POLLIN)) {
       return leave("the watcher was stopped", kWatchStopped);

@@ -25,6 +25,10 @@ struct WatchOptions {
   std::string bird_socket;    // "" = no BIRD; else its control socket
   std::string bird_protocol;  // the BIRD protocol holding the service route
   uint32_t bird_reassert_ms = 1000;  // how often the wanted state is repeated to BIRD
+  // The fulcrum's control socket ("" = none). When the watched process exits, a live fulcrum
+  // answering there with another pid is its successor after `fulcrum upgrade`: the watcher
+  // follows it, and the verdict stays as it is. Nobody answering is a death, as without it.
+  std::string control_socket;
 };
 
 // Exit codes of runWatch.

@@ -7,10 +7,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <thread>
 
@@ -158,6 +160,87 @@ TEST(Upgrade, UnderLoadWithIdleKeepAliveConnectionsNothingFails) {
   // The new one serves on the same address (and its admin API answers on the old one's port).
   EXPECT_EQ(curl({url(port, "/")}).output, "hello from a\n");
   EXPECT_NE(out.find("\"listening sockets adopted\" adopted=2 shared=0 bound=0"), std::string::npos) << out;
+}
+
+// Keep-alive clients that send their next request the moment the last answer arrives, through
+// upgrades: each old process drains while requests keep crossing its connections. An idle
+// connection closed in the instant a request arrives would lose that request (the client sees
+// a reset or an end with no answer); the drain must close only between requests, where the
+// client can tell (Connection: close on an answer), so not one request fails.
+TEST(Upgrade, BackToBackKeepAliveClientsLoseNothing) {
+  TempDir dir;
+  uint16_t port = freePort();
+  auto first = startFulcrum(dir,
+                            "timeouts: {drain: 5s}\nlisteners:\n  - name: web\n    bind: 127.0.0.1:" +
+                                std::to_string(port) +
+                                "\n    protocol: http\n    http:\n      routes:\n"
+                                "        - respond: {status: 200, body: \"ok\\n\"}\n"
+                                "pools:\n  - name: p\n    servers:\n      - address: 127.0.0.1:" +
+                                std::to_string(deadPort()) + "\n",
+                            port, 2);
+  ASSERT_TRUE(first->running()) << first->log();
+  constexpr int kClients = 20, kUpgrades = 3;
+  std::atomic<bool> done{false};
+  std::atomic<int> ok{0}, failed{0}, reconnects{0};
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&] {
+      // The lowest priority: twenty threads sending back to back must not starve the
+      // processes of the upgrade on a small machine (what they race is the drain, not the CPU).
+      ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 19);
+      int fd = -1;
+      while (!done.load()) {
+        if (fd < 0) {
+          fd = connectTcp(port, "127.0.0.1", 5);
+          if (fd < 0) {
+            ++failed;
+            std::this_thread::sleep_for(10ms);
+            continue;
+          }
+          ++reconnects;
+        }
+        std::string r;
+        if (sendStr(fd, "GET / HTTP/1.1\r\nHost: t\r\n\r\n")) {
+          r = readResponse(fd);
+        }
+        if (r.find("\r\n\r\nok\n") == std::string::npos) {
+          ++failed;  // a reset, or an end with no answer: the request is lost
+          ::close(fd);
+          fd = -1;
+          continue;
+        }
+        ++ok;
+        if (r.find("Connection: close") != std::string::npos) {
+          ::close(fd);  // told between requests: a new connection for the next one
+          fd = -1;
+        }
+      }
+      if (fd >= 0) {
+        ::close(fd);
+      }
+    });
+  }
+  std::vector<KillOnExit> successors(kUpgrades);
+  std::string outs;
+  for (int i = 0; i < kUpgrades; ++i) {
+    std::this_thread::sleep_for(300ms);
+    auto upgrade = startUpgrade(dir, {"--workers", "2"}, "upgrade" + std::to_string(i) + ".log");
+    auto code = upgrade->wait(20s);
+    outs += upgrade->log();
+    successors[i].pid = pidAfter(upgrade->log(), "the new fulcrum (pid ");
+    EXPECT_EQ(code, 0) << upgrade->log();
+  }
+  std::this_thread::sleep_for(300ms);
+  done = true;
+  for (auto& t : clients) {
+    t.join();
+  }
+  std::cout << "back-to-back keep-alive through " << kUpgrades << " upgrades: " << ok.load() << " ok, "
+            << failed.load() << " failed, " << reconnects.load() << " connections\n";
+  EXPECT_EQ(failed.load(), 0) << outs;
+  EXPECT_GT(ok.load(), 1000);
+  EXPECT_GE(reconnects.load(), kClients * (kUpgrades + 1)) << "every upgrade moves every client";
+  EXPECT_EQ(first->wait(10s), 0) << first->log();
 }
 
 TEST(Upgrade, ANewBinaryThatFailsLeavesTheOldOneServing) {

@@ -7,7 +7,7 @@ Everything it starts is ended by PID and every namespace deleted, on every exit 
 Topology: a router namespace r with a bridge (10.78.1.1/24) to balancers l1..lN
 (10.78.1.11..) and a veth to the client namespace c (10.78.2.2, the router 10.78.2.1). Each
 balancer holds the service address 10.78.0.100/32 on lo and runs fulcrum (a `respond` route
-naming the balancer, `timeouts.withdraw`), BIRD (examples/ha/bird.conf with this topology's
+naming the balancer, `timeouts.withdraw`; or HAProxy, BALANCER=haproxy), BIRD (examples/ha/bird.conf with this topology's
 addresses: eBGP to the router with BFD, the service route in the static protocol fulcrum_vip,
 `disabled` at start, exported only from there) and `fulcrum watch --bird-socket ...
 --bird-protocol fulcrum_vip`. The router runs BIRD (examples/ha/router-bird.conf: one BGP
@@ -38,6 +38,9 @@ Scenarios (each TRIALS times, on balancers in turn; the fault at 1 s of a 3 s lo
 
 usage: ecmp.py FULCRUM_BIN WORKDIR [TRIALS=1] [SCENARIOS=kill,drain,return,bird,link]
        [ROUTER=resilient] [BALANCERS=3]
+       environment: BALANCER=fulcrum|haproxy (FULCRUM_BIN's watcher runs for either; HAProxy's
+       graceful stop is SIGUSR1 with `grace` WITHDRAW_MS and `monitor fail if { stopping }`,
+       its equivalent of timeouts.withdraw), WITHDRAW_MS=400
 """
 import asyncio
 import json
@@ -45,10 +48,14 @@ import os
 import re
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import threading
 import time
+
+sys.dont_write_bytecode = True
+from netns import adopt, cleanup, in_ns, print_tails, run, sh, start, stop, wait_until  # noqa: E402
 
 CLIENT = len(sys.argv) > 1 and sys.argv[1] == "--client"
 FULCRUM, WORK = ("", "") if CLIENT else (sys.argv[1], sys.argv[2])
@@ -65,52 +72,12 @@ ROUTER_LAN, ROUTER_C, CLIENT_ADDR = "10.78.1.1", "10.78.2.1", "10.78.2.2"
 VIP = "10.78.0.100"
 NEW_RATE, KA_CONNS, KA_RATE = 100.0, 20, 100.0
 WITHDRAW_MS = int(os.environ.get("WITHDRAW_MS", "400"))  # 0: what a drain did before timeouts.withdraw
-procs = []  # (name, Popen)
-
-
-def sh(*args, check=True):
-    return subprocess.run(list(args), check=check, capture_output=True, text=True)
+BALANCER = os.environ.get("BALANCER", "fulcrum")
+HAPROXY = "/usr/sbin/haproxy"
 
 
 def dev(n):
     return f"e{n}{TAG}"
-
-
-def in_ns(n, *args):
-    return ["ip", "netns", "exec", NS[n], *args]
-
-
-def start(name, n, args, log):
-    p = subprocess.Popen(in_ns(n, *args), stdout=open(log, "a"), stderr=subprocess.STDOUT,
-                         stdin=subprocess.DEVNULL)
-    procs.append((name, p))
-    return p
-
-
-def stop(p, sig=signal.SIGTERM):
-    if p.poll() is None:
-        p.send_signal(sig)
-        try:
-            p.wait(5)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(5)
-
-
-def cleanup():
-    for _, p in reversed(procs):
-        stop(p)
-    for n in NS.values():
-        sh("ip", "netns", "del", n, check=False)
-
-
-def wait_until(cond, seconds, what):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.02)
-    raise RuntimeError(f"timed out ({seconds} s) waiting for {what}")
 
 
 def network():
@@ -165,8 +132,8 @@ def start_router_bird():
         subs.append(("protocol kernel {", "protocol kernel {\n  kernel table 100;"))
     with open(cfg, "w") as f:
         f.write(example("router-bird.conf", subs))
-    return start("bird-r", "r", [BIRD, "-f", "-c", cfg, "-s", f"{WORK}/r.ctl", "-P", f"{WORK}/r.bird.pid"],
-                 f"{WORK}/r.bird.log")
+    return start("bird-r", NS["r"], [BIRD, "-f", "-c", cfg, "-s", f"{WORK}/r.ctl", "-P", f"{WORK}/r.bird.pid"],
+                 f"{WORK}/r.bird.log", append=True)
 
 
 def start_bird(n):
@@ -174,11 +141,35 @@ def start_bird(n):
     with open(cfg, "w") as f:
         f.write(example("bird.conf", [("192.0.2.11", ADDR[n]), ("192.0.2.1", ROUTER_LAN),
                                       ("198.51.100.10", VIP)]))
-    return start(f"bird-{n}", n, [BIRD, "-f", "-c", cfg, "-s", f"{WORK}/{n}.ctl", "-P", f"{WORK}/{n}.bird.pid"],
-                 f"{WORK}/{n}.bird.log")
+    return start(f"bird-{n}", NS[n], [BIRD, "-f", "-c", cfg, "-s", f"{WORK}/{n}.ctl", "-P", f"{WORK}/{n}.bird.pid"],
+                 f"{WORK}/{n}.bird.log", append=True)
 
 
-def start_fulcrum(n):
+def balancer_config(n):
+    if BALANCER == "haproxy":
+        # HAProxy's own withdrawal: `grace` keeps it accepting after SIGUSR1 (soft stop) while
+        # `stopping` is true, and the monitor-uri fails then, so the watcher withdraws the route.
+        cfg = f"{WORK}/{n}.haproxy.cfg"
+        with open(cfg, "w") as f:
+            f.write(f"""global
+    nbthread 1
+    grace {WITHDRAW_MS}ms
+    hard-stop-after 5s
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+    timeout http-keep-alive 30s
+frontend vip
+    bind {VIP}:80
+    http-request return status 200 content-type text/plain string {n}
+frontend monitor
+    bind 127.0.0.1:9900
+    monitor-uri /readyz
+    monitor fail if {{ stopping }}
+""")
+        return [HAPROXY, "-db", "-f", cfg]
     cfg = f"{WORK}/{n}.yaml"
     with open(cfg, "w") as f:
         f.write(f"""workers: 1
@@ -199,11 +190,21 @@ pools:
 admin:
   bind: 127.0.0.1:9900
 """)
-    fp = start(f"fulcrum-{n}", n, [FULCRUM, "run", "-c", cfg], f"{WORK}/{n}.fulcrum.log")
-    w = start(f"watch-{n}", n, [FULCRUM, "watch", "--pid", str(fp.pid), "--ready", "http://127.0.0.1:9900/readyz",
-                                "--bird-socket", f"{WORK}/{n}.ctl", "--bird-protocol", "fulcrum_vip",
-                                "--interval", "50", "--timeout", "100"],
-              f"{WORK}/{n}.watch.log")
+    return [FULCRUM, "run", "-c", cfg]
+
+
+# The graceful stop: fulcrum's SIGTERM (timeouts.withdraw first), HAProxy's SIGUSR1 (soft stop,
+# `grace` first).
+DRAIN_SIGNAL = signal.SIGUSR1 if BALANCER == "haproxy" else signal.SIGTERM
+
+
+def start_fulcrum(n):
+    """The balancer (fulcrum or HAProxy) and its watcher."""
+    fp = start(f"{BALANCER}-{n}", NS[n], balancer_config(n), f"{WORK}/{n}.balancer.log", append=True)
+    w = start(f"watch-{n}", NS[n], [FULCRUM, "watch", "--pid", str(fp.pid), "--ready",
+                                    "http://127.0.0.1:9900/readyz", "--bird-socket", f"{WORK}/{n}.ctl",
+                                    "--bird-protocol", "fulcrum_vip", "--interval", "50", "--timeout", "100"],
+              f"{WORK}/{n}.watch.log", append=True)
     return fp, w
 
 
@@ -217,13 +218,13 @@ class RouteLog:
         self.lock = threading.Lock()
         self.mon = subprocess.Popen(["ip", "-n", NS["r"], "-o", "monitor", "route"], stdout=subprocess.PIPE,
                                     stderr=subprocess.DEVNULL, text=True)
-        procs.append(("ip-monitor", self.mon))
+        adopt("ip-monitor", self.mon)
         self.batch = None
         if ROUTER == "resilient":
             self.batch = subprocess.Popen(["ip", "-n", NS["r"], "-force", "-batch", "-"], stdin=subprocess.PIPE,
                                           stdout=subprocess.DEVNULL, stderr=open(f"{WORK}/r.relay.log", "w"),
                                           text=True)
-            procs.append(("ip-batch", self.batch))
+            adopt("ip-batch", self.batch)
             for i, n in enumerate(LBS):
                 sh("ip", "-n", NS["r"], "nexthop", "add", "id", str(11 + i), "via", ADDR[n], "dev", "br0")
         self.group = False
@@ -364,21 +365,21 @@ def run_trial(scenario, victim, routes, lbs, failures, figures):
     if scenario == "return":
         # The drained balancer is down when the load starts; it comes back during it.
         if v.fulcrum.poll() is None:
-            v.fulcrum.send_signal(signal.SIGTERM)
+            v.fulcrum.send_signal(DRAIN_SIGNAL)
             v.fulcrum.wait(10)
         wait_until(lambda: gw not in routes.current(), 10, f"{victim}'s route withdrawn")
     else:
         wait_until(lambda: routes.current() == everyone, 20, "every balancer's route on the router")
     time.sleep(0.3)
     seconds = 3.0
-    client = subprocess.Popen(in_ns("c", sys.executable, __file__, "--client", str(seconds)),
+    client = subprocess.Popen(in_ns(NS["c"], sys.executable, __file__, "--client", str(seconds)),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(1.0)
     t_fault = time.monotonic()
     if scenario == "kill":
         v.fulcrum.send_signal(signal.SIGKILL)
     elif scenario == "drain":
-        v.fulcrum.send_signal(signal.SIGTERM)
+        v.fulcrum.send_signal(DRAIN_SIGNAL)
     elif scenario == "return":
         v.fulcrum, v.watch = start_fulcrum(victim)
     elif scenario == "bird":
@@ -450,7 +451,8 @@ def summary(scenario, figures):
     ms = [x for x in figures.get(scenario, []) if x is not None]
     if not ms:
         return
-    print(f"summary {scenario}: {len(ms)} trials; route change {min(ms):.1f}-{max(ms):.1f} ms; new connections "
+    print(f"summary {scenario}: {len(ms)} trials, {BALANCER}; route change median {statistics.median(ms):.1f} ms, "
+          f"{min(ms):.1f}-{max(ms):.1f} ms; new connections "
           f"failed {figures[scenario + '_new']}; keep-alive requests failed {figures[scenario + '_ka']} "
           f"(router: {ROUTER}; {NEW_RATE:.0f} new connections/s + {KA_CONNS} keep-alive connections at "
           f"{KA_RATE:.0f} requests/s)", flush=True)
@@ -460,13 +462,16 @@ def main():
     if not os.path.exists(BIRD):
         print(f"SKIP: {BIRD} is missing (scripts/deps.sh installs bird2)")
         return 77
+    if BALANCER == "haproxy" and not os.path.exists(HAPROXY):
+        print(f"SKIP: {HAPROXY} is missing (scripts/deps.sh haproxy, as bench/run installs it)")
+        return 77
     shutil.rmtree(WORK, ignore_errors=True)
     os.makedirs(WORK)
     try:
         network()
     except subprocess.CalledProcessError as e:
         print(f"SKIP: cannot make network namespaces here: {e.stderr.strip()}")
-        cleanup()
+        cleanup(NS.values())
         return 77
     try:
         routes = RouteLog()
@@ -488,22 +493,14 @@ def main():
         return 1 if failures else 0
     except Exception as e:  # noqa: BLE001 - report and clean up whatever went wrong
         print(f"FAIL: {type(e).__name__}: {e}")
-        for n in ["r"] + LBS:
-            for kind in ("bird", "watch", "fulcrum"):
-                try:
-                    with open(f"{WORK}/{n}.{kind}.log") as f:
-                        print(f"--- {n}.{kind}.log (tail)\n" + "".join(f.readlines()[-12:]))
-                except OSError:
-                    pass
+        print_tails(WORK, ["r"] + LBS, ("bird", "watch", "balancer"), 12)
         return 1
     finally:
-        cleanup()
+        cleanup(NS.values())
 
 
 if __name__ == "__main__":
     if CLIENT:
         client_main()
         sys.exit(0)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: sys.exit(1))  # finally: cleanup() runs
-    sys.exit(main())
+    run(main)
